@@ -1,0 +1,1 @@
+"""Storage: the SQLModel tables, the engine (SQLite WAL or PostgreSQL) and migrations."""

@@ -1,0 +1,225 @@
+"""The tables: mentions, authors, source cursors and health, outboxes, audit log.
+
+Every timestamp is UTC. Status values and their meaning live here so the CLI,
+chat links and the dashboard share one definition.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from monitor.store.types import JSONType, UTCDateTime
+
+MENTION_STATUSES = ("new", "acknowledged", "replied", "resolved", "ignored")
+SOURCE_STATES = ("ok", "degraded", "rate_limited", "budget_spent", "auth_failed")
+DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed", "unknown", "gave_up")
+REPLY_STATUSES = ("draft", "pending", "sending", "sent", "failed", "unknown", "cancelled")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), index=index, nullable=nullable))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSONType, nullable=False))
+
+
+class Mention(SQLModel, table=True):
+    """A stored mention with its triage result and where it is in the support workflow."""
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_mention_platform_external_id"),
+        Index("ix_mention_status_created", "status", "created_at"),
+        Index("ix_mention_priority_created", "priority", "created_at"),
+        Index("ix_mention_label_created", "label", "created_at"),
+        Index("ix_mention_platform_created", "platform", "created_at"),
+        Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
+        Index("ix_mention_conversation", "platform", "conversation_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    external_id: str = Field(max_length=128)
+    source: str = Field(max_length=64, description="config name of the source that fetched it")
+    url: str | None = Field(default=None, max_length=2048)
+    author_handle: str = Field(max_length=256)
+    author_name: str | None = Field(default=None, max_length=256)
+    author_id: str | None = Field(default=None, max_length=128)
+    author_followers: int | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    fetched_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    in_reply_to_id: str | None = Field(default=None, max_length=128)
+    conversation_id: str | None = Field(default=None, max_length=128)
+    addressed_to_brand: bool = False
+    raw: dict = _json(dict)
+    # triage
+    polarity: float | None = None
+    subjectivity: float | None = None
+    label: str | None = Field(default=None, max_length=16)
+    urgency: int | None = None
+    priority: str | None = Field(default=None, max_length=4)
+    reasons: list = _json(list)
+    # workflow
+    status: str = Field(default="new", max_length=16)
+    assignee: str | None = Field(default=None, max_length=128)
+    acknowledged_at: datetime | None = _ts()
+    first_response_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    incident_id: int | None = Field(default=None, index=True)
+
+
+class Author(SQLModel, table=True):
+    """Per-platform author with counters for complaint history."""
+
+    __tablename__ = "author"
+    __table_args__ = (UniqueConstraint("platform", "handle", name="uq_author_platform_handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    handle: str = Field(max_length=256)
+    author_id: str | None = Field(default=None, max_length=128)
+    name: str | None = Field(default=None, max_length=256)
+    followers: int | None = None
+    mentions_total: int = 0
+    complaints_total: int = 0
+    first_seen_at: datetime | None = _ts()
+    last_mention_at: datetime | None = _ts()
+    last_complaint_at: datetime | None = _ts()
+
+
+class SourceCursor(SQLModel, table=True):
+    """A source's persisted cursor and health: the scheduler's memory across restarts."""
+
+    __tablename__ = "source_cursor"
+
+    source: str = Field(primary_key=True, max_length=64)
+    platform: str = Field(max_length=32)
+    cursor: dict = _json(dict)
+    state: str = Field(default="ok", max_length=16)
+    state_since: datetime | None = _ts()
+    last_poll_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = _ts()
+    mentions_total: int = 0
+    items_read_total: int = 0
+    requests_total: int = 0
+    skipped: dict = _json(dict)
+    budget: dict = _json(dict)
+    # Multiple instances on one database: only the lease holder polls this source.
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class CoverageGap(SQLModel, table=True):
+    """A time range a source could not cover ("X blind 02:10–05:40"); ``end`` is null while open."""
+
+    __tablename__ = "coverage_gap"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    end: datetime | None = _ts()
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    estimated_missed: int | None = None
+
+
+class AlertOutbox(SQLModel, table=True):
+    """One alert: committed with its mention; delivered per destination via :class:`AlertDelivery`."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Idempotency key, e.g. "mention:42:route:urgent"; a retried commit cannot create it twice.
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(default="mention", max_length=16)  # mention | incident | operator | digest | escalation
+    mention_id: int | None = Field(default=None, index=True)
+    route: str = Field(max_length=64)
+    priority: str | None = Field(default=None, max_length=4)
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AlertDelivery(SQLModel, table=True):
+    """The ledger: one row per (alert, destination) with every attempt's outcome."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "destination", name="uq_delivery_alert_destination"),
+        Index("ix_delivery_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    # Stable id of a configured target: "<route>/<n>:<hash>"; the URL itself (with secrets) is not stored.
+    destination: str = Field(max_length=128)
+    destination_label: str | None = Field(default=None, max_length=512)  # URL with secrets masked
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts()
+    last_attempt_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    log: list = _json(list)
+
+
+class ReplyOutbox(SQLModel, table=True):
+    """A public reply an agent asked to post; the responder sends it and records the platform's id."""
+
+    __tablename__ = "reply_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    mention_id: int = Field(index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=128)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts()
+    platform_reply_id: str | None = Field(default=None, max_length=128)
+    platform_reply_url: str | None = Field(default=None, max_length=2048)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = _ts()
+
+
+class Event(SQLModel, table=True):
+    """Audit log: who changed what on which mention, and when."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int | None = Field(default=None, index=True)
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=128)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    detail: dict = _json(dict)
+
+
+class LabelCorrection(SQLModel, table=True):
+    """An agent's correction of a triage label: evaluation data and training rows."""
+
+    __tablename__ = "label_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(index=True)
+    predicted: str | None = Field(default=None, max_length=16)
+    corrected: str = Field(max_length=16)
+    actor: str = Field(max_length=128)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
