@@ -71,7 +71,9 @@ def send(
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
-        raise SourceUnavailable(f"{source}: timed out after {client.timeout.read}s ({type(exc).__name__})") from exc
+        raise SourceUnavailable(
+            f"{source}: timed out after {client.timeout.read}s ({type(exc).__name__})"
+        ) from exc
     except httpx.HTTPError as exc:
         raise SourceUnavailable(f"{source}: {type(exc).__name__}: {exc}") from exc
     status = response.status_code
@@ -88,11 +90,16 @@ def send(
         raise RateLimited(f"{source}: rate limited (HTTP 429{detail})", reset_at=reset_at, retry_after=wait)
     if status in (401, 403):
         raise AuthFailed(
-            f"{source}: credentials refused (HTTP {status}{detail}); check the token or app keys in the config"
+            f"{source}: credentials refused (HTTP {status}{detail}); "
+            "check the token or app keys in the config"
         )
     if status >= 500:
-        raise SourceUnavailable(f"{source}: server error HTTP {status}{detail}", retry_after=retry_after_seconds(response))
-    raise MalformedResponse(f"{source}: request rejected, HTTP {status}{detail} for {method} {response.request.url.path}")
+        raise SourceUnavailable(
+            f"{source}: server error HTTP {status}{detail}", retry_after=retry_after_seconds(response)
+        )
+    raise MalformedResponse(
+        f"{source}: request rejected, HTTP {status}{detail} for {method} {response.request.url.path}"
+    )
 
 
 def json_body(response: httpx.Response, *, source: str) -> Any:

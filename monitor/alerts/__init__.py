@@ -1,0 +1,1 @@
+"""Alerts: routing rules, the alert outbox and delivery through Apprise."""

@@ -1,0 +1,385 @@
+"""The ingest pipeline: ``normalize → dedupe → triage → store → route`` for one page of mentions.
+
+:meth:`Pipeline.ingest` commits the new mentions, their alert rows (with one
+delivery row per destination) and the source's cursor advance in ONE
+transaction. A crash before the commit leaves the old cursor, so the page is
+fetched again and dedupe drops what was already stored: nothing lost, nothing
+doubled. Inserts use ``ON CONFLICT DO NOTHING`` so two instances racing on the
+same post store it once and alert once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+
+from monitor.alerts.routing import Destination, destinations, select_routes
+from monitor.config import Config
+from monitor.mention import Mention
+from monitor.sources.base import Page
+from monitor.store import models as m
+from monitor.store.db import insert_for
+from monitor.triage import AuthorHistory, TriageContext, Triager, Verdict
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class IngestResult:
+    """What one page did; summed by callers for logs, summaries and metrics."""
+
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    filtered: Counter[str] = field(default_factory=Counter)
+    alerts: int = 0
+    stored_ids: list[int] = field(default_factory=list)
+    labels: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: IngestResult) -> None:
+        self.fetched += other.fetched
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.filtered.update(other.filtered)
+        self.alerts += other.alerts
+        self.stored_ids.extend(other.stored_ids)
+        self.labels.update(other.labels)
+
+
+class Pipeline:
+    """Holds what is built once per process (triager, route destinations) and ingests pages."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        *,
+        triager: Triager | None = None,
+        alerts_enabled: bool = True,
+        clock: Clock = utcnow,
+        on_alerts: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.triager = triager or Triager(config.triage, brand_terms=config.brand.terms)
+        self.alerts_enabled = alerts_enabled
+        self.clock = clock
+        self.on_alerts = on_alerts
+        self._destinations: dict[str, list[Destination]] = {
+            r.name: destinations(r) for r in config.alerts.routes
+        }
+        self._insert = insert_for(engine)
+
+    # -- normalize -------------------------------------------------------
+    def noise_reason(self, mention: Mention) -> str | None:
+        """Why a mention is noise for this brand, or None to keep it."""
+        brand = self.config.brand
+        if brand.is_own(mention.platform, mention.author_handle):
+            return "own_post"
+        if brand.is_muted(mention.platform, mention.author_handle):
+            return "muted_author"
+        if brand.excluded_term(mention.text):
+            return "excluded_term"
+        if not brand.language_wanted(mention.language):
+            return "language"
+        return None
+
+    # -- the whole step --------------------------------------------------
+    def ingest(
+        self,
+        mentions: Iterable[Mention],
+        *,
+        source: str,
+        cursor_update: dict[str, Any] | None = None,
+        page: Page | None = None,
+    ) -> IngestResult:
+        """Store new mentions (+ alerts + cursor) in one transaction; returns counts."""
+        now = self.clock()
+        result = IngestResult()
+        fresh: dict[tuple[str, str], Mention] = {}
+        for mention in mentions:
+            result.fetched += 1
+            reason = self.noise_reason(mention)
+            if reason:
+                result.filtered[reason] += 1
+            elif mention.key in fresh:
+                result.duplicates += 1
+            else:
+                fresh[mention.key] = mention
+        with self.engine.begin() as conn:
+            known = self._existing_keys(conn, fresh)
+            result.duplicates += len(known)
+            todo = sorted((mm for k, mm in fresh.items() if k not in known), key=lambda x: x.created_at)
+            if todo:
+                self._store(conn, todo, source=source, now=now, result=result)
+            if cursor_update is not None:
+                self._save_cursor(conn, source, cursor_update, page, result, now)
+        if result.alerts and self.on_alerts:
+            self.on_alerts()
+        return result
+
+    # -- dedupe ----------------------------------------------------------
+    def _existing_keys(self, conn: Connection, fresh: dict[tuple[str, str], Mention]) -> set[tuple[str, str]]:
+        by_platform: dict[str, list[str]] = {}
+        for platform, ext in fresh:
+            by_platform.setdefault(platform, []).append(ext)
+        table = m.Mention.__table__
+        found: set[tuple[str, str]] = set()
+        for platform, ids in by_platform.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = conn.execute(
+                    select(table.c.external_id).where(
+                        table.c.platform == platform, table.c.external_id.in_(chunk)
+                    )
+                )
+                found.update((platform, r[0]) for r in rows)
+        return found
+
+    # -- triage + store + route -----------------------------------------
+    def _store(
+        self, conn: Connection, todo: list[Mention], *, source: str, now: datetime, result: IngestResult
+    ) -> None:
+        histories = self._author_histories(conn, todo, now)
+        rows: list[dict[str, Any]] = []
+        verdicts: dict[tuple[str, str], Verdict] = {}
+        for mention in todo:
+            akey = (mention.platform, mention.author_handle)
+            history = histories.get(akey, AuthorHistory())
+            verdict = self.triager.assess(mention, TriageContext(author=history))
+            verdicts[mention.key] = verdict
+            if verdict.label == "complaint":  # later mentions in this page see this one
+                histories[akey] = AuthorHistory(
+                    history.mentions_total + 1, history.complaints_total + 1, history.complaints_24h + 1
+                )
+            else:
+                histories[akey] = AuthorHistory(
+                    history.mentions_total + 1, history.complaints_total, history.complaints_24h
+                )
+            rows.append(_mention_row(mention, verdict, source=source, now=now))
+        table = m.Mention.__table__
+        stmt = (
+            self._insert(table)
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+            .returning(table.c.id, table.c.platform, table.c.external_id)
+        )
+        inserted = (
+            conn.execute(stmt, rows).all() if len(rows) > 1 else conn.execute(stmt.values(rows[0])).all()
+        )
+        result.duplicates += len(rows) - len(inserted)
+        by_key = {mm.key: mm for mm in todo}
+        stored = [(row.id, by_key[(row.platform, row.external_id)]) for row in inserted]
+        result.stored += len(stored)
+        result.stored_ids.extend(i for i, _ in stored)
+        for _, mention in stored:
+            result.labels[verdicts[mention.key].label] += 1
+        self._update_authors(conn, [(mm, verdicts[mm.key]) for _, mm in stored], now)
+        if self.alerts_enabled:
+            result.alerts += self._route(conn, [(i, mm, verdicts[mm.key]) for i, mm in stored], now)
+
+    def _author_histories(
+        self, conn: Connection, todo: list[Mention], now: datetime
+    ) -> dict[tuple[str, str], AuthorHistory]:
+        authors = m.Author.__table__
+        mentions = m.Mention.__table__
+        keys = {(mm.platform, mm.author_handle) for mm in todo}
+        out: dict[tuple[str, str], AuthorHistory] = {}
+        by_platform: dict[str, list[str]] = {}
+        for platform, handle in keys:
+            by_platform.setdefault(platform, []).append(handle)
+        since = now - timedelta(hours=24)
+        for platform, handles in by_platform.items():
+            for start in range(0, len(handles), 500):
+                chunk = handles[start : start + 500]
+                totals = {
+                    r.handle: r
+                    for r in conn.execute(
+                        select(authors.c.handle, authors.c.mentions_total, authors.c.complaints_total).where(
+                            authors.c.platform == platform, authors.c.handle.in_(chunk)
+                        )
+                    )
+                }
+                if not totals:
+                    continue  # nobody seen before: no history to count
+                recent = dict(
+                    conn.execute(
+                        select(mentions.c.author_handle, func.count())
+                        .where(
+                            mentions.c.platform == platform,
+                            mentions.c.author_handle.in_(list(totals)),
+                            mentions.c.label == "complaint",
+                            mentions.c.created_at >= since,
+                        )
+                        .group_by(mentions.c.author_handle)
+                    ).all()
+                )
+                for handle, r in totals.items():
+                    out[(platform, handle)] = AuthorHistory(
+                        r.mentions_total, r.complaints_total, recent.get(handle, 0)
+                    )
+        return out
+
+    def _update_authors(self, conn: Connection, stored: list[tuple[Mention, Verdict]], now: datetime) -> None:
+        if not stored:
+            return
+        agg: dict[tuple[str, str], dict[str, Any]] = {}
+        for mention, verdict in stored:
+            key = (mention.platform, mention.author_handle)
+            row = agg.setdefault(
+                key,
+                {
+                    "platform": mention.platform,
+                    "handle": mention.author_handle,
+                    "author_id": mention.author_id,
+                    "name": mention.author_name,
+                    "followers": mention.author_followers,
+                    "mentions_total": 0,
+                    "complaints_total": 0,
+                    "first_seen_at": mention.created_at,
+                    "last_mention_at": mention.created_at,
+                    "last_complaint_at": None,
+                },
+            )
+            row["mentions_total"] += 1
+            row["last_mention_at"] = max(row["last_mention_at"], mention.created_at)
+            if mention.author_followers is not None:
+                row["followers"] = mention.author_followers
+            if verdict.label == "complaint":
+                row["complaints_total"] += 1
+                row["last_complaint_at"] = mention.created_at
+        table = m.Author.__table__
+        stmt = self._insert(table)
+        ex = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "handle"],
+            set_={
+                "mentions_total": table.c.mentions_total + ex.mentions_total,
+                "complaints_total": table.c.complaints_total + ex.complaints_total,
+                "followers": func.coalesce(ex.followers, table.c.followers),
+                "name": func.coalesce(ex.name, table.c.name),
+                "author_id": func.coalesce(ex.author_id, table.c.author_id),
+                "last_mention_at": ex.last_mention_at,
+                "last_complaint_at": func.coalesce(ex.last_complaint_at, table.c.last_complaint_at),
+            },
+        )
+        conn.execute(stmt, list(agg.values()))
+
+    def _route(self, conn: Connection, stored: list[tuple[int, Mention, Verdict]], now: datetime) -> int:
+        alerts_t = m.AlertOutbox.__table__
+        deliveries_t = m.AlertDelivery.__table__
+        count = 0
+        for mention_id, mention, verdict in stored:
+            for route in select_routes(mention, verdict, self.config.alerts, now):
+                key = f"mention:{mention_id}:route:{route.name}"
+                alert_id = conn.execute(
+                    self._insert(alerts_t)
+                    .values(
+                        key=key,
+                        kind="mention",
+                        mention_id=mention_id,
+                        route=route.name,
+                        priority=verdict.priority,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["key"])
+                    .returning(alerts_t.c.id)
+                ).scalar()
+                if alert_id is None:
+                    continue
+                count += 1
+                rows = [
+                    {
+                        "alert_id": alert_id,
+                        "destination": d.id,
+                        "destination_label": d.label,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "log": [],
+                    }
+                    for d in self._destinations[route.name]
+                ]
+                if rows:
+                    conn.execute(deliveries_t.insert(), rows)
+        return count
+
+    # -- cursor ----------------------------------------------------------
+    def _save_cursor(
+        self,
+        conn: Connection,
+        source: str,
+        update: dict[str, Any],
+        page: Page | None,
+        result: IngestResult,
+        now: datetime,
+    ) -> None:
+        table = m.SourceCursor.__table__
+        current = conn.execute(select(table).where(table.c.source == source)).mappings().first()
+        values = dict(update)
+        values["updated_at"] = now
+        values["mentions_total"] = (current["mentions_total"] if current else 0) + result.stored
+        if page is not None:
+            skipped = Counter(current["skipped"] if current else {})
+            skipped.update(page.skipped)
+            skipped.update(result.filtered)
+            values["skipped"] = dict(skipped)
+            values["items_read_total"] = (current["items_read_total"] if current else 0) + page.items_read
+            values["requests_total"] = (current["requests_total"] if current else 0) + page.requests
+            gaps_t = m.CoverageGap.__table__
+            for gap in page.gaps:
+                conn.execute(
+                    gaps_t.insert().values(
+                        source=source,
+                        start=gap.start,
+                        end=gap.end,
+                        reason=gap.reason,
+                        estimated_missed=gap.estimated_missed,
+                    )
+                )
+        if current is None:
+            values.setdefault("platform", update.get("platform", source))
+            conn.execute(table.insert().values(source=source, **values))
+        else:
+            conn.execute(table.update().where(table.c.source == source).values(**values))
+
+
+def _mention_row(mention: Mention, verdict: Verdict, *, source: str, now: datetime) -> dict[str, Any]:
+    return {
+        "platform": mention.platform,
+        "external_id": mention.external_id,
+        "source": source,
+        "url": mention.url,
+        "author_handle": mention.author_handle,
+        "author_name": mention.author_name,
+        "author_id": mention.author_id,
+        "author_followers": mention.author_followers,
+        "text": mention.text,
+        "language": mention.language,
+        "created_at": mention.created_at,
+        "fetched_at": now,
+        "in_reply_to_id": mention.in_reply_to_id,
+        "conversation_id": mention.conversation_id,
+        "addressed_to_brand": mention.addressed_to_brand,
+        "raw": mention.raw,
+        "polarity": verdict.polarity,
+        "subjectivity": verdict.subjectivity,
+        "label": verdict.label,
+        "urgency": verdict.urgency,
+        "priority": verdict.priority,
+        "reasons": list(verdict.reasons),
+        "status": "new",
+        "updated_at": now,
+    }
