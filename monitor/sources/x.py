@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from monitor.brand import BrandSettings
 from monitor.mention import Mention
+from monitor.sources._noise import EXCLUDED, MALFORMED, MUTED, OWN, REPOST, SEEN
 from monitor.sources.base import (
     AuthFailed,
     BudgetExhausted,
@@ -69,7 +70,7 @@ _SNOWFLAKE_EPOCH_MS = 1288834974657
 _RECENT_IDS_KEPT = 500
 _CURSOR_VERSION = 1
 # Cursor keys of a stream that live only while a run of pages is in progress.
-_RUN_KEYS = ("next_token", "pending_newest", "pages", "initial")
+_RUN_KEYS = ("next_token", "pending_newest", "oldest", "until_id", "pages", "initial")
 _DIGITS = re.compile(r"^\d{1,20}$")
 
 
@@ -146,6 +147,14 @@ class _HostAdapter(HTTPAdapter):
             cert=cert,
             proxies=proxies,
         )
+
+
+class _Rejected(MalformedResponse):
+    """HTTP 400: X refused the request; ``parameters`` names the parameters it objected to."""
+
+    def __init__(self, message: str, parameters: set[str]) -> None:
+        super().__init__(message)
+        self.parameters = parameters
 
 
 class XSource(Source):
@@ -234,8 +243,16 @@ class XSource(Source):
         cur["user_id"] = self._user_id
 
         remaining = None if budget is None else budget - cur["reads"]
-        response = self._request(stream, state, remaining)
-        requests_made += 1
+        gaps: list[Gap] = []
+        try:
+            requests_made += 1
+            response = self._request(stream, state, remaining)
+        except _Rejected as exc:
+            # One corrected request, not a retry loop: X refused a parameter the cursor carried.
+            if not self._recover(stream, state, exc, gaps, now):
+                raise
+            requests_made += 1
+            response = self._request(stream, state, remaining)
         body = self._decode(stream, response)
         data = body.get("data") or []
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
@@ -252,9 +269,9 @@ class XSource(Source):
                 ids.append(int(tid))
             mention, reason = self._to_mention(item, users, stream)
             if mention is not None and mention.external_id in seen:
-                reason, mention = "duplicate", None
+                reason, mention = SEEN, None
             if mention is None:
-                skipped[reason or "malformed"] += 1
+                skipped[reason or MALFORMED] += 1
                 continue
             seen.add(mention.external_id)
             recent.append(mention.external_id)
@@ -268,12 +285,13 @@ class XSource(Source):
         if ids:
             pending = max(ids + ([int(state["pending_newest"])] if state.get("pending_newest") else []))
             state["pending_newest"] = str(pending)
+            oldest = min(ids + ([int(state["oldest"])] if state.get("oldest") else []))
+            state["oldest"] = str(oldest)
         if "pages" not in state:
             # A new newest-first run. The very first one of a stream is a backfill: limited below.
             state["initial"] = not state.get("primed")
         state["pages"] = state.get("pages", 0) + 1
         state["primed"] = True
-        gaps: list[Gap] = []
         next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
         if next_token and state.get("initial") and state["pages"] >= self.settings.initial_pages:
             # First poll ever: reading the whole backlog (7 days of search, 800 mentions) would bill
@@ -335,6 +353,8 @@ class XSource(Source):
         }
         if state.get("since_id"):
             params["since_id"] = state["since_id"]
+        if state.get("until_id"):
+            params["until_id"] = state["until_id"]
         token = state.get("next_token")
         if stream == "mentions":
             if token:
@@ -382,12 +402,45 @@ class XSource(Source):
                 f"{where}: HTTP 404 for {exc.response.request.path_url.split('?')[0]}; "
                 f"is api_base ({self.api_base}) an X API v2 host?"
             ) from exc
-        except tweepy.HTTPException as exc:  # 400 and other 4xx: our request is wrong
+        except tweepy.BadRequest as exc:
+            params = {p for e in exc.api_errors if isinstance(e, dict) for p in (e.get("parameters") or {})}
+            raise _Rejected(f"{where}: request rejected ({_short(exc)})", params) from exc
+        except tweepy.HTTPException as exc:  # other 4xx: our request is wrong
             raise MalformedResponse(f"{where}: request rejected ({_short(exc)})") from exc
         except requests.Timeout as exc:
             raise SourceUnavailable(f"{where}: no answer within {self.settings.timeout}s") from exc
         except requests.RequestException as exc:
             raise SourceUnavailable(f"{where}: {type(exc).__name__}: {exc}") from exc
+
+    def _recover(
+        self, stream: str, state: dict[str, Any], exc: _Rejected, gaps: list[Gap], now: datetime
+    ) -> bool:
+        """Fix the stream state after X refused a cursor parameter; False if it cannot be fixed."""
+        token_param = "pagination_token" if stream == "mentions" else "next_token"
+        if token_param in exc.parameters and state.get("next_token"):
+            # Tokens can expire (e.g. after a long outage). Continue the same run below the
+            # oldest post already read instead: same since_id, nothing lost, nothing read twice.
+            state.pop("next_token")
+            if state.get("oldest"):
+                state["until_id"] = state["oldest"]
+            return True
+        if stream == "search" and "since_id" in exc.parameters and state.get("since_id"):
+            # Recent search only reaches 7 days back; a since_id older than that is refused.
+            # Read all that is still searchable and record what no longer is.
+            since = state.pop("since_id")
+            state.pop("next_token", None)
+            if state.get("oldest"):
+                state["until_id"] = state["oldest"]
+            gaps.append(
+                Gap(
+                    start=_snowflake_time(since),
+                    end=now - timedelta(days=7),
+                    reason=f"x search: older than recent search's 7 days when polled ({self.name} was "
+                    "stopped or failing); these posts can no longer be read",
+                )
+            )
+            return True
+        return False
 
     def _decode(self, what: str, response: requests.Response) -> dict[str, Any]:
         """The JSON object of a 2xx response, or the error it carries instead of data."""
@@ -417,26 +470,26 @@ class XSource(Source):
     ) -> tuple[Mention | None, str | None]:
         """A Mention, or None and the reason it is skipped."""
         if not isinstance(item, dict):
-            return None, "malformed"
+            return None, MALFORMED
         tid, text = item.get("id"), item.get("text")
         if not isinstance(tid, str) or not _DIGITS.match(tid) or not isinstance(text, str):
-            return None, "malformed"
+            return None, MALFORMED
         refs = [r for r in item.get("referenced_tweets") or [] if isinstance(r, dict)]
         if any(r.get("type") == "retweeted" for r in refs):
-            return None, "retweet"
+            return None, REPOST
         author_id = item.get("author_id") if isinstance(item.get("author_id"), str) else None
         author = users.get(author_id or "", {})
         username = author.get("username") if isinstance(author.get("username"), str) else None
         in_reply_to = next((r.get("id") for r in refs if r.get("type") == "replied_to"), None)
         if (username and username.lower() in self.own_handles) or (author_id and author_id == self._user_id):
-            return None, "own_reply" if in_reply_to or item.get("in_reply_to_user_id") else "own_post"
+            return None, OWN  # the brand's own posts and replies
         if self.brand.is_muted(self.platform, username):
-            return None, "muted_author"
+            return None, MUTED
         if self.brand.excluded_term(text):
-            return None, "excluded_term"
+            return None, EXCLUDED
         lang = item.get("lang") if isinstance(item.get("lang"), str) and item.get("lang") != "und" else None
         if not self.brand.language_wanted(lang):
-            return None, "language"
+            return None, "language"  # the pipeline's name for it
         metrics = author.get("public_metrics") if isinstance(author.get("public_metrics"), dict) else {}
         followers = metrics.get("followers_count")
         url = f"https://x.com/{username}/status/{tid}" if username else f"https://x.com/i/web/status/{tid}"

@@ -219,6 +219,10 @@ class FakeX(FakeServer):
             self.tweets[tid] = tweet
             return tweet
 
+    def expire_tokens(self) -> None:
+        """Forget every pagination token issued so far (X's tokens do not live forever)."""
+        self._tokens.clear()
+
     def served_counts(self) -> dict[str, int]:
         """How many times each post id was returned (X bills each, once per UTC day)."""
         counts: dict[str, int] = {}
@@ -438,6 +442,18 @@ class FakeX(FakeServer):
                 400, _invalid({"query": [query]}, f"There were errors processing your request: {exc}"), rl
             )
         week_ago = datetime.now(UTC) - timedelta(days=7)
+        since = req.arg("since_id")
+        if since and since.isdigit() and _snowflake_time(since) < week_ago:
+            # Recent search refuses ids older than its 7-day reach (shape of the recorded 400s).
+            return _json(
+                400,
+                _invalid(
+                    {"since_id": [since]},
+                    f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id created after "
+                    f"{week_ago:%Y-%m-%dT%H:%MZ}",
+                ),
+                rl,
+            )
         return self._timeline(
             req, "next_token", lambda t: _snowflake_time(t["id"]) >= week_ago and matcher(t), rl
         )

@@ -108,6 +108,10 @@ def make_source(fake: FakeX, clock: Any = None, **overrides: Any) -> XSource:
     return XSource("x", XSettings(**values), BRAND, clock=clock)
 
 
+def _iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def requests_to(fake: FakeX, path_part: str) -> list[Any]:
     return [r for r in fake.requests if path_part in r.path]
 
@@ -135,12 +139,12 @@ def test_first_poll_normalizes_mentions_and_filters_noise(fake: FakeX, users: Us
     assert m.url == f"https://x.com/alice/status/{late['id']}"
     assert m.author_handle == "alice" and m.author_name == "Alice A" and m.author_followers == 1234
     assert m.author_id == users.alice.id
-    assert m.created_at == datetime.fromisoformat(late["created_at"].replace("Z", "+00:00"))
+    assert m.created_at == _iso(late["created_at"])
     assert m.created_at.tzinfo is not None
     assert m.conversation_id == late["id"] and m.language == "en" and m.addressed_to_brand
     assert store.mentions[praise["id"]].addressed_to_brand is False
     # The mentions timeline carries the retweet and the brand's own reply; both are noise.
-    assert store.skipped == Counter({"retweet": 1, "own_reply": 1})
+    assert store.skipped == Counter({"repost": 1, "own_post": 1})
     # The search query kept the brand's own post, the exclusion term and retweets out at X (unbilled).
     search = requests_to(fake, "/search/recent")[0]
     assert (
@@ -269,6 +273,48 @@ def test_restart_mid_pagination_loses_and_repeats_nothing(fake: FakeX, users: Us
     assert store.duplicates == 0
     assert set(fake.served_counts().values()) == {1}, "a post was read (and billed) twice"
     assert len(store.mentions) == len(batch) + len(found) + 1
+
+
+def test_expired_pagination_token_continues_below_the_oldest_post_read(fake: FakeX, users: Users) -> None:
+    store = Store()
+    source = make_source(fake, max_results=10, search=False)
+    poll(source, store)
+    batch = [fake.post(users.bob, f"@acme outage report {i}") for i in range(25)]
+    poll(source, store, max_pages=1)
+    fake.expire_tokens()  # e.g. the daemon was down for a long time
+    fake.requests.clear()
+
+    poll(make_source(fake, max_results=10, search=False), store)
+
+    assert {p["id"] for p in batch} == set(store.mentions)
+    assert set(fake.served_counts().values()) == {1}
+    # The refused token was replaced by until_id = the oldest post read so far.
+    refused, retried = requests_to(fake, "/mentions")[:2]
+    assert refused.arg("pagination_token") and retried.arg("until_id") == min(
+        (p["id"] for p in batch[-10:]), key=int
+    )
+    assert store.cursor["mentions"]["since_id"] == batch[-1]["id"]
+    assert "until_id" not in store.cursor["mentions"]
+
+
+def test_search_since_id_older_than_seven_days_records_a_gap(fake: FakeX, users: Users) -> None:
+    ancient = fake.post(users.bob, "Acme back then", created_at=datetime.now(UTC) - timedelta(days=9))
+    store = Store()
+    source = make_source(fake, mentions=False)
+    poll(source, store)
+    store.cursor["search"]["since_id"] = ancient["id"]  # as if the daemon had been stopped for 9 days
+    recent = [
+        fake.post(users.carol, "Acme two days ago", created_at=datetime.now(UTC) - timedelta(days=2)),
+        fake.post(users.carol, "Acme today"),
+    ]
+
+    poll(source, store)
+
+    assert {p["id"] for p in recent} <= set(store.mentions)
+    [gap] = store.gaps
+    assert "7 days" in gap.reason
+    assert abs((gap.start - _iso(ancient["created_at"])).total_seconds()) < 1
+    assert store.cursor["search"]["since_id"] == recent[-1]["id"]
 
 
 # -- budget ---------------------------------------------------------------------------
@@ -453,12 +499,7 @@ def test_null_fields_fall_back_instead_of_failing(fake: FakeX, users: Users) -> 
     [m] = page.mentions
     assert m.url == f"https://x.com/i/web/status/{post['id']}"
     # created_at falls back to the time inside the snowflake id.
-    assert (
-        abs(
-            (m.created_at - datetime.fromisoformat(post["created_at"].replace("Z", "+00:00"))).total_seconds()
-        )
-        < 1
-    )
+    assert m.created_at == _iso(post["created_at"])
     assert m.author_handle == "" and m.author_followers is None and m.language is None
     assert m.conversation_id is None and m.in_reply_to_id is None
     assert page.cursor["mentions"]["since_id"] == post["id"]
@@ -570,7 +611,7 @@ def test_same_post_in_both_streams_is_kept_once(fake: FakeX, users: Users) -> No
     pages = poll(make_source(fake, query="Acme"), store)
 
     assert [len(p.mentions) for p in pages] == [1, 0]
-    assert pages[1].skipped == Counter({"duplicate": 1})
+    assert pages[1].skipped == Counter({"already_seen": 1})
     assert store.mentions[both["id"]].addressed_to_brand
 
 
