@@ -213,16 +213,20 @@ def _describe(err: Any, model: type[BaseModel], loc: tuple) -> str:
     if kind == "missing":
         return f"required{unit} but missing"
     if kind == "greater_than_equal":
-        return f"must be ≥ {ctx.get('ge')}{unit}{got}"
+        return f"must be ≥ {_num(ctx.get('ge'))}{unit}{got}"
     if kind == "greater_than":
-        return f"must be > {ctx.get('gt')}{unit}{got}"
+        return f"must be > {_num(ctx.get('gt'))}{unit}{got}"
     if kind == "less_than_equal":
-        return f"must be ≤ {ctx.get('le')}{unit}{got}"
+        return f"must be ≤ {_num(ctx.get('le'))}{unit}{got}"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}{got}"
     if kind == "value_error":
         return f"{ctx.get('error') or err['msg']!s}{got if 'got' not in str(ctx.get('error')) else ''}"
     return f"{err['msg'][0].lower()}{err['msg'][1:]}{got}"
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _resolve(model: Any, loc: tuple) -> Any:

@@ -1,0 +1,520 @@
+"""The ``mention-monitor`` command: one subcommand per job, each with --help and a clear exit status.
+
+Exit status: 0 success; 1 the job ran but something failed (a source, a row, a
+delivery); 2 bad usage or config; 3 the database cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from monitor import __version__, logs
+from monitor.config import Config, ConfigError, default_database_url, load_config, masked
+from monitor.store.db import StorageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
+
+log = logging.getLogger("monitor")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+Handler = Callable[[argparse.Namespace], int]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _config(args: argparse.Namespace) -> Config:
+    if not getattr(args, "config", None):
+        raise ConfigError(["no config file given: pass -c /etc/mention-monitor/config.yaml"])
+    return load_config(args.config)
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The database from --db, else the config's storage.url, else the default SQLite file."""
+    from monitor.store.db import make_engine, migrate
+
+    if getattr(args, "db", None):
+        url = args.db
+    elif getattr(args, "config", None):
+        url = load_config(args.config).storage.url.get_secret_value()
+    else:
+        url = os.environ.get("MENTION_MONITOR_DB") or default_database_url()
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if getattr(args, "actor", None):
+        return args.actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _ago(ts: datetime | None, now: datetime) -> str:
+    if ts is None:
+        return "—"
+    secs = int((now - ts).total_seconds())
+    if secs < 60:
+        return f"{secs}s ago"
+    if secs < 3600:
+        return f"{secs // 60}m ago"
+    if secs < 86400:
+        return f"{secs // 3600}h ago"
+    return f"{secs // 86400}d ago"
+
+
+def _add_db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--config", help="config file (its storage.url is used)")
+    p.add_argument("--db", help="database URL, overriding the config (e.g. sqlite:////path/mentions.db)")
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@command("check-config")
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _config(args)
+    out.print(yaml.safe_dump(masked(config), sort_keys=False, allow_unicode=True).rstrip())
+    enabled = ", ".join(config.enabled_sources()) or "none"
+    err.print(f"[green]config OK[/]: {args.config} (sources enabled: {enabled})")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- running
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.daemon import Daemon
+
+    config = _config(args)
+    logs.setup(args.log_level or config.logging.level, config.logging.format)
+    daemon = Daemon(config)
+    clean = daemon.run_forever()
+    return EXIT_OK if clean else EXIT_FAILED
+
+
+@command("poll-once")
+def cmd_poll_once(args: argparse.Namespace) -> int:
+    from monitor.daemon import Daemon
+
+    config = _config(args)
+    logs.setup(args.log_level or config.logging.level, config.logging.format)
+    daemon = Daemon(config)
+    outcomes = daemon.poll_once()
+    daemon.engine.dispose()
+    failed = 0
+    for o in outcomes:
+        r = o.result
+        if o.skipped_lease:
+            out.print(f"{o.source}: skipped (another instance holds its lease)")
+        elif o.error:
+            failed += 1
+            out.print(f"{o.source}: [red]{o.state}[/] — {o.error}")
+        else:
+            out.print(
+                f"{o.source}: {r.stored} new, {r.duplicates} already stored, "
+                f"{sum(r.filtered.values())} filtered, {r.alerts} alert(s), {o.pages} page(s)"
+            )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(duration=args.duration, once=args.once, db=args.db, keep=args.keep, out=out)
+
+
+# ----------------------------------------------------------------------------- mentions
+
+
+_COLUMNS = [
+    "id",
+    "created_at",
+    "platform",
+    "priority",
+    "urgency",
+    "label",
+    "status",
+    "author_handle",
+    "author_followers",
+    "text",
+]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+@command("mentions")
+def cmd_mentions(args: argparse.Namespace) -> int:
+    from monitor.store.queries import MentionFilter, find_mentions, parse_since
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        return EXIT_USAGE
+    rows = find_mentions(
+        _engine(args),
+        MentionFilter(
+            platform=args.platform,
+            label=args.label,
+            priority=args.priority,
+            status=args.status,
+            since=since,
+            search=args.search,
+            assignee=args.assignee,
+            limit=args.limit,
+        ),
+    )
+    if args.format == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        if rows:
+            w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            w.writeheader()
+            for row in rows:
+                w.writerow(
+                    {
+                        k: json.dumps(v, ensure_ascii=False)
+                        if isinstance(v, (dict, list))
+                        else v.isoformat()
+                        if isinstance(v, datetime)
+                        else v
+                        for k, v in row.items()
+                    }
+                )
+    else:
+        now = datetime.now(UTC)
+        table = Table(show_lines=False, pad_edge=False)
+        for col in ("id", "when", "platform", "pri", "urg", "label", "status", "author", "text"):
+            table.add_column(
+                col, overflow="fold" if col == "text" else "ellipsis", max_width=60 if col == "text" else None
+            )
+        for r in rows:
+            who = f"@{r['author_handle']}" + (
+                f" ({r['author_followers']:,})" if r["author_followers"] else ""
+            )
+            table.add_row(
+                str(r["id"]),
+                _ago(r["created_at"], now),
+                r["platform"],
+                r["priority"] or "",
+                str(r["urgency"] if r["urgency"] is not None else ""),
+                r["label"] or "",
+                r["status"],
+                who,
+                r["text"].replace("\n", " ")[:200],
+            )
+        out.print(table)
+        err.print(
+            f"{len(rows)} mention(s)" + (" (limit reached: use --limit)" if len(rows) == args.limit else "")
+        )
+    return EXIT_OK
+
+
+def _print_outcomes(outcomes: Sequence[Any]) -> int:
+    failed = 0
+    for o in outcomes:
+        if o.result == "missing":
+            failed += 1
+            err.print(f"[red]#{o.mention_id}[/]: {o.detail}")
+        elif o.result == "unchanged":
+            out.print(f"#{o.mention_id}: unchanged ({o.detail})")
+        else:
+            out.print(f"#{o.mention_id}: {o.status}" + (f" — {o.detail}" if o.detail else ""))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _workflow(action: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        from monitor import workflow
+
+        engine = _engine(args)
+        if action == "assign":
+            return _print_outcomes(workflow.assign(engine, args.ids, args.to, actor=_actor(args)))
+        return _print_outcomes(
+            workflow.transition(
+                engine, args.ids, action, actor=_actor(args), note=getattr(args, "note", None)
+            )
+        )
+
+    return handler
+
+
+for _name, _action in (
+    ("ack", "acknowledge"),
+    ("resolve", "resolve"),
+    ("ignore", "ignore"),
+    ("reopen", "reopen"),
+    ("assign", "assign"),
+):
+    _HANDLERS[_name] = _workflow(_action)
+
+
+@command("label")
+def cmd_label(args: argparse.Namespace) -> int:
+    from monitor import workflow
+
+    outcome = workflow.correct_label(_engine(args), args.id, args.label, actor=_actor(args))
+    return _print_outcomes([outcome])
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@command("sources")
+def cmd_sources(args: argparse.Namespace) -> int:
+    from monitor.store.queries import source_health
+
+    rows = source_health(_engine(args))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, default=_json_default, indent=2) + "\n")
+        return EXIT_OK
+    now = datetime.now(UTC)
+    table = Table(pad_edge=False)
+    for col in (
+        "source",
+        "platform",
+        "state",
+        "since",
+        "last success",
+        "mentions",
+        "requests",
+        "cursor",
+        "budget",
+        "gaps",
+    ):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        state_style = "green" if r["state"] == "ok" else "red"
+        gaps = "; ".join(
+            f"{g['start']:%m-%d %H:%M}–{g['end']:%H:%M}"
+            if g["end"]
+            else f"{g['start']:%m-%d %H:%M}–now (open)"
+            for g in r["gaps"][:3]
+        )
+        budget = r["budget"] or {}
+        cursor = json.dumps(r["cursor"], default=str)
+        table.add_row(
+            r["source"],
+            r["platform"],
+            f"[{state_style}]{r['state']}[/]",
+            _ago(r["state_since"], now),
+            _ago(r["last_success_at"], now),
+            str(r["mentions_total"]),
+            str(r["requests_total"]),
+            cursor[:60],
+            f"{budget.get('requests', 0)} req this hour" if budget else "",
+            gaps or "none",
+        )
+        if r["last_error"] and r["state"] != "ok":
+            table.add_row("", "", "", "", f"[red]{r['last_error'][:200]}[/]", "", "", "", "", "")
+    out.print(table)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- import
+
+
+@command("import")
+def cmd_import(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from monitor.config import parse_config
+    from monitor.importer import ImportFormatError, count_rows, import_file, write_rejects
+    from monitor.pipeline import Pipeline
+
+    path = Path(args.file)
+    if not path.is_file():
+        err.print(f"[red]error[/]: no such file: {path}")
+        return EXIT_USAGE
+    config = load_config(args.config) if args.config else parse_config({"brand": {"names": [args.brand]}})
+    engine = _engine(args)
+    pipeline = Pipeline(engine, config, alerts_enabled=args.alerts)
+    total = count_rows(path)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, disable=args.quiet or not err.is_terminal) as progress:
+        task = progress.add_task("import", total=total)
+        try:
+            report = import_file(
+                path,
+                pipeline,
+                default_platform=args.platform,
+                fmt=args.format,
+                progress=lambda n: progress.advance(task, n),
+            )
+        except ImportFormatError as exc:
+            err.print(f"[red]error[/]: {exc}")
+            return EXIT_USAGE
+    r = report.result
+    out.print(
+        f"{path.name}: {report.rows} row(s) read, {r.stored} new mention(s), {r.duplicates} already stored, "
+        f"{sum(r.filtered.values())} filtered, {len(report.errors)} rejected, {r.alerts} alert(s)"
+    )
+    if r.labels:
+        out.print("labels: " + ", ".join(f"{k} {v}" for k, v in r.labels.most_common()))
+    if report.errors:
+        for e in report.errors[:10]:
+            err.print(f"[yellow]line {e.line}[/]: {e.reason}")
+        if len(report.errors) > 10:
+            err.print(f"… and {len(report.errors) - 10} more")
+        if args.rejects:
+            Path(args.rejects).write_text(write_rejects(report.errors), encoding="utf-8")
+            err.print(f"rejected rows listed in {args.rejects}")
+        err.print("fix those rows and import the file again: rows already stored are not duplicated")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mention-monitor",
+        description="Watch social platforms for brand mentions, triage them and alert the support team.",
+    )
+    parser.add_argument("--version", action="version", version=f"mention-monitor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "demo",
+        help="run on a simulated platform with zero configuration",
+        description="A simulated platform posts brand mentions; they are triaged, stored in a "
+        "SQLite file and urgent complaints are printed as alerts, then a summary.",
+    )
+    p.add_argument("--duration", type=float, default=20.0, help="seconds to run (default 20)")
+    p.add_argument("--once", action="store_true", help="one batch of mentions, then the summary")
+    p.add_argument("--db", help="database URL (default: a demo.db in your user data dir)")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the previous demo database instead of starting afresh"
+    )
+
+    for name, text in (
+        ("run", "run the daemon until SIGTERM/SIGINT"),
+        ("poll-once", "poll every enabled source once (for cron and debugging)"),
+        ("check-config", "validate the config and print it with secrets masked"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("-c", "--config", required=True, help="the YAML config file")
+        if name != "check-config":
+            p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    p = sub.add_parser(
+        "mentions",
+        help="list and filter stored mentions",
+        description="List stored mentions, newest first. json/csv carry every stored field.",
+    )
+    _add_db_args(p)
+    p.add_argument("--platform")
+    p.add_argument("--label", choices=["complaint", "question", "praise", "neutral", "spam", "unscored"])
+    p.add_argument("--priority", choices=["P1", "P2", "P3"])
+    p.add_argument("--status", choices=["new", "acknowledged", "replied", "resolved", "ignored"])
+    p.add_argument("--assignee")
+    p.add_argument("--since", help="30m, 2h, 7d or an ISO date")
+    p.add_argument("--search", help="text or author contains this (case-insensitive)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    for name, text in (
+        ("ack", "acknowledge mentions"),
+        ("resolve", "mark mentions resolved"),
+        ("ignore", "mark mentions as not needing an answer"),
+        ("reopen", "reopen resolved or ignored mentions"),
+        ("assign", "give mentions an owner"),
+    ):
+        p = sub.add_parser(
+            name, help=text, description=f"{text[0].upper()}{text[1:]}; recorded in the audit log."
+        )
+        p.add_argument("ids", nargs="+", type=int, metavar="ID")
+        if name == "assign":
+            p.add_argument("--to", required=True, help="the agent's name ('-' clears the owner)")
+        if name in ("resolve", "ignore"):
+            p.add_argument("--note", help="why, for the audit log")
+        p.add_argument("--as", dest="actor", help="who is acting (default: your login name)")
+        _add_db_args(p)
+
+    p = sub.add_parser("label", help="correct a mention's triage label (feeds triage-eval/-train)")
+    p.add_argument("id", type=int)
+    p.add_argument("label", choices=["complaint", "question", "praise", "neutral", "spam", "unscored"])
+    p.add_argument("--as", dest="actor")
+    _add_db_args(p)
+
+    p = sub.add_parser("sources", help="each source's state, last success, cursor, budget use and gaps")
+    _add_db_args(p)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = sub.add_parser(
+        "import",
+        help="load historical mentions from CSV or JSON Lines",
+        description="Columns: text, author, created_at (required); platform, external_id, url, "
+        "followers, author_name, language (optional); others kept in the raw payload. "
+        "Idempotent: re-importing adds nothing twice. Alerts are off unless --alerts.",
+    )
+    p.add_argument("file")
+    _add_db_args(p)
+    p.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file extension")
+    p.add_argument("--platform", default="import", help="platform for rows without one (default: import)")
+    p.add_argument("--brand", default="Brand", help="brand name when no config is given")
+    p.add_argument("--alerts", action="store_true", help="route alerts for imported mentions too")
+    p.add_argument("--rejects", help="write rejected rows (line, reason) to this CSV file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    for extra in _EXTRA_PARSERS:
+        extra(sub)
+    return parser
+
+
+# Later capabilities add their subcommands here: a function (subparsers) -> None that
+# registers parsers and handlers via @command.
+_EXTRA_PARSERS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command not in ("run", "poll-once"):
+        logs.setup("WARNING")
+    try:
+        return _HANDLERS[args.command](args)
+    except ConfigError as exc:
+        err.print(str(exc), markup=False)
+        return EXIT_USAGE
+    except StorageError as exc:
+        err.print(f"storage error: {exc}", markup=False)
+        return EXIT_STORAGE
+    except KeyboardInterrupt:
+        return 130

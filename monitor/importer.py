@@ -1,0 +1,203 @@
+"""Import historical mentions from CSV or JSON Lines through the normal triage and store path.
+
+Known columns: text, author, created_at, platform, external_id, url, followers
+(plus optional author_name, language, in_reply_to_id, conversation_id); every
+other column is kept in the mention's raw payload. Re-importing a file adds
+nothing twice: rows without an external_id get a stable one derived from their
+content. A bad row is reported with its line number and reason and skipped;
+the file itself is never changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.mention import Mention
+from monitor.pipeline import IngestResult, Pipeline
+
+KNOWN = {
+    "text",
+    "author",
+    "created_at",
+    "platform",
+    "external_id",
+    "url",
+    "followers",
+    "author_name",
+    "language",
+    "in_reply_to_id",
+    "conversation_id",
+}
+_FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M")
+
+
+class ImportFormatError(ValueError):
+    """The file as a whole cannot be read (unknown format, no header, missing required columns)."""
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    result: IngestResult = field(default_factory=IngestResult)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def parse_time(value: Any) -> datetime:
+    """ISO 8601, epoch seconds, Twitter's ``Mon Dec 01 19:30:03 +0000 2014`` and a few common forms."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        return datetime.fromtimestamp(float(value), UTC)
+    text = str(value).strip()
+    if not text:
+        raise ValueError("created_at is empty")
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for fmt in _FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(
+                f"created_at {text!r} is not a date/time (use ISO 8601, e.g. 2026-11-01T09:30:00Z)"
+            )
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def row_to_mention(row: dict[str, Any], *, default_platform: str) -> Mention:
+    """One input row → Mention; ``ValueError`` says what is wrong with it."""
+    text = row.get("text")
+    if text is None or not str(text).strip():
+        raise ValueError("text is missing or empty")
+    author = row.get("author")
+    if author is None or not str(author).strip():
+        raise ValueError("author is missing or empty")
+    if row.get("created_at") in (None, ""):
+        raise ValueError("created_at is missing")
+    created = parse_time(row["created_at"])
+    platform = str(row.get("platform") or default_platform).strip().lower()
+    followers_raw = row.get("followers")
+    followers = None
+    if followers_raw not in (None, ""):
+        try:
+            followers = int(float(followers_raw))
+        except (TypeError, ValueError):
+            raise ValueError(f"followers {followers_raw!r} is not a number") from None
+    external_id = str(row.get("external_id") or "").strip()
+    if not external_id:
+        digest = hashlib.sha256(f"{platform}\0{author}\0{created.isoformat()}\0{text}".encode()).hexdigest()
+        external_id = f"import-{digest[:24]}"
+    extra = {k: v for k, v in row.items() if k not in KNOWN and k is not None}
+    return Mention(
+        platform=platform,
+        external_id=external_id,
+        text=str(text),
+        created_at=created,
+        author_handle=str(author).strip().lstrip("@"),
+        url=(str(row["url"]).strip() or None) if row.get("url") else None,
+        author_name=row.get("author_name") or None,
+        author_followers=followers,
+        language=row.get("language") or None,
+        in_reply_to_id=str(row["in_reply_to_id"]) if row.get("in_reply_to_id") else None,
+        conversation_id=str(row["conversation_id"]) if row.get("conversation_id") else None,
+        raw={"imported": extra} if extra else {},
+    )
+
+
+def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """Yield ``(line number, row or RowError)``; raises ImportFormatError for a file it cannot read at all."""
+    kind = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
+    if kind not in ("csv", "jsonl"):
+        raise ImportFormatError(f"unknown format {kind!r}: use csv or jsonl")
+    handle = path.open("r", encoding="utf-8-sig", newline="")
+    with handle:
+        if kind == "jsonl":
+            for n, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield n, RowError(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                yield n, obj if isinstance(obj, dict) else RowError(n, "a line must be a JSON object")
+            return
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
+            raise ImportFormatError(f"{path}: empty file or no header row")
+        missing = {"text", "author", "created_at"} - set(reader.fieldnames)
+        if missing:
+            raise ImportFormatError(
+                f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+                f"found {', '.join(reader.fieldnames)}. "
+                "Rename the columns (text, author, created_at are required)"
+            )
+        for row in reader:
+            yield reader.line_num, row
+
+
+def import_file(
+    path: Path,
+    pipeline: Pipeline,
+    *,
+    default_platform: str = "import",
+    fmt: str | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import every good row; bad rows are listed in the report, nothing is half-stored."""
+    report = ImportReport()
+    batch: list[Mention] = []
+    source = f"import:{path.name}"
+
+    def flush() -> None:
+        if batch:
+            report.result.add(pipeline.ingest(batch, source=source))
+            batch.clear()
+
+    for line, row in read_rows(path, fmt):
+        report.rows += 1
+        if isinstance(row, RowError):
+            report.errors.append(row)
+        else:
+            try:
+                batch.append(row_to_mention(row, default_platform=default_platform))
+            except ValueError as exc:
+                report.errors.append(RowError(line, str(exc)))
+        if len(batch) >= batch_size:
+            flush()
+        if progress:
+            progress(1)
+    flush()
+    return report
+
+
+def count_rows(path: Path) -> int:
+    """Rough row count for the progress bar (lines minus header for CSV)."""
+    with path.open("rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    return max(0, lines - (0 if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else 1))
+
+
+def write_rejects(errors: list[RowError]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["line", "reason"])
+    for e in errors:
+        w.writerow([e.line, e.reason])
+    return buf.getvalue()
