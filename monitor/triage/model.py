@@ -27,6 +27,15 @@ class TriageContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """One signal's contribution: a name, how much it moves the score, and the reason an agent reads."""
+
+    signal: str
+    weight: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """Triage output: the reference TextBlob scores, a label, urgency 0–100, priority and why."""
 
@@ -36,3 +45,10 @@ class Verdict:
     urgency: int
     priority: str
     reasons: tuple[str, ...] = ()
+    # The summed complaint evidence; ``label == "complaint"`` when it reaches the threshold.
+    complaint_score: float = 0.0
+    # Social-media-tuned sentiment (VADER compound) and the weighted mix with TextBlob.
+    vader: float = 0.0
+    sentiment: float = 0.0
+    # The language the decision was made for ("en", the platform's code, or a guess); None if unknown.
+    language: str | None = None

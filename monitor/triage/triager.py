@@ -1,70 +1,194 @@
-"""The triage function: TextBlob polarity plus reach and history (refined by the triage issue)."""
+"""The triage function: signals -> complaint score -> label, then urgency, priority and reasons.
+
+Each signal lives in its own module and returns :class:`Evidence` (a weight and a reason);
+this module only adds them up. Weights and thresholds come from :class:`TriageSettings`.
+"""
 
 from __future__ import annotations
 
-import re
-
-from textblob.en.sentiments import PatternAnalyzer
-
 from monitor.mention import Mention
-from monitor.triage.model import TriageContext, Verdict
+from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evidence
+from monitor.triage.escalation import EscalationTerms, escalation_evidence
+from monitor.triage.history import history_evidence
+from monitor.triage.language import decide_language
+from monitor.triage.learned import LearnedModel
+from monitor.triage.model import Evidence, TriageContext, Verdict
+from monitor.triage.normalize import PreparedText, brand_pattern, prepare
+from monitor.triage.reach import reach_evidence
+from monitor.triage.sarcasm import sarcasm_evidence, sarcasm_marker
+from monitor.triage.sentiment import SentimentReading, SentimentScorer, sentiment_evidence
 from monitor.triage.settings import TriageSettings
+from monitor.triage.thread import addressed_evidence, thread_evidence
 
-_QUESTION = re.compile(r"\?\s*$|\?\s")
-_URL = re.compile(r"https?://\S+")
+# Spam by shape: link farms and hashtag walls.
+_SPAM_URLS = 3
+_SPAM_HASHTAGS = 6
 
 
 class Triager:
-    """Holds the analyzers once; :meth:`assess` is pure and deterministic."""
+    """Holds the analyzers and compiled cues once; :meth:`assess` is pure and deterministic."""
 
-    def __init__(self, settings: TriageSettings | None = None, brand_terms: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: TriageSettings | None = None,
+        brand_terms: list[str] | None = None,
+        *,
+        learned: LearnedModel | None = None,
+    ) -> None:
         self.settings = settings or TriageSettings()
-        self._analyzer = PatternAnalyzer()
-        terms = [t for t in self.settings.escalation_terms if t]
-        self._escalation = (
-            re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms), re.IGNORECASE) if terms else None
-        )
+        self.learned = learned
+        self._brand = brand_pattern(brand_terms)
+        self._sentiment = SentimentScorer()
+        self._cues = CueSet(self.settings)
+        self._escalation = EscalationTerms(self.settings.escalation_terms)
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
+        """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
         ctx = context or TriageContext()
         s = self.settings
-        text = _URL.sub(" ", mention.text or "")
-        polarity, subjectivity = self._analyzer.analyze(text)
-        reasons: list[str] = []
-        if mention.language and not mention.language.lower().startswith("en"):
-            return Verdict(0.0, 0.0, "unscored", 50, "P2", (f"language '{mention.language}' not scored",))
-        urgency = 0
-        if polarity <= s.negative_polarity:
-            label = "complaint"
-            urgency = 40 + round(-polarity * 40)
-            reasons.append(f"negative ({polarity:+.2f})")
-        elif _QUESTION.search(text):
-            label, urgency = "question", 30
-            reasons.append("asks a question")
-        elif polarity >= 0.3:
-            label, urgency = "praise", 5
-            reasons.append(f"positive ({polarity:+.2f})")
-        else:
-            label, urgency = "neutral", 10
-        if self._escalation and (m := self._escalation.search(text)):
-            urgency += 25
-            reasons.append(f"mentions {m.group(0).lower()}")
-        followers = mention.author_followers or 0
-        if label == "complaint" and followers >= s.high_reach_followers:
-            urgency += 15
-            reasons.append(f"author has {_human(followers)} followers")
-        if label == "complaint" and ctx.author.complaints_24h:
-            urgency += 10
-            reasons.append(f"{_ordinal(ctx.author.complaints_24h + 1)} complaint in 24 h")
-        urgency = max(0, min(100, urgency))
+        text = prepare(mention.text, self._brand)
+        language = decide_language(mention.language, text, s.scored_languages, s.guess_language)
+        escalations = self._escalation.find(text.lower)
+
+        if not language.scored:
+            # English lexicons would read 0 here; say so and let reach decide how soon a human looks.
+            urgency = self._context_points("unscored", mention, ctx, escalations)
+            return self._verdict(
+                "unscored", None, 0.0, s.urgency.base_unscored, [language.reason], urgency, language.code
+            )
+
+        reading = self._sentiment.read(text.clean, s.textblob_weight, s.vader_weight)
+        if text.word_count == 0:
+            why = "only a link, no text to score" if text.url_count else "no text to score"
+            urgency = self._context_points("neutral", mention, ctx, escalations)
+            return self._verdict(
+                "neutral", reading, 0.0, s.urgency.base_neutral, [why], urgency, language.code
+            )
+
+        cues = self._cues.read(text)
+        evidence = self.complaint_evidence(text, reading, cues, escalations)
+        score = sum(e.weight for e in evidence)
+        if score > 0:
+            # Capitals and "!!!" intensify a complaint; on their own they are just excitement.
+            emphasis = emphasis_evidence(cues, s)
+            evidence += emphasis
+            score += sum(e.weight for e in emphasis)
+
+        label, label_reasons = self._label(text, reading, cues, evidence, score, mention.addressed_to_brand)
+        base = {
+            "complaint": s.urgency.base_complaint,
+            "question": s.urgency.base_question,
+            "praise": s.urgency.base_praise,
+            "spam": s.urgency.base_spam,
+        }.get(label, s.urgency.base_neutral)
+        if label == "complaint":
+            extra = s.urgency.complaint_strength * (score - s.complaint_threshold)
+            base += round(max(0.0, min(float(s.urgency.complaint_strength_max), extra)))
+        urgency = self._context_points(label, mention, ctx, escalations)
+        reasons = [*label_reasons, language.reason] if language.reason else label_reasons
+        return self._verdict(label, reading, score, base, reasons, urgency, language.code)
+
+    def complaint_evidence(
+        self,
+        text: PreparedText,
+        reading: SentimentReading,
+        cues: CueReading,
+        escalations: tuple[str, ...] = (),
+    ) -> list[Evidence]:
+        """Every piece of complaint evidence for one text (positive weights towards ``complaint``)."""
+        s = self.settings
+        marker = sarcasm_marker(text.lower, cues, text.hashtags)
+        evidence: list[Evidence] = []
+        for e in sentiment_evidence(reading, s):
+            # Sarcastic praise is the surface of a complaint: its positive sentiment must not cancel it.
+            evidence.append(Evidence(e.signal, 0.0, "") if marker and e.weight < 0 else e)
+        evidence += cue_evidence(cues, s, sarcastic=marker is not None)
+        evidence += sarcasm_evidence(marker, s)
+        if escalations:
+            # Threats to sue or leave are complaints even without a failure word; reason comes with urgency.
+            evidence.append(Evidence("escalation", s.weights.demand, ""))
+        if self.learned is not None:
+            p = self.learned.complaint_score(text.clean)
+            terms = self.learned.top_terms(text.clean) if p >= 0.5 else ()
+            detail = f" (“{'”, “'.join(terms)}”)" if terms else ""
+            evidence.append(
+                Evidence(
+                    "learned", s.weights.learned * (2 * p - 1), f"learned model: {p:.0%} complaint{detail}"
+                )
+            )
+        return evidence
+
+    def _label(
+        self,
+        text: PreparedText,
+        reading: SentimentReading,
+        cues: CueReading,
+        evidence: list[Evidence],
+        score: float,
+        addressed: bool,
+    ) -> tuple[str, list[str]]:
+        s = self.settings
+        spammy = bool(cues.spam.tags) or text.url_count >= _SPAM_URLS or len(text.hashtags) >= _SPAM_HASHTAGS
+        if spammy and score < s.complaint_threshold + 1:
+            what = f"“{cues.spam.tags[0]}”" if cues.spam.tags else "links and hashtags"
+            return "spam", [f"looks like spam ({what})"]
+        if score >= s.complaint_threshold:
+            ranked = sorted((e for e in evidence if e.reason and e.weight > 0), key=lambda e: -e.weight)
+            return "complaint", [e.reason for e in ranked]
+        if cues.question:
+            return "question", ["asks the brand a question" if addressed else "asks a question"]
+        if reading.combined >= s.positive_polarity or (cues.praise.tags and score < 0):
+            praise = [e.reason for e in evidence if e.reason and e.signal in {"sentiment", "praise"}]
+            return "praise", praise or ["positive"]
+        return "neutral", []
+
+    def _context_points(
+        self, label: str, mention: Mention, ctx: TriageContext, escalations: tuple[str, ...]
+    ) -> list[Evidence]:
+        """Urgency from outside the text's label: escalation, reach, history, thread, addressivity."""
+        if label == "spam":
+            return []
+        s = self.settings
+        u = s.urgency
+        points = escalation_evidence(escalations, u.escalation)
+        if label in {"complaint", "question", "unscored"}:
+            points += reach_evidence(
+                mention.author_followers, s.high_reach_followers, s.very_high_reach_followers, u.reach_max
+            )
+            points += thread_evidence(ctx.brand_replied_in_thread, u.thread_follow_up)
+            points += addressed_evidence(mention.addressed_to_brand, u.addressed_to_brand)
+        if label in {"complaint", "unscored"}:
+            points += history_evidence(
+                ctx.author, u.repeat_24h, u.repeat_max, u.repeat_total, s.repeat_total_min
+            )
+        return points
+
+    def _verdict(
+        self,
+        label: str,
+        reading: SentimentReading | None,
+        score: float,
+        base: int,
+        reasons: list[str],
+        urgency_points: list[Evidence],
+        language: str | None,
+    ) -> Verdict:
+        s = self.settings
+        urgency = max(0, min(100, base + sum(round(e.weight) for e in urgency_points)))
         priority = "P1" if urgency >= s.p1_urgency else "P2" if urgency >= s.p2_urgency else "P3"
-        return Verdict(round(polarity, 4), round(subjectivity, 4), label, urgency, priority, tuple(reasons))
-
-
-def _human(n: int) -> str:
-    return f"{n / 1_000_000:.1f}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+        all_reasons: list[str] = []
+        for r in [*reasons, *(e.reason for e in urgency_points)]:
+            if r and r not in all_reasons:
+                all_reasons.append(r)
+        return Verdict(
+            polarity=round(reading.polarity, 4) if reading else 0.0,
+            subjectivity=round(reading.subjectivity, 4) if reading else 0.0,
+            label=label,
+            urgency=urgency,
+            priority=priority,
+            reasons=tuple(all_reasons),
+            complaint_score=round(score, 4),
+            vader=round(reading.vader, 4) if reading else 0.0,
+            sentiment=round(reading.combined, 4) if reading else 0.0,
+            language=language,
+        )

@@ -1,0 +1,424 @@
+"""Complaint cues beyond sentiment words: failures, demands, frustration, persistence, questions, praise.
+
+A complaint is a breach of expectation, not a negative word (Preoţiuc-Pietro et al., ACL 2019):
+"still waiting", "charged twice", "why is my order not here" carry no negative lexicon entry.
+Every cue here is general customer-service language; nothing is tuned on one industry's
+vocabulary, and a brand adds its own with ``extra_failure_terms`` / ``extra_demand_terms``.
+Each family is one compiled alternation of named groups, scanned once per mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.triage.model import Evidence
+from monitor.triage.normalize import PreparedText
+from monitor.triage.settings import TriageSettings
+
+
+def _alt(spec: str, wrap: bool = True) -> str:
+    """One regex alternation from a block with one alternative per line (keeps the tables readable).
+
+    ``wrap`` puts the alternation between word boundaries.
+    """
+    body = "|".join(line.strip() for line in spec.strip().splitlines() if line.strip())
+    return rf"\b(?:{body})\b" if wrap else f"(?:{body})"
+
+
+_NEG = _alt(
+    r"""
+    not|never|no longer|isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|does not|didn'?t|did not
+    won'?t|will not|can'?t|cannot|can not|couldn'?t|could not|unable to|fail(?:ed|s)? to
+    """,
+    wrap=False,
+)
+# Functions a service is expected to perform; negating one is a failure ("can't log in").
+_FUNCTION = _alt(
+    r"""
+    work|working|works|load|loading|open|log ?in|login|sign ?in|connect|receive[d]?|arrive[d]?
+    get through|got through|go through|went through|show(?:ed|n)? up|respond(?:ed|ing)?|answer(?:ed|ing)?
+    pick(?:ed|ing)? up|help(?:ed|ing|ful)?|process(?:ed)?|deliver(?:ed)?|refund(?:ed)?|fix(?:ed)?
+    call(?:ed)? (?:me )?back|reply|replied|update[d]?|let me|allow(?:ed)? me|resolve[d]?|honou?r(?:ed)?
+    give (?:me|us)|print|pay|use|find|reach|track|change|do anything
+    get (?:a|an|any|my|through|ahold|hold)
+    """,
+    wrap=False,
+)
+
+# family -> [(tag, regex)]; the tag is what an agent reads in the reason ("" = the matched words).
+FAILURE: list[tuple[str, str]] = [
+    ("doesn't work", rf"\b{_NEG}\s+(?:\w+\s+){{0,2}}?{_FUNCTION}\b"),
+    (
+        "broken",
+        _alt(
+            r"""
+            broken|broke down|out of order|outage|(?:is|was|are|went|been) down|crash(?:ed|es|ing)
+            errors?|glitch\w*|bugg?y|froze|keeps? (?:crashing|failing|freezing|dropping)
+            (?:site|website|app|system|server|page|portal|lines?|network|service) (?:is |was |are |went )?down
+            (?:site|website|app|system|server|page|portal|lines?|network|service) (?:has|have) been down
+            """
+        ),
+    ),
+    ("delayed", _alt("delay(?:ed|s)?|late|behind schedule|overdue|postponed")),
+    ("cancelled", r"\bcancel+(?:ed|ing|ation|led)?\w*\b"),
+    (
+        "lost or damaged",
+        _alt(
+            r"""
+            lost (?:my|our|the|his|her|their|all)|losing|missing|damaged|ruined|stolen
+            wrong (?:item|order|size|address|one|charge|amount|information|info)
+            """
+        ),
+    ),
+    ("stuck", _alt("stuck|stranded|trapped|locked out")),
+    (
+        "still waiting",
+        _alt(
+            r"""
+            still waiting|been waiting|waiting (?:for|on) (?:my|a|an|the|over|hours|days)|waited
+            on hold|hold time|busy signal|hung up|hang up|disconnected|ignor(?:ed|ing)
+            no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
+            no (?:one|body) (?:cares|helps|helped|knows)
+            nobody|no response|no reply|no answer|no call back|no callback|no help
+            """
+        ),
+    ),
+    ("never received", r"\bnever (?:heard|got|received|came|arrived|responded|showed|answered|called)\b"),
+    (
+        "charged wrongly",
+        _alt(
+            r"""
+            charged (?:me )?(?:twice|again|double|extra|for)|double[- ]charged|overcharged|over-charged
+            hidden fees?|extra fees?|took my money|no refund|still no refund
+            (?:pay|paid|charge|charging) (?:\w+ )?(?:\$|£|€)\d+
+            """
+        ),
+    ),
+    (
+        "broken promise",
+        _alt(
+            r"""
+            was told|were told|been told|supposed to|promised|said (?:it|they|you) would|lied|no one told
+            no (?:email|e-mail|notification|notice|updates?|information|info)
+            no (?:communication|explanation|warning)
+            without (?:notice|warning|explanation)
+            """
+        ),
+    ),
+]
+
+DEMAND: list[tuple[str, str]] = [
+    ("a refund", _alt("refund|money back|reimburse\\w*")),
+    ("compensation", _alt("compensat\\w*|voucher|make (?:it|this) right|make up for")),
+    (
+        "a fix",
+        _alt(
+            "fix (?:this|it|that|your|the)|sort (?:this|it) out|do something|do better|get it together"
+            "|step up"
+        ),
+    ),
+    ("a call back", _alt("call me back|call me|contact me|get back to me|reach out to me|dm me")),
+    (
+        "a manager",
+        _alt("speak to (?:a |your )?(?:manager|supervisor|human|person|someone)|supervisor|escalate"),
+    ),
+    # "can you help me" is an ordinary request; these read as a plea.
+    ("help", r"\b(?:please help|help please|someone help|need (?:some )?help|need assistance|help ?!)"),
+    (
+        "better service",
+        _alt(
+            r"""
+            you (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:get|hire|train|fix|do|be)
+            you (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:learn|have|make|stop|start)
+            you (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:improve|update|figure)
+            train (?:your|them|him|her)|hire (?:more|better|someone)
+            """
+        ),
+    ),
+    ("an explanation", _alt("explain|explanation|i (?:demand|expect|deserve)|you owe")),
+]
+
+FRUSTRATION: list[tuple[str, str]] = [
+    (
+        "",
+        # "not bad", "no problem": a negated complaint word is not a complaint (the lookbehinds).
+        r"\b(?<!not )(?<!n't )(?<!no )(?<!never )"
+        + _alt(
+            r"""
+            unacceptable|ridiculous|pathetic|worst|horrible|terrible|awful|disgusting|disgrace\w*
+            disappoint\w*|frustrat\w*|annoy\w*|angry|furious|livid|fed up|sick of|tired of|sucks?
+            (?<!'d )(?<!would )hate|joke|shame(?:ful)?|embarrass\w*|incompeten\w*|rude|useless|nightmare
+            wtf|smh|ugh+|seriously|come on|unbelievable|absurd|insane|clueless|lousy|mess|fail(?:ed|ure|s)?
+            liars?|lies|scam|rip ?off|poor|(?<!my )bad|inexcusable|unprofessional|hopeless|nope|crap\w*
+            delete your account
+            not (?:very |so |too |at all )?(?:happy|impressed|pleased|satisfied|ok|okay|acceptable|good|fair)
+            not (?:very |so |too |at all )?(?:professional|right|cool|friendly|helpful|nice|great|amused)
+            less than (?:helpful|ideal|impressed|great|pleasant|satisfied)
+            (?:can'?t|don'?t|didn'?t|haven'?t|hasn'?t|aren'?t|isn'?t|won'?t|wasn'?t|doesn'?t) even
+            """
+        ),
+    ),
+    (
+        "sad face",
+        r"(?:^|\s)(?::-?\(|:'\(|>:\(|:/|:-/)(?=\s|$)|\breally\?"
+        r"|[\U0001F620\U0001F621\U0001F624\U0001F92C\U0001F629\U0001F62B\U0001F612\U0001F644"
+        r"\U0001F61E\U0001F614\U0001F622\U0001F62D\U0001F4A9\U0001F44E\U0001F611\U0001F623"
+        r"\U0001F616\U0001F62A\U0001F630]",
+    ),
+]
+
+PERSISTENCE: list[tuple[str, str]] = [
+    (
+        "",
+        _alt(r"still|again|yet again|another|every time|each time|keeps?(?! up)|multiple times|repeatedly"),
+    ),
+    ("", r"\b\d+(?:st|nd|rd|th) time\b"),
+    (
+        "",
+        _alt(
+            r"""
+            (?:\d+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?|hrs?|days?)
+            (?:\d+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
+            hours|days|weeks|forever|ages|all day|all night
+            since (?:yesterday|last|this morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)
+            """
+        ),
+    ),
+]
+
+ACCUSING_QUESTION: list[tuple[str, str]] = [
+    ("why", _alt("why|how come")),
+    (
+        "what's going on",
+        _alt(
+            r"""
+            what(?:'s| is) (?:going on|the (?:deal|point|problem|holdup|hold up))|what happened to
+            where(?:'s| is) (?:my|our)|how (?:hard|difficult) (?:is|can|does|do|will)
+            do (?:you|they) (?:even )?care|is (?:anyone|anybody|someone) (?:there|working|home|answering)
+            are you (?:kidding|serious|joking)
+            """
+        ),
+    ),
+]
+
+PRAISE: list[tuple[str, str]] = [
+    ("", _alt("thank(?:s| you| u)|thx|ty|appreciate\\w*|grateful|kudos|cheers|shout ?out")),
+    (
+        "",
+        # A negated or hedged praise word ("not friendly", "less than helpful") is frustration, not praise.
+        r"\b(?<!not )(?<!not too )(?<!not very )(?<!not so )(?<!less than )(?<!n't )"
+        + _alt(
+            r"""
+            love|loved|loving|great|awesome|amazing|excellent|fantastic|wonderful|best|well done|good job
+            happy|glad|impressed|perfect|helpful|friendly|brilliant|superb|outstanding|smooth|pleasant
+            """
+        ),
+    ),
+    (
+        "happy emoji",
+        r"(?:<3|[\u2764\U0001F60D\U0001F60A\U0001F64F\U0001F44D\U0001F499\U0001F601\U0001F603"
+        r"\U0001F64C\U0001F44F\U0001F970\U0001F929\U0001F600\U0001F604\u263A\U0001F49C\U0001F49A])",
+    ),
+]
+
+# Ownership of a service object ("my order") and talk of customer service: weak alone,
+# useful next to other complaint evidence.
+POSSESSIVE: list[tuple[str, str]] = [
+    ("", r"\bcustomer (?:service|care|support|relations)\b"),
+    (
+        "",
+        _alt(
+            r"""
+            my (?:account|order|package|parcel|delivery|bag|bags|luggage|suitcase|card|payment|money|refund)
+            my (?:tickets?|reservation|booking|appointment|subscription|claim|complaint|case|phone|internet)
+            my (?:service|bill|invoice)
+            """
+        ),
+    ),
+]
+
+SPAM: list[tuple[str, str]] = [
+    (
+        "",
+        _alt(
+            r"""
+            giveaway|give away|win (?:a|an|free)|free (?:followers|iphone|gift card)|promo code|discount code
+            use code|click (?:here|the link)|link in bio|check out my|follow ?back|f4f
+            crypto|bitcoin|nft|forex
+            onlyfans|earn \$|make money|work from home|limited offer|buy now
+            dm (?:me )?for (?:promo|promotion|collab|price)
+            """
+        ),
+    ),
+]
+
+_QUESTION_MARK = re.compile(r"\?")
+_QUESTION_START = re.compile(
+    r"^(?:can|could|how|what|when|where|which|who|will|would|is|are|do|does|did|any|should|may|has|have)\b"
+)
+_EMPHASIS = re.compile(r"!{2,}|\?!|!\?|\?{2,}")
+
+
+# Families in the order they claim overlapping text: "still waiting" is a failure, not also "still".
+FAMILIES = (
+    "failure",
+    "demand",
+    "frustration",
+    "accusing_question",
+    "persistence",
+    "possessive",
+    "praise",
+    "spam",
+)
+_BUILTIN: dict[str, list[tuple[str, str]]] = {
+    "failure": FAILURE,
+    "demand": DEMAND,
+    "frustration": FRUSTRATION,
+    "accusing_question": ACCUSING_QUESTION,
+    "persistence": PERSISTENCE,
+    "possessive": POSSESSIVE,
+    "praise": PRAISE,
+    "spam": SPAM,
+}
+# Cues start at a word start or a symbol (emoji, ":("); testing every alternative only there
+# makes one scan about four times faster than trying each family at every character.
+_GATE = r"(?:(?<=\W)|^|(?=\W))"
+
+
+@dataclass(frozen=True, slots=True)
+class CueHit:
+    """Which tags of one family matched (distinct, in order) and where (for the sarcasm contrast)."""
+
+    tags: tuple[str, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CueReading:
+    """All cue families read from one text."""
+
+    failure: CueHit
+    demand: CueHit
+    frustration: CueHit
+    persistence: CueHit
+    accusing_question: CueHit
+    praise: CueHit
+    possessive: CueHit
+    spam: CueHit
+    question: bool
+    emphasis: bool
+    shouting: bool
+
+
+class CueSet:
+    """Every cue family compiled once per process into one pattern; :meth:`read` scans a text once."""
+
+    def __init__(self, settings: TriageSettings | None = None) -> None:
+        settings = settings or TriageSettings()
+        extras = {"failure": settings.extra_failure_terms, "demand": settings.extra_demand_terms}
+        parts: list[str] = []
+        # group name -> (family, tag); tag "" means "the matched words".
+        self._groups: dict[str, tuple[str, str]] = {}
+        for family in FAMILIES:
+            cues = list(_BUILTIN[family])
+            terms = [t.strip().lower() for t in extras.get(family, []) if t and t.strip()]
+            if terms:
+                # Configured terms go first: the brand's own vocabulary should win an overlap.
+                cues.insert(0, ("", r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b"))
+            for i, (tag, pattern) in enumerate(cues):
+                group = f"{family}_{i}"
+                self._groups[group] = (family, tag)
+                parts.append(f"(?P<{group}>{pattern})")
+        # No IGNORECASE: the text is lower-cased once in ``prepare``, and case folding per
+        # alternative doubles the scan time.
+        self._pattern = re.compile(_GATE + "(?:" + "|".join(parts) + ")")
+
+    def find(self, lower: str) -> dict[str, CueHit]:
+        """Hits per family in ``lower`` (lower-case text; families without a hit are absent)."""
+        tags: dict[str, list[str]] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for m in self._pattern.finditer(lower):
+            family, tag = self._groups[m.lastgroup or ""]
+            tag = tag or m.group(m.lastgroup or 0)
+            found = tags.setdefault(family, [])
+            if tag not in found:
+                found.append(tag)
+            spans.setdefault(family, []).append(m.span())
+        return {f: CueHit(tuple(tags[f]), tuple(spans[f])) for f in tags}
+
+    def read(self, text: PreparedText) -> CueReading:
+        """Every family, the question test, emphasis and shouting for one prepared text."""
+        lower = text.lower
+        hits = self.find(lower)
+        empty = CueHit()
+        return CueReading(
+            failure=hits.get("failure", empty),
+            demand=hits.get("demand", empty),
+            frustration=hits.get("frustration", empty),
+            persistence=hits.get("persistence", empty),
+            accusing_question=hits.get("accusing_question", empty),
+            praise=hits.get("praise", empty),
+            possessive=hits.get("possessive", empty),
+            spam=hits.get("spam", empty),
+            question=is_question(lower),
+            emphasis=bool(_EMPHASIS.search(lower)),
+            shouting=is_shouting(text),
+        )
+
+
+def is_question(lower: str) -> bool:
+    """A question mark, or a sentence that opens like a question ("can you", "where is")."""
+    return bool(_QUESTION_MARK.search(lower) or _QUESTION_START.search(lower))
+
+
+def is_shouting(text: PreparedText) -> bool:
+    """At least two words in capitals making up a third of the words (acronyms alone are not shouting)."""
+    return text.caps_words >= 2 and text.caps_words * 3 >= max(text.word_count, 1)
+
+
+def _quoted(tags: tuple[str, ...], limit: int) -> str:
+    return ", ".join(f"“{t}”" for t in tags[:limit])
+
+
+def cue_evidence(cues: CueReading, settings: TriageSettings, sarcastic: bool) -> list[Evidence]:
+    """Complaint evidence from the cue families, each capped at ``max_cues_per_family`` distinct cues."""
+    w = settings.weights
+    cap = settings.max_cues_per_family
+    out: list[Evidence] = []
+
+    def add(signal: str, hit: CueHit, weight: float, reason: str) -> None:
+        if hit.tags and weight:
+            out.append(Evidence(signal, weight * min(len(hit.tags), cap), reason))
+
+    add("failure", cues.failure, w.failure, f"service failure: {_quoted(cues.failure.tags, cap)}")
+    demands = " and ".join(cues.demand.tags[:cap])
+    add("demand", cues.demand, w.demand, f"asks for {demands}")
+    add("frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.tags, cap)}")
+    add("persistence", cues.persistence, w.persistence, f"ongoing: {_quoted(cues.persistence.tags, cap)}")
+    if cues.accusing_question.tags:
+        out.append(
+            Evidence(
+                "accusing_question",
+                w.accusing_question,
+                f"complains in a question ({_quoted(cues.accusing_question.tags, 1)})",
+            )
+        )
+    supported = cues.failure.tags or cues.frustration.tags or cues.demand.tags or cues.accusing_question.tags
+    if cues.possessive.tags and supported:
+        out.append(Evidence("possessive", w.persistence / 2, f"about {cues.possessive.tags[0]}"))
+    if cues.praise.tags and not sarcastic:
+        add("praise", cues.praise, -w.praise, f"praise: {_quoted(cues.praise.tags, cap)}")
+    return out
+
+
+def emphasis_evidence(cues: CueReading, settings: TriageSettings) -> list[Evidence]:
+    """'!!!', '?!' and capitals: intensity, which only matters next to other complaint evidence."""
+    parts = []
+    if cues.emphasis:
+        parts.append("“!!!”")
+    if cues.shouting:
+        parts.append("capitals")
+    if not parts:
+        return []
+    return [Evidence("emphasis", settings.weights.emphasis, "emphatic: " + " and ".join(parts))]

@@ -1,0 +1,66 @@
+"""Sarcasm: praise words stating a breached expectation ("great, another delay").
+
+Riloff et al. (EMNLP 2013): sarcasm is positive sentiment next to a negative situation.
+It is used as one more piece of complaint evidence (and it stops the praise from counting
+against the complaint), not as a label flip.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.triage.cues import CueReading
+from monitor.triage.model import Evidence
+from monitor.triage.settings import TriageSettings
+
+# Markers that are sarcastic on their own.
+_EXPLICIT = re.compile(
+    r"\bthanks? (?:you )?for nothing\b|\byeah,? right\b|\bso much for\b|"
+    r"\bthanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining|"
+    r"breaking|ignoring|leaving|stranding|charging|overcharging|the wait|making (?:me|us) wait|nothing|"
+    r"hanging up|the runaround|the delay|the hassle|the no|no|late|the late)\b",
+    re.IGNORECASE,
+)
+# Praise that reads as sarcasm only when a failure is close by ("nice job" + "lost my order").
+_CONDITIONAL = re.compile(
+    r"\b(?:oh (?:great|good|joy|wonderful|nice)|just (?:great|perfect|wonderful|brilliant|fantastic)|"
+    r"(?:gotta|got to|must|i just) love|love (?:how|that|it when|when)|"
+    r"(?:nice|great|good|fantastic) (?:job|work|going)|"
+    r"way to go|well done|bravo|thanks a lot|thanks again|what a (?:great|wonderful|fantastic|joy)|"
+    # A bare "thanks," is left out: sincere thanks often mention the failure that was fixed.
+    r"(?:great|awesome|perfect|fantastic|wonderful|brilliant|love|loving|nice|amazing|excellent)"
+    r"(?:[.,!]+|\s+-+)\s)",
+    re.IGNORECASE,
+)
+# How far (characters) after praise a failure may start for the two to read as one sarcastic remark.
+_WINDOW = 60
+
+
+# Hashtags that declare sarcasm (``prepare`` keeps hashtags apart, without the '#').
+_SARCASM_TAGS = ("sarcasm", "sarcastic", "not", "irony")
+
+
+def sarcasm_marker(lower: str, cues: CueReading, hashtags: tuple[str, ...] = ()) -> str | None:
+    """The sarcastic phrase in ``lower``, or None. Needs the cue reading for the contrast test."""
+    for tag in _SARCASM_TAGS:
+        if tag in hashtags:
+            return f"#{tag}"
+    if m := _EXPLICIT.search(lower):
+        return m.group(0).strip()
+    # Persistence words ("another", "keep") are too common in sincere praise to count as the failure.
+    situation = cues.failure.spans + cues.frustration.spans
+    if not situation:
+        return None
+    for m in _CONDITIONAL.finditer(lower):
+        start, end = m.span()
+        # The failure may come just before ("delayed again. great job") or after ("great, another delay").
+        if any(end <= s <= end + _WINDOW or start - _WINDOW <= e <= start for s, e in situation):
+            return m.group(0).strip(" .,!-")
+    return None
+
+
+def sarcasm_evidence(marker: str | None, settings: TriageSettings) -> list[Evidence]:
+    """One piece of complaint evidence for a sarcastic remark."""
+    if not marker:
+        return []
+    return [Evidence("sarcasm", settings.weights.sarcasm, f"sarcasm: “{marker}”")]
