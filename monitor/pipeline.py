@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.alerts.routing import Destination, destinations, select_routes
+from monitor.alerts.plan import plan_alerts
+from monitor.alerts.routing import Destination, destinations
 from monitor.config import Config
 from monitor.mention import Mention
 from monitor.sources.base import Page
@@ -278,43 +279,9 @@ class Pipeline:
         conn.execute(stmt, list(agg.values()))
 
     def _route(self, conn: Connection, stored: list[tuple[int, Mention, Verdict]], now: datetime) -> int:
-        alerts_t = m.AlertOutbox.__table__
-        deliveries_t = m.AlertDelivery.__table__
-        count = 0
-        for mention_id, mention, verdict in stored:
-            for route in select_routes(mention, verdict, self.config.alerts, now):
-                key = f"mention:{mention_id}:route:{route.name}"
-                alert_id = conn.execute(
-                    self._insert(alerts_t)
-                    .values(
-                        key=key,
-                        kind="mention",
-                        mention_id=mention_id,
-                        route=route.name,
-                        priority=verdict.priority,
-                        created_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["key"])
-                    .returning(alerts_t.c.id)
-                ).scalar()
-                if alert_id is None:
-                    continue
-                count += 1
-                rows = [
-                    {
-                        "alert_id": alert_id,
-                        "destination": d.id,
-                        "destination_label": d.label,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "log": [],
-                    }
-                    for d in self._destinations[route.name]
-                ]
-                if rows:
-                    conn.execute(deliveries_t.insert(), rows)
-        return count
+        # Routing, storm folding, digest hold and the per-author window: monitor.alerts.plan,
+        # still inside this transaction so alerts exist exactly when their mentions do.
+        return plan_alerts(conn, stored, self.config.alerts, self._destinations, now)
 
     # -- cursor ----------------------------------------------------------
     def _save_cursor(

@@ -98,6 +98,55 @@ class RetrySettings(ConfigModel):
     max_delay: float = Field(default=1800, gt=0, description="longest wait between retries, seconds")
 
 
+class IncidentSettings(ConfigModel):
+    """Storm folding: a burst of complaints far above the usual rate becomes one incident."""
+
+    enabled: bool = True
+    # Which labels count towards a storm (complaints by default).
+    labels: list[str] = Field(default_factory=lambda: ["complaint"])
+    # Mentions containing one of these terms are grouped per term; the rest per platform.
+    terms: list[str] = Field(default_factory=list)
+    window_minutes: float = Field(default=10, gt=0, description="the burst is counted over this window")
+    baseline_hours: float = Field(default=24, gt=0, description="the normal rate is learnt over this span")
+    min_count: int = Field(default=8, ge=2, description="never an incident below this many in the window")
+    factor: float = Field(default=4.0, ge=1, description="window count must exceed the normal rate × this")
+    sigma: float = Field(default=3.0, ge=0, description="…and the normal rate + sigma standard deviations")
+    update_minutes: float = Field(default=5, gt=0, description="count updates at most this often")
+    quiet_minutes: float = Field(default=30, gt=0, description="an incident closes after this long quiet")
+    cooldown_minutes: float = Field(default=30, ge=0, description="after closing, a new storm reopens it")
+    samples: int = Field(default=5, ge=1, le=20)
+    # Members that still alert on their own: big accounts and the most severe posts.
+    individual_min_followers: int | None = Field(default=10_000, ge=0)
+    individual_min_urgency: int | None = Field(default=90, ge=0, le=100)
+
+
+class DigestSettings(ConfigModel):
+    """P3 mentions are held for a periodic summary instead of alerting one by one."""
+
+    # Name of the route whose targets get the digest; None keeps P3 alerts individual.
+    route: str | None = None
+    every: Literal["hourly", "daily"] = "daily"
+    top: int = Field(default=5, ge=1, le=50, description="how many top complaints to list")
+
+
+class EscalationSettings(ConfigModel):
+    """A P1/P2 alert nobody acknowledged within its SLA is re-sent to an escalation route."""
+
+    enabled: bool = True
+    # Route name; None re-sends to the route(s) the mention first alerted on.
+    route: str | None = None
+    priorities: list[Literal["P1", "P2", "P3"]] = Field(default_factory=lambda: ["P1", "P2"])
+
+
+class OperatorChecks(ConfigModel):
+    """When the monitor itself is broken, the ``operators`` targets hear about it."""
+
+    source_failing_minutes: float = Field(default=15, gt=0, description="a source unhealthy this long")
+    target_failing_minutes: float = Field(default=15, gt=0, description="a target failing this long")
+    backlog_minutes: float = Field(default=10, gt=0, description="an undelivered alert older than this")
+    repeat_minutes: float = Field(default=240, gt=0, description="remind about the same problem after")
+
+
 class AlertSettings(ConfigModel):
     # "first": a mention goes to the first route that matches; "all": to every matching route.
     routing: Literal["first", "all"] = "first"
@@ -106,6 +155,17 @@ class AlertSettings(ConfigModel):
     sla: SLASettings = Field(default_factory=SLASettings)
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    operator_checks: OperatorChecks = Field(default_factory=OperatorChecks)
+    # The same author (or thread) alerts at most once in this many minutes; 0 disables.
+    author_window_minutes: float = Field(default=30, ge=0)
+    # Apprise's deadline for one send; running out of it is an ambiguous outcome (``unknown``).
+    send_timeout: float = Field(default=30, gt=0, description="seconds")
+    # Acknowledge links in alerts (need dashboard.public_url and dashboard.secret_key).
+    ack_link_hours: float = Field(default=24, gt=0, description="how long an acknowledge link works")
+    text_limit: int = Field(default=600, ge=50, description="longest quoted mention text, characters")
 
     @field_validator("routes")
     @classmethod
@@ -114,4 +174,21 @@ class AlertSettings(ConfigModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"route names must be unique; repeated: {', '.join(dupes)}")
+        if OPERATORS_ROUTE in names:
+            raise ValueError(f"the route name {OPERATORS_ROUTE!r} is reserved for alerts.operators")
         return v
+
+    @model_validator(mode="after")
+    def _known_route_names(self) -> AlertSettings:
+        names = {r.name for r in self.routes}
+        for key, value in (("digest.route", self.digest.route), ("escalation.route", self.escalation.route)):
+            if value is not None and value not in names:
+                raise ValueError(
+                    f"{key}: no route named {value!r}; define it under alerts.routes "
+                    f"(known: {', '.join(sorted(names)) or 'none'})"
+                )
+        return self
+
+
+# Alerts about the monitor itself go to ``alerts.operators`` under this route name.
+OPERATORS_ROUTE = "operators"

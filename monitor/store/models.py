@@ -157,6 +157,32 @@ class AlertOutbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Incident(SQLModel, table=True):
+    """A storm of similar complaints (an outage) folded into one alert with a live count.
+
+    Members point here through ``Mention.incident_id``; samples, top authors and the
+    sentiment trend are read from them, so only the counters live on this row.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_group", "platform", "term", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    term: str | None = Field(default=None, max_length=128)  # the storm's term; None = the whole platform
+    status: str = Field(default="open", max_length=16)  # open | closed | resolved
+    opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = _ts()
+    count: int = 0
+    notified_count: int = 0  # the count in the last alert sent about it
+    notified_at: datetime | None = _ts()
+    updates: int = 0  # count updates sent so far (part of their idempotency keys)
+    routes: list = _json(list)  # the routes its alerts go to
+    acknowledged_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+
+
 class AlertDelivery(SQLModel, table=True):
     """The ledger: one row per (alert, destination) with every attempt's outcome."""
 

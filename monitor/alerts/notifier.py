@@ -1,0 +1,279 @@
+"""The notifier: drains the alert outbox through Apprise, one destination per call, and runs the alert jobs.
+
+Crash safety: each delivery is *claimed* (``sending``, attempts + 1) in its own
+commit, sent with one Apprise call, then its outcome is recorded in another
+commit. At start, rows still ``sending`` become ``unknown`` — the process died
+mid-send, so the message may have arrived: shown, never blindly re-sent.
+Definite failures go back to ``failed`` with bounded exponential backoff and
+jitter until ``retry.max_attempts``, then ``gave_up``. Destinations are sent in
+parallel, so one slow or broken target never holds up the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor.alerts import compose, delivery, outbox
+from monitor.alerts.ack import ack_url
+from monitor.alerts.message import Message
+from monitor.alerts.retry import next_attempt
+from monitor.alerts.routing import Destination
+from monitor.config import Config
+from monitor.store import models as m
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# Periodic jobs (escalation, digest, incident updates, operator checks) run this often.
+JOB_INTERVAL = 5.0
+MAX_PARALLEL_DESTINATIONS = 8
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Notifier:
+    """Delivers due alerts and runs the periodic alert jobs; the daemon runs :meth:`run` in a thread."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        *,
+        clock: Clock = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.settings = config.alerts
+        self.clock = clock
+        self.sleep = sleep
+        self.rand = rand
+        self.by_route = outbox.route_destinations(self.settings)
+        self.by_id: dict[str, Destination] = {d.id: d for ds in self.by_route.values() for d in ds}
+        self._wake = threading.Event()
+        self._recovered = False
+        self._last_jobs: float | None = None
+        self._pool = ThreadPoolExecutor(MAX_PARALLEL_DESTINATIONS, thread_name_prefix="notify")
+
+    # -- the daemon's interface --------------------------------------------
+    def wake(self) -> None:
+        """Called after a commit that created alerts: deliver now instead of at the next tick."""
+        self._wake.set()
+
+    def deliver_due(self) -> int:
+        """Claim and send every due delivery once; returns how many were attempted."""
+        self.recover()
+        ids = outbox.due(self.engine, self.clock())
+        if not ids:
+            return 0
+        claimed = [c for c in (outbox.claim(self.engine, i, self.clock()) for i in ids) if c is not None]
+        # Per destination in order, destinations in parallel: a hung chat service delays only itself.
+        groups: dict[str, list[outbox.Claimed]] = defaultdict(list)
+        for c in claimed:
+            groups[c.destination].append(c)
+        if len(groups) == 1:
+            self._send_group(next(iter(groups.values())))
+        else:
+            list(self._pool.map(self._send_group, groups.values()))
+        return len(claimed)
+
+    def run(self, stop: threading.Event) -> None:
+        """Deliver and run jobs until ``stop`` is set; wakes on :meth:`wake` or at least every second."""
+        log.info("notifier started: %d destination(s) configured", len(self.by_id))
+        while not stop.is_set():
+            try:
+                self._wake.clear()
+                self.deliver_due()
+                now_mono = time.monotonic()
+                if self._last_jobs is None or now_mono - self._last_jobs >= JOB_INTERVAL:
+                    self._last_jobs = now_mono
+                    if self.run_jobs(self.clock()):
+                        continue  # jobs queued alerts: deliver them without waiting
+            except Exception:
+                # The database may be briefly locked or gone; the loop must survive and retry.
+                log.exception("notifier loop failed; retrying in 1 s")
+            self._wake.wait(1.0)
+        self._pool.shutdown(wait=True)
+        log.info("notifier stopped")
+
+    # -- jobs ----------------------------------------------------------------
+    def run_jobs(self, now: datetime) -> int:
+        """Escalation, incident updates, digest and operator checks; returns how many alerts they queued."""
+        from monitor.alerts import jobs
+
+        return jobs.run_all(self.engine, self.config, self.by_route, now)
+
+    # -- delivery ------------------------------------------------------------
+    def recover(self) -> int:
+        """Once per process: rows left ``sending`` by a crash become ``unknown``."""
+        if self._recovered:
+            return 0
+        self._recovered = True
+        n = outbox.recover(self.engine, self.clock())
+        if n:
+            log.warning(
+                "%d alert delivery(ies) were interrupted mid-send by the last shutdown; marked unknown "
+                "(see `mention-monitor alerts --status unknown`)",
+                n,
+            )
+        return n
+
+    def _send_group(self, group: list[outbox.Claimed]) -> None:
+        for claimed in group:
+            try:
+                self._send_one(claimed)
+            except Exception as exc:
+                log.exception("delivery %d failed unexpectedly", claimed.delivery_id)
+                self._finish(
+                    claimed, delivery.Outcome("failed", "EXCEPTION", f"{type(exc).__name__}: {exc}", 0)
+                )
+
+    def _send_one(self, claimed: outbox.Claimed) -> None:
+        destination = self.by_id.get(claimed.destination)
+        if destination is None:
+            outcome = delivery.Outcome(
+                "failed",
+                "NOT_CONFIGURED",
+                f"destination {claimed.destination} is no longer in the config (route {claimed.route!r} "
+                "changed); add it back or leave this alert as given up",
+                0.0,
+                permanent=True,
+            )
+        else:
+            message = self.compose(claimed, self.clock())
+            outcome = delivery.send(
+                destination, message, timeout=self.settings.send_timeout, quote_limit=self.settings.text_limit
+            )
+        self._finish(claimed, outcome)
+
+    def _finish(self, claimed: outbox.Claimed, outcome: delivery.Outcome) -> None:
+        now = self.clock()
+        entry = {
+            "at": now.isoformat(),
+            "attempt": claimed.attempts,
+            "outcome": outcome.status,
+            "apprise": outcome.apprise_status,
+            "elapsed": round(outcome.elapsed, 3),
+            "detail": outcome.detail[:500],
+        }
+        if outcome.status == "delivered":
+            outbox.record(self.engine, claimed.delivery_id, status="delivered", now=now, entry=entry)
+            log.info("alert %d delivered to %s", claimed.alert_id, claimed.destination)
+            return
+        if outcome.status == "unknown":
+            outbox.record(
+                self.engine, claimed.delivery_id, status="unknown", now=now, entry=entry, error=outcome.detail
+            )
+            log.warning(
+                "alert %d to %s: outcome unknown (%s)", claimed.alert_id, claimed.destination, outcome.detail
+            )
+            return
+        retry_at = (
+            None
+            if outcome.permanent
+            else next_attempt(claimed.attempts, self.settings.retry, now, self.rand())
+        )
+        status = "failed" if retry_at else "gave_up"
+        outbox.record(
+            self.engine,
+            claimed.delivery_id,
+            status=status,
+            now=now,
+            entry=entry,
+            next_attempt_at=retry_at,
+            error=outcome.detail,
+        )
+        if retry_at:
+            log.info(
+                "alert %d to %s failed (attempt %d): %s; retry at %s",
+                claimed.alert_id,
+                claimed.destination,
+                claimed.attempts,
+                outcome.detail,
+                retry_at.isoformat(timespec="seconds"),
+            )
+        else:
+            log.error(
+                "alert %d to %s gave up after %d attempt(s): %s",
+                claimed.alert_id,
+                claimed.destination,
+                claimed.attempts,
+                outcome.detail,
+            )
+
+    # -- what to say -----------------------------------------------------------
+    def compose(self, claimed: outbox.Claimed, now: datetime) -> Message:
+        """Build the message for a claimed delivery from the current rows (so counts and ages are live)."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            if claimed.kind in ("mention", "escalation") and claimed.mention_id is not None:
+                mention = s.get(m.Mention, claimed.mention_id)
+                if mention is not None:
+                    return compose.mention_message(
+                        mention,
+                        now=now,
+                        sla=self.settings.sla,
+                        ack_link=self._ack_link(mention.id, now),
+                        dashboard_link=self._dashboard_link(mention.id),
+                        escalation=claimed.kind == "escalation",
+                        incident_id=mention.incident_id,
+                    )
+            if claimed.kind == "incident":
+                from monitor.alerts import incidents
+
+                view = incidents.view(s, claimed.key, self.settings.incidents, now)
+                if view is not None:
+                    return compose.incident_message(view, now=now, update=":update:" in claimed.key)
+            if claimed.kind == "digest":
+                from monitor.alerts import digest
+
+                view = digest.view_for_key(s, claimed.key, self.settings.digest)
+                if view is not None:
+                    return compose.digest_message(view)
+        return compose.text_message(claimed.title or f"{claimed.kind} alert", claimed.body or "", "warning")
+
+    def _ack_link(self, mention_id: int | None, now: datetime) -> str | None:
+        dash = self.config.dashboard
+        if mention_id is None or dash.secret_key is None:
+            return None
+        return ack_url(
+            dash.public_url, dash.secret_key.get_secret_value(), mention_id, now, self.settings.ack_link_hours
+        )
+
+    def _dashboard_link(self, mention_id: int | None) -> str | None:
+        dash = self.config.dashboard
+        if mention_id is None or not dash.public_url or not dash.enabled:
+            return None
+        return f"{dash.public_url.rstrip('/')}/mentions/{mention_id}"
+
+
+def backlog_age(engine: Engine, now: datetime) -> timedelta | None:
+    """Age of the oldest alert still waiting for delivery (pending/failed), or None."""
+    from sqlalchemy import func, select
+
+    d = m.AlertDelivery.__table__
+    a = m.AlertOutbox.__table__
+    with engine.connect() as conn:
+        oldest = conn.execute(
+            select(func.min(a.c.created_at))
+            .select_from(d.join(a, a.c.id == d.c.alert_id))
+            .where(d.c.status.in_(outbox.RETRYABLE))
+        ).scalar()
+    if oldest is None:
+        return None
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return now - oldest

@@ -1,0 +1,139 @@
+"""Operator alerts: the monitor tells its operators when it is broken, instead of going quiet.
+
+Three checks, each to the ``alerts.operators`` targets and repeated at most every
+``operator_checks.repeat_minutes`` while the problem lasts:
+
+* a source unhealthy (rate limited, auth failed, degraded…) for ``source_failing_minutes``;
+* a notification target failing for ``target_failing_minutes`` (no success since its oldest failure);
+* an alert waiting for delivery longer than ``backlog_minutes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from monitor.alerts.outbox import RETRYABLE, enqueue
+from monitor.alerts.routing import Destination
+from monitor.alerts.settings import OPERATORS_ROUTE, AlertSettings
+from monitor.store import models as m
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing operators should hear about; ``key`` stays the same while it lasts."""
+
+    key: str
+    title: str
+    detail: str
+
+
+def _bucket(since: datetime, now: datetime, repeat_minutes: float) -> int:
+    # The same problem gets a new key (a reminder) every repeat_minutes.
+    return int((now - since) / timedelta(minutes=repeat_minutes))
+
+
+def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> list[Problem]:
+    """Everything currently broken for longer than its threshold."""
+    checks = settings.operator_checks
+    problems: list[Problem] = []
+    sc = m.SourceCursor.__table__
+    for row in conn.execute(select(sc).where(sc.c.state != "ok")).mappings():
+        since = row["state_since"] or row["updated_at"] or now
+        if now - since < timedelta(minutes=checks.source_failing_minutes):
+            continue
+        minutes = int((now - since).total_seconds() // 60)
+        problems.append(
+            Problem(
+                key=f"operator:source:{row['source']}:{since:%Y%m%dT%H%M%S}:"
+                f"{_bucket(since, now, checks.repeat_minutes)}",
+                title=f"source {row['source']} is {row['state']} for {minutes} min",
+                detail=(
+                    f"{row['consecutive_failures']} failed poll(s) in a row; last error: "
+                    f"{row['last_error'] or 'none recorded'}. Mentions from {row['platform']} are not "
+                    "arriving; check its credentials/quota, then `mention-monitor status`."
+                ),
+            )
+        )
+    d = m.AlertDelivery.__table__
+    a = m.AlertOutbox.__table__
+    last_ok = dict(
+        conn.execute(
+            select(d.c.destination, func.max(d.c.delivered_at))
+            .where(d.c.status == "delivered")
+            .group_by(d.c.destination)
+        ).all()
+    )
+    failing = conn.execute(
+        select(d.c.destination, d.c.destination_label, func.min(a.c.created_at), func.max(d.c.last_error))
+        .select_from(d.join(a, a.c.id == d.c.alert_id))
+        .where(d.c.status.in_(("failed", "gave_up")), a.c.route != OPERATORS_ROUTE)
+        .group_by(d.c.destination, d.c.destination_label)
+    ).all()
+    for dest, label, oldest, error in failing:
+        ok_at = last_ok.get(dest)
+        since = oldest if ok_at is None or oldest > ok_at else ok_at
+        if ok_at is not None and ok_at >= now - timedelta(minutes=checks.target_failing_minutes):
+            continue  # it delivered something recently: flaky, not down
+        if now - since < timedelta(minutes=checks.target_failing_minutes):
+            continue
+        minutes = int((now - since).total_seconds() // 60)
+        problems.append(
+            Problem(
+                key=f"operator:target:{dest}:{_bucket(since, now, checks.repeat_minutes)}",
+                title=f"notification target {label} failing for {minutes} min",
+                detail=f"last error: {error}. Alerts to it are retried with backoff; "
+                "see `mention-monitor alerts --status failed`.",
+            )
+        )
+    oldest = conn.execute(
+        select(func.min(a.c.created_at))
+        .select_from(d.join(a, a.c.id == d.c.alert_id))
+        .where(d.c.status.in_(RETRYABLE), a.c.route != OPERATORS_ROUTE)
+    ).scalar()
+    if oldest is not None and now - oldest >= timedelta(minutes=checks.backlog_minutes):
+        waiting = conn.execute(
+            select(func.count())
+            .select_from(d.join(a, a.c.id == d.c.alert_id))
+            .where(d.c.status.in_(RETRYABLE), a.c.route != OPERATORS_ROUTE)
+        ).scalar_one()
+        minutes = int((now - oldest).total_seconds() // 60)
+        problems.append(
+            Problem(
+                key=f"operator:backlog:{oldest.isoformat()}:{_bucket(oldest, now, checks.repeat_minutes)}",
+                title=f"{waiting} alert delivery(ies) waiting, oldest {minutes} min",
+                detail="Agents are not getting these alerts. Check the failing targets in "
+                "`mention-monitor alerts --status failed` and that the daemon's notifier is running.",
+            )
+        )
+    return problems
+
+
+def run(
+    conn: Connection, settings: AlertSettings, by_route: dict[str, list[Destination]], now: datetime
+) -> int:
+    """Queue an operator alert for each new problem (or reminder); returns how many were queued."""
+    targets = by_route.get(OPERATORS_ROUTE, [])
+    queued = 0
+    for problem in find_problems(conn, settings, now):
+        alert_id = enqueue(
+            conn,
+            key=problem.key[:200],
+            kind="operator",
+            route=OPERATORS_ROUTE,
+            targets=targets,
+            now=now,
+            title=problem.title,
+            body=problem.detail,
+        )
+        if alert_id:
+            queued += 1
+            # Logged either way: with no alerts.operators configured, the log is the only channel.
+            log.warning("operator alert: %s — %s", problem.title, problem.detail)
+    return queued
