@@ -158,7 +158,8 @@ class BlueskySource(Source):
             self._search_client = make_client(
                 settings.search_api_base.rstrip("/"), settings.timeout, transport
             )
-            self._search_client.event_hooks["response"] = [self._on_response]
+            # Another host, another rate-limit window; and no session whose token could expire.
+            self._search_client.event_hooks["response"] = [lambda r: self._gate.observe(r, "appview")]
         self._budget = RequestBudget(settings.request_budget_per_hour)
         self._screen = NoiseScreen(brand, self.platform)
         self._own = brand.own_handles(self.platform)
@@ -255,7 +256,7 @@ class BlueskySource(Source):
         """GET an XRPC query with the session, renewing it once if the token was rejected."""
         if search and self._search_client is not None:
             # The public AppView needs no session.
-            return self._send(self._search_client, "GET", nsid, params=params)
+            return self._send(self._search_client, "GET", nsid, bucket="appview", params=params)
         for attempt in (1, 2):
             if self._access is None:
                 self._login()
