@@ -5,7 +5,8 @@ token kept in memory, refreshed on expiry or after one 401. Search and inbox
 listings are newest-first and page backwards with ``after`` fullnames, so every
 stream keeps a high-water mark (``created_utc`` plus the ids seen in the overlap
 window) and, while it pages back towards that mark, the ``after`` it stopped at.
-Both live in the cursor, which is what lets a restart resume mid-pagination.
+Both live in the cursor (via :mod:`monitor.sources._sweep`, shared with the
+other newest-first feeds), which is what lets a restart resume mid-pagination.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from pydantic import Field, SecretStr, field_validator
 
 from monitor import __version__
 from monitor.mention import Mention
+from monitor.sources import _sweep
 from monitor.sources._noise import DELETED, MALFORMED, SEEN, NoiseScreen
-from monitor.sources._polling import Clock, RequestBudget, prune_seen, round_todo
+from monitor.sources._polling import Clock, RequestBudget, round_todo
+from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import (
     AuthFailed,
     Gap,
@@ -39,8 +42,6 @@ from monitor.sources.http import json_body, make_client, send
 log = logging.getLogger(__name__)
 
 WEB_BASE = "https://www.reddit.com"
-# Reddit stops a listing after about this many items, however far back it goes.
-LISTING_CAP = 1000
 CURSOR_VERSION = 1
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
 _REMOVED = {"[deleted]", "[removed]"}
@@ -72,9 +73,8 @@ class RedditSettings(SourceSettings):
     overlap_seconds: float = Field(
         default=300, ge=0, description="re-read this far behind the mark (search lag)"
     )
-    lookback_seconds: float = Field(default=3600, ge=0, description="how far back the very first poll reads")
-    backlog_pages: int = Field(
-        default=50, ge=1, description="pages one catch-up may read before the rest is recorded as a gap"
+    lookback_seconds: float = Field(
+        default=3600, ge=0, description="the first poll keeps newest-page posts this young"
     )
 
     @field_validator("subreddits")
@@ -111,6 +111,8 @@ def canonical_url(path_or_url: str) -> str:
 
 @dataclass(slots=True)
 class _Item:
+    """A listing child already parsed into a mention plus what the noise rules need."""
+
     fullname: str
     created: float
     author: str | None
@@ -148,8 +150,10 @@ class RedditSource(Source):
         self._user_agent = s.user_agent or f"server:mention-monitor:{__version__} (by /u/{s.username})"
         self._token: str | None = None
         self._token_expires = 0.0
-        self._remaining: float | None = None
-        self._reset_at: datetime | None = None
+        # Stop before a request Reddit would refuse once remaining reaches 0 ("0.0").
+        self._gate = RateLimitGate(
+            name, lambda r: rate_limit_headers(r, self._clock()), now=lambda: _ts(self._clock())
+        )
         handles = sorted(brand.own_handles(self.platform)) if brand is not None else []
         self._addressed = (
             re.compile(r"(?<![\w/])/?u/(?:" + "|".join(map(re.escape, handles)) + r")(?!\w)", re.IGNORECASE)
@@ -165,7 +169,7 @@ class RedditSource(Source):
         todo = round_todo(cursor.get("todo"), streams)
         key = todo[0]
         page = Page(mentions=[], cursor={}, requests=0)
-        state, done = self._step(key, _stream_state(saved.get(key)), page)
+        state, done = self._step(key, saved.get(key), page)
         kept = {k: v for k, v in saved.items() if k in streams}
         kept[key] = state
         todo = todo[1:] if done else todo
@@ -184,36 +188,21 @@ class RedditSource(Source):
             streams.append("inbox")
         return streams
 
-    def _step(self, key: str, state: dict[str, Any], page: Page) -> tuple[dict[str, Any], bool]:
+    def _step(self, key: str, raw: Any, page: Page) -> tuple[dict[str, Any], bool]:
+        """One newest-first page of ``key``; :mod:`._sweep` decides what is new and when to stop."""
         s = self.settings
-        hw: float | None = state["hw"]
-        seen: dict[str, float] = state["seen"]
-        run = state["run"]
-        if run is None:
-            floor = hw - s.overlap_seconds if hw is not None else self._clock() - s.lookback_seconds
-            run = {
-                "after": None,
-                "floor": floor,
-                "top": hw,
-                "items": 0,
-                "pages": 0,
-                "oldest": None,
-                "recent": {},
-            }
-        children, after = self._listing(self._request_listing(key, run["after"], page))
+        state = _sweep.SweepState.load(raw)
+        first_ever = state.hw is None
+        children, after = self._listing(self._request_listing(key, state.next, page))
         page.items_read += len(children)
-        reached_floor = False
-        recent: dict[str, float] = run["recent"]
+        items: list[_Item] = []
         for child in children:
             try:
-                item = self._item(child, key)
+                items.append(self._item(child, key))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 # One odd item must not cost the rest of the page; say which one and move on.
-                ident = (
-                    child.get("data", {}).get("name")
-                    if isinstance(child, dict) and isinstance(child.get("data"), dict)
-                    else None
-                )
+                data = child.get("data") if isinstance(child, dict) else None
+                ident = data.get("name") if isinstance(data, dict) else None
                 log.warning(
                     "%s: skipped a malformed %s item %s: %s: %s",
                     self.name,
@@ -223,18 +212,22 @@ class RedditSource(Source):
                     exc,
                 )
                 page.skipped[MALFORMED] += 1
+        result = _sweep.step(
+            state,
+            items,
+            after,
+            key=lambda item: int(item.created),
+            ident=lambda item: item.fullname,
+            overlap=int(s.overlap_seconds),
+            page_size=s.limit,
+        )
+        if result.repeats:
+            page.skipped[SEEN] += result.repeats
+        # The very first poll reads only the newest page, and only what is younger than the lookback.
+        start = self._clock() - s.lookback_seconds if first_ever else None
+        for item in result.fresh:
+            if start is not None and item.created < start:
                 continue
-            if item.created < run["floor"]:
-                reached_floor = True
-                break
-            run["items"] += 1
-            run["oldest"] = item.created if run["oldest"] is None else min(run["oldest"], item.created)
-            if item.fullname in seen or item.fullname in recent:
-                page.skipped[SEEN] += 1
-                continue
-            recent[item.fullname] = item.created
-            if run["top"] is None or item.created > run["top"]:
-                run["top"] = item.created
             reason = (
                 DELETED
                 if item.deleted
@@ -246,36 +239,16 @@ class RedditSource(Source):
                 page.skipped[reason] += 1
             else:
                 page.mentions.append(item.mention)
-        run["pages"] += 1
-        if run["top"] is not None:
-            # Only ids that can reappear in the next overlap window are worth keeping.
-            run["recent"] = prune_seen(recent, run["top"] - s.overlap_seconds)
-
-        done = reached_floor or after is None or not children
-        oldest = run["oldest"] if run["oldest"] is not None else run["floor"]
-        if not done and run["pages"] >= s.backlog_pages:
+        if result.gap is not None:
+            low, high = result.gap
             page.gaps.append(
                 Gap(
-                    start=_ts(run["floor"]),
-                    end=_ts(oldest),
-                    reason=f"reddit {key}: over {s.backlog_pages} pages since the last poll (backlog_pages)",
+                    start=_ts(low),
+                    end=_ts(high),
+                    reason=f"reddit {key}: listing ended above the last mark (Reddit stops near 1000 items)",
                 )
             )
-            done = True
-        elif done and not reached_floor and hw is not None and run["items"] >= LISTING_CAP - s.limit:
-            page.gaps.append(
-                Gap(
-                    start=_ts(run["floor"]),
-                    end=_ts(oldest),
-                    reason=f"reddit {key}: the listing ended after {run['items']} items (Reddit's ~1000 cap)",
-                )
-            )
-        if not done:
-            run["after"] = after
-            return {"hw": hw, "seen": seen, "run": run}, False
-        new_hw = run["top"] if run["top"] is not None else (hw if hw is not None else run["floor"])
-        merged = prune_seen({**seen, **run["recent"]}, new_hw - s.overlap_seconds)
-        return {"hw": new_hw, "seen": merged, "run": None}, True
+        return result.state.dump(), not result.more
 
     def _request_listing(self, key: str, after: str | None, page: Page) -> Any:
         s = self.settings
@@ -304,7 +277,7 @@ class RedditSource(Source):
     def _get(self, path: str, params: dict[str, Any], page: Page) -> Any:
         """GET with a bearer token; a 401/403 gets one fresh token and one more try."""
         for attempt in (1, 2):
-            self._check_rate_limit()
+            self._gate.check()
             token = self._ensure_token(page)
             self._spend(page)
             try:
@@ -322,23 +295,9 @@ class RedditSource(Source):
                 if attempt == 2:
                     raise
                 continue
-            self._remaining, self._reset_at = rate_limit_headers(response, self._clock())
+            self._gate.observe(response)
             return json_body(response, source=self.name)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _check_rate_limit(self) -> None:
-        """Stop before a request Reddit would refuse: remaining 0 until the reset."""
-        if self._remaining is None or self._remaining >= 1 or self._reset_at is None:
-            return
-        wait = self._reset_at.timestamp() - self._clock()
-        if wait <= 0:
-            self._remaining = None
-            return
-        raise RateLimited(
-            f"{self.name}: Reddit rate limit used up; resets in {wait:.0f}s",
-            reset_at=self._reset_at,
-            retry_after=wait,
-        )
 
     def _ensure_token(self, page: Page) -> str:
         if self._token is not None and self._clock() < self._token_expires - 60:
@@ -458,20 +417,6 @@ class RedditSource(Source):
             raw=data,
         )
         return _Item(fullname, created, author, text, mention, repost, deleted)
-
-
-def _stream_state(saved: Any) -> dict[str, Any]:
-    """A stream's saved state, or a fresh one when absent or unreadable."""
-    if not isinstance(saved, dict):
-        return {"hw": None, "seen": {}, "run": None}
-    hw = saved.get("hw")
-    seen = saved.get("seen")
-    run = saved.get("run")
-    return {
-        "hw": float(hw) if isinstance(hw, int | float) else None,
-        "seen": {k: float(v) for k, v in seen.items()} if isinstance(seen, dict) else {},
-        "run": run if isinstance(run, dict) and "floor" in run else None,
-    }
 
 
 def _link_fullname(permalink: str) -> str | None:

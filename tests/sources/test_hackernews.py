@@ -159,8 +159,9 @@ def test_pagination_across_pages_with_a_frozen_window(fake: FakeHackerNews) -> N
 
 def test_more_hits_than_algolia_pages_moves_the_window_down(fake: FakeHackerNews) -> None:
     fake.pagination_limit = 20  # the real limit is 1000; same behaviour, fewer hits to make
-    # Three hits per second, so the window's lower edge falls inside a second more than once.
-    hits = [fake.add_story(f"Acme burst {i}", created_at_i=ago(500) - i // 3) for i in range(47)]
+    # Three hits per second, so the window's lower edge falls inside a second more than once;
+    # spread wider than the overlap so only the edge bookkeeping can catch the repeats.
+    hits = [fake.add_story(f"Acme burst {i}", created_at_i=ago(500) - (i // 3) * 20) for i in range(47)]
     source = make_source(fake, hits_per_page=10)
     mentions, _, pages = drain(source, {})
     got = ids(mentions)

@@ -145,20 +145,32 @@ def test_zero_results(fake: FakeReddit) -> None:
     assert mentions == [] and len(pages) == 3
     assert all(p.items_read == 0 and not p.gaps for p in pages)
     assert set(cursor["streams"]) == {"link", "comment", "inbox"}
-    assert all(s["run"] is None and s["hw"] is not None for s in cursor["streams"].values())
+    assert all(s["next"] is None for s in cursor["streams"].values())
     assert drain(source, cursor)[0] == []
 
 
 def test_pagination_across_pages_follows_after(fake: FakeReddit) -> None:
-    posts = [fake.add_post(f"Acme question {i}", created_utc=ago(1000 - i * 10)) for i in range(35)]
     source = make_source(fake, limit=10, search_types=["link"], inbox=False)
-    mentions, _, pages = drain(source, {})
+    fake.add_post("Acme baseline", created_utc=ago(3000))
+    _, cursor, _ = drain(source, {})
+    posts = [fake.add_post(f"Acme question {i}", created_utc=ago(1000 - i * 10)) for i in range(35)]
+    mentions, _, pages = drain(source, cursor)
     assert sorted(ids(mentions)) == sorted(p["name"] for p in posts)
     assert len(ids(mentions)) == len(set(ids(mentions)))
-    afters = [r.arg("after") for r in api_requests(fake, "/search")]
-    assert afters[0] is None and len(afters) == 4
+    afters = [r.arg("after") for r in api_requests(fake, "/search")][1:]
+    # Four pages of ten reach the baseline post, which is below the overlap floor: stop there.
+    assert afters[0] is None and len(afters) == 4 and [p.more for p in pages] == [True] * 3 + [False]
     # Each page continues after the last fullname of the previous page.
     assert afters[1:] == [pages[i].mentions[-1].external_id for i in range(3)]
+
+
+def test_first_poll_reads_one_page_only(fake: FakeReddit) -> None:
+    posts = [fake.add_post(f"Acme question {i}", created_utc=ago(1000 - i * 10)) for i in range(35)]
+    source = make_source(fake, limit=10, search_types=["link"], inbox=False)
+    mentions, cursor, pages = drain(source, {})
+    # History from before the monitor started is not a gap: the newest page sets the mark.
+    assert ids(mentions) == [p["name"] for p in reversed(posts[-10:])] and len(pages) == 1
+    assert cursor["streams"]["link"]["hw"] == int(posts[-1]["created_utc"]) and not pages[0].gaps
 
 
 def test_subreddit_list_restricts_the_search(fake: FakeReddit) -> None:
@@ -346,7 +358,7 @@ def test_restart_mid_pagination_loses_and_repeats_nothing(fake: FakeReddit) -> N
     new = [fake.add_post(f"Acme thread {i}", created_utc=ago(600 - i)) for i in range(25)]
 
     page = first.fetch(cursor)
-    assert page.more and len(page.mentions) == 10 and page.cursor["streams"]["link"]["run"]["after"]
+    assert page.more and len(page.mentions) == 10 and page.cursor["streams"]["link"]["next"]
     first.close()  # the process dies after the page and its cursor were stored
 
     late = fake.add_post("Acme posted while we were down", created_utc=ago(1))
@@ -362,20 +374,6 @@ def test_restart_mid_pagination_loses_and_repeats_nothing(fake: FakeReddit) -> N
     assert ids(after) == [late["name"]]
 
 
-def test_backlog_beyond_budgeted_pages_is_recorded_as_gap(fake: FakeReddit) -> None:
-    source = make_source(fake, limit=5, backlog_pages=2, search_types=["link"], inbox=False)
-    fake.add_post("Acme baseline", created_utc=ago(1800))
-    _, cursor, _ = drain(source, {})
-    for i in range(20):
-        fake.add_post(f"Acme storm {i}", created_utc=ago(900 - i))
-    mentions, cursor, pages = drain(source, cursor)
-    assert len(mentions) == 10
-    gaps = [g for p in pages for g in p.gaps]
-    assert len(gaps) == 1 and "backlog_pages" in gaps[0].reason
-    assert gaps[0].start < gaps[0].end
-    assert drain(source, cursor)[0] == []  # the mark moved to the newest post
-
-
 def test_reddit_listing_cap_is_recorded_as_gap(fake: FakeReddit) -> None:
     source = make_source(fake, search_types=["link"], inbox=False)
     fake.add_post("Acme baseline", created_utc=ago(3000))
@@ -386,6 +384,8 @@ def test_reddit_listing_cap_is_recorded_as_gap(fake: FakeReddit) -> None:
     assert len(mentions) == 1000
     gaps = [g for p in pages for g in p.gaps]
     assert len(gaps) == 1 and "1000" in gaps[0].reason
+    # From the previous mark up to the oldest post the listing still showed.
+    assert gaps[0].start < gaps[0].end == datetime.fromtimestamp(int(ago(2000 - 50)), UTC)
 
 
 def test_request_budget_per_hour(fake: FakeReddit) -> None:
