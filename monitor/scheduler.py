@@ -15,7 +15,6 @@ import os
 import random
 import socket
 import threading
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,8 +34,14 @@ AUTH_BACKOFF = 1800.0  # refused credentials rarely fix themselves; don't hammer
 
 
 def instance_id() -> str:
-    """Identifies this process among several instances sharing one database."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """Names this instance among several sharing one database.
+
+    The host name by default, so a process restarted after a crash takes its own
+    leases back at once; set MENTION_MONITOR_INSTANCE to run several on one host.
+    Leases only save duplicate API calls: the database's unique keys already keep
+    two pollers from storing or alerting anything twice.
+    """
+    return os.environ.get("MENTION_MONITOR_INSTANCE") or socket.gethostname()
 
 
 def backoff_delay(
@@ -116,7 +121,8 @@ class SourceRunner:
     def _claim_lease(self, now: datetime) -> bool:
         """Several instances on one database: only one polls a source at a time."""
         table = m.SourceCursor.__table__
-        until = now + timedelta(seconds=max(60.0, self.interval * 3))
+        # Renewed every poll; a dead or stuck holder loses it a minute after its next poll was due.
+        until = now + timedelta(seconds=self.interval + 60.0)
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(table)

@@ -1,0 +1,148 @@
+"""Ingest benchmark: mentions/s through the whole pipeline vs TextBlob alone, and peak RSS.
+
+    python bench/ingest.py                 # 10k and 100k mentions
+    python bench/ingest.py --sizes 10000   # quicker
+
+Each case runs in its own process (so peak RSS is that case's own) on one core.
+The pipeline case is: simulated source → normalize → dedupe → triage → SQLite
+store (WAL, one transaction per page of 500) → routing, through the real
+SourceRunner. The ceiling is TextBlob polarity alone over the same texts, with
+the analyzer reused: target, pipeline ≥ 1/4 of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _texts(n: int) -> list[str]:
+    from datetime import UTC, datetime
+
+    from monitor.brand import BrandSettings
+    from monitor.sources.simulated import SimulatedSource
+
+    src = SimulatedSource("bench", SimulatedSource.Settings(), BrandSettings(names=["Acme"]))
+    now = datetime.now(UTC)
+    out = []
+    for i in range(n):
+        mention = src.make(i, now=now)
+        if mention is not None:
+            out.append(mention.text)
+    return out
+
+
+def case_textblob(n: int) -> dict:
+    from textblob.en.sentiments import PatternAnalyzer
+
+    texts = _texts(n)
+    analyzer = PatternAnalyzer()
+    start = time.perf_counter()
+    for text in texts:
+        analyzer.analyze(text)
+    elapsed = time.perf_counter() - start
+    return {"items": len(texts), "seconds": elapsed}
+
+
+def case_pipeline(n: int) -> dict:
+    from sqlalchemy import func, select
+
+    from monitor.config import parse_config
+    from monitor.pipeline import Pipeline
+    from monitor.scheduler import SourceRunner
+    from monitor.sources.simulated import SimulatedSource
+    from monitor.store import models as m
+    from monitor.store.db import make_engine, migrate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        config = parse_config(
+            {
+                "brand": {"names": ["Acme"], "handles": {"simulated": ["acme"]}},
+                "sources": {"simulated": {"per_poll": 500, "total": n, "interval": 1}},
+                "alerts": {
+                    "routes": [
+                        {"name": "urgent", "match": {"priority": "P1"}, "notify": ["json://127.0.0.1:9/x"]}
+                    ]
+                },
+                "storage": {"url": url},
+            }
+        )
+        engine = make_engine(url)
+        migrate(engine)
+        pipeline = Pipeline(engine, config)
+        source = SimulatedSource("simulated", config.sources["simulated"], config.brand)
+        runner = SourceRunner("simulated", source, pipeline, engine)
+        fetched = 0
+        start = time.perf_counter()
+        while True:
+            outcome = runner.poll()
+            fetched += outcome.result.fetched
+            if outcome.error:
+                raise RuntimeError(outcome.error)
+            if outcome.pages == 0 or outcome.result.fetched == 0:
+                break
+        elapsed = time.perf_counter() - start
+        with engine.connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(m.Mention.__table__)).scalar()
+            alerts = conn.execute(select(func.count()).select_from(m.AlertOutbox.__table__)).scalar()
+        size = sum(f.stat().st_size for f in Path(tmp).glob("bench.db*"))
+    return {"items": fetched, "stored": stored, "alerts": alerts, "seconds": elapsed, "db_bytes": size}
+
+
+def child(kind: str, n: int) -> None:
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    result = {"textblob": case_textblob, "pipeline": case_pipeline}[kind](n)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run(kind: str, n: int) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(n)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} {n} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], int(args.child[1]))
+        return
+    print(
+        f"{'case':<22}{'mentions':>10}{'seconds':>10}{'mentions/s':>12}{'peak RSS MB':>13}{'vs TextBlob':>13}"
+    )
+    for n in args.sizes:
+        tb = run("textblob", n)
+        pl = run("pipeline", n)
+        tb_rate = tb["items"] / tb["seconds"]
+        pl_rate = pl["items"] / pl["seconds"]
+        print(
+            f"{'TextBlob alone':<22}{tb['items']:>10}{tb['seconds']:>10.2f}{tb_rate:>12.0f}"
+            f"{tb['peak_rss_mb']:>13.0f}"
+            f"{'1.00':>13}"
+        )
+        print(
+            f"{'pipeline → SQLite':<22}{pl['items']:>10}{pl['seconds']:>10.2f}{pl_rate:>12.0f}"
+            f"{pl['peak_rss_mb']:>13.0f}{pl_rate / tb_rate:>13.2f}"
+        )
+        print(
+            f"  ({n} requested: {pl['stored']} stored after noise filtering, {pl['alerts']} alerts, "
+            f"database {pl['db_bytes'] / 1e6:.1f} MB; target ratio ≥ 0.25)"
+        )
+
+
+if __name__ == "__main__":
+    main()
