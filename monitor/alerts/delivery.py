@@ -5,7 +5,8 @@ NOMATCH, PARTIAL or TIMEOUT, with a ``NotifyResult`` per service. We map it:
 
 * SUCCESS → ``delivered``;
 * FAILURE (the service said no, or could not be reached) → ``failed``: safe to retry;
-* TIMEOUT, a read timeout after the request went out, or PARTIAL for a config group
+* TIMEOUT, a failure that took the whole read timeout (the request went out, no answer
+  came back), or PARTIAL for a config group
   → ``unknown``: the message may have arrived, so it is shown to operators, never
   blindly re-sent (re-sending on timeout is how other tools double-post);
 * NOMATCH (no configured service / tag matched) and invalid URLs → ``failed`` with a
@@ -67,6 +68,7 @@ def send(
                 0.0,
                 permanent=True,
             )
+        read_timeout = _separate_timeouts(plugin)
         fmt = _FORMATS.get(str(getattr(plugin.resolve_format(), "value", "text")), "text")
         body_max = int(getattr(plugin, "body_maxlen", 32768) or 32768)
         title_max = int(getattr(plugin, "title_maxlen", 250) or 0)
@@ -82,6 +84,7 @@ def send(
                 0.0,
             )
         obj.add(config)
+        read_timeout = None
         # A group of services: markdown, which Apprise converts to each service's own format.
         fmt, body_max, title_max = "markdown", 32768, 250
         tag = list(destination.tags) or apprise.common.MATCH_ALL_TAG
@@ -111,17 +114,38 @@ def send(
         return Outcome("failed", "EXCEPTION", f"{type(exc).__name__}: {exc}", time.monotonic() - started)
     elapsed = time.monotonic() - started
     try:
-        return interpret(result, destination.label, elapsed)
+        return interpret(result, destination.label, elapsed, read_timeout=read_timeout)
     finally:
         result.close()
 
 
-def interpret(result: apprise.AppriseResult, label: str, elapsed: float) -> Outcome:
+def _separate_timeouts(plugin: object) -> float | None:
+    """The plugin's read timeout, after making its connect timeout shorter than it.
+
+    Apprise reports an HTTP read timeout as a plain FAILURE, yet the request was
+    sent and may have been posted. With connect < read, a failure that took at
+    least the read timeout can only be that ambiguous case (see :func:`interpret`).
+    """
+    rto = getattr(plugin, "socket_read_timeout", None)
+    cto = getattr(plugin, "socket_connect_timeout", None)
+    if not isinstance(rto, (int, float)) or rto <= 0:
+        return None
+    if isinstance(cto, (int, float)) and cto >= rto:
+        plugin.socket_connect_timeout = rto * 0.5  # type: ignore[attr-defined]
+    return float(rto)
+
+
+def interpret(
+    result: apprise.AppriseResult, label: str, elapsed: float, *, read_timeout: float | None = None
+) -> Outcome:
     """Map an ``AppriseResult`` to a ledger outcome (see the module docstring)."""
     status = result.status
     name = status.name
     messages = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
     debug = [e.message for e in result.logs()]
+    slow_failure = read_timeout is not None and any(
+        not r and r.elapsed >= read_timeout * 0.95 for r in result
+    )
     detail = "; ".join(dict.fromkeys(messages))[:1000] or name
     if status == AppriseResultStatus.SUCCESS:
         return Outcome("delivered", name, f"{len(result)} service(s) accepted", elapsed)
@@ -142,6 +166,6 @@ def interpret(result: apprise.AppriseResult, label: str, elapsed: float) -> Outc
             f"{label}: no Apprise service matched (empty config file or no entry has these tags)",
             elapsed,
         )
-    if any(_READ_TIMEOUT.search(line) for line in debug):
+    if slow_failure or any(_READ_TIMEOUT.search(line) for line in debug):
         return Outcome("unknown", name, f"sent, but no response came back ({detail})", elapsed)
     return Outcome("failed", name, detail, elapsed)

@@ -54,6 +54,8 @@ def neutralize(text: str) -> str:
     text = _SCHEME.sub(_defang_scheme, text)
     text = _HOST.sub(lambda m: m.group(1).replace(".", "[.]") + m.group(2), text)
     text = _AT.sub("@\u200b", text)
+    # "[label](url)" is a link even in "text" mode on Discord/Mattermost; a space unlinks it.
+    text = re.sub(r"\]\s*\(", "] (", text)
     text = re.sub(r"[ \u00a0]{3,}", "  ", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
@@ -151,7 +153,10 @@ def _render_title(spans: tuple[Span, ...], fmt: Format, limit: int) -> str:
     ).replace("\n", " ")
     raw = trim(raw, max(limit, 10))
     if fmt == "html":
-        return html.escape(raw, quote=False)
+        # Services use the title raw: as an e-mail Subject (where "&amp;" would show) and inside
+        # HTML (where a bare "&" may break parsing). ‹ › already replaced < >; a full-width ＆
+        # is inert in both.
+        return raw.replace("&", "＆")
     if fmt == "markdown":
         return _md_escape(raw)
     return raw

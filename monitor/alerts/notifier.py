@@ -227,7 +227,6 @@ class Notifier:
                         now=now,
                         sla=self.settings.sla,
                         ack_link=self._ack_link(mention.id, now),
-                        dashboard_link=self._dashboard_link(mention.id),
                         escalation=claimed.kind == "escalation",
                         incident_id=mention.incident_id,
                     )
@@ -252,12 +251,6 @@ class Notifier:
         return ack_url(
             dash.public_url, dash.secret_key.get_secret_value(), mention_id, now, self.settings.ack_link_hours
         )
-
-    def _dashboard_link(self, mention_id: int | None) -> str | None:
-        dash = self.config.dashboard
-        if mention_id is None or not dash.public_url or not dash.enabled:
-            return None
-        return f"{dash.public_url.rstrip('/')}/mentions/{mention_id}"
 
 
 def backlog_age(engine: Engine, now: datetime) -> timedelta | None:

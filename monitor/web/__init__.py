@@ -1,0 +1,1 @@
+"""The daemon's small web endpoint: signed acknowledge links today, the dashboard later."""
