@@ -76,6 +76,7 @@ class FakeBluesky(FakeServer):
         password: str = "abcd-efgh-ijkl-mnop",
         rate_limit: int = 3000,
         login_limit: int = 10,
+        public_search: bool = False,
     ) -> None:
         super().__init__()
         self.handle, self.password = handle, password
@@ -84,6 +85,7 @@ class FakeBluesky(FakeServer):
         self.logins = _Bucket(login_limit, 86400)
         self.expired_status = 400  # older PDS versions answer ExpiredToken with 400, newer with 401
         self.search_max_offset: int | None = None  # the AppView stops handing out cursors this deep
+        self.public_search = public_search  # act as the public AppView: search without a session
         self._access: dict[str, str] = {}  # token → "ok" | "expired"
         self._refresh: dict[str, str] = {}  # token → "ok" | "expired" | "revoked"
         self._clock = itertools.count(1)
@@ -326,7 +328,8 @@ class FakeBluesky(FakeServer):
             allowed, headers = self.general.hit()
             if not allowed:
                 return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
-            if not req.path.endswith("refreshSession"):
+            public = self.public_search and req.path.endswith("searchPosts")
+            if not req.path.endswith("refreshSession") and not public:
                 auth = req.headers.get("authorization")
                 if auth is None:
                     return _error(401, "AuthenticationRequired", "Authentication Required", headers)

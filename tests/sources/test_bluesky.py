@@ -356,8 +356,7 @@ def test_search_that_stops_paging_records_a_gap(fake: FakeBluesky) -> None:
 
 
 def test_separate_search_appview_is_called_without_the_session() -> None:
-    with FakeBluesky() as pds, FakeBluesky() as appview:
-        appview.route("GET", f"/xrpc/{SEARCH}", appview._search_posts)  # the public AppView needs no token
+    with FakeBluesky() as pds, FakeBluesky(public_search=True) as appview:
         hit = appview.add_post("Acme on the appview")
         source = make_source(pds, notifications=False, search=True, search_api_base=appview.url)
         got, _, _, _ = poll(source, {})

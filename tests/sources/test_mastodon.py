@@ -184,6 +184,18 @@ def test_hashtag_reblogs_are_noise_and_late_posts_inside_the_overlap_are_caught(
     assert fake.requests[-1].path == "/api/v1/timelines/tag/acme"
 
 
+def test_hashtag_backlog_larger_than_a_page_inside_the_overlap_is_read_whole(fake: FakeMastodon) -> None:
+    fake.add_status("#acme start", tags=["acme"], created_at=at(9))
+    source = make_source(fake, notifications=False, hashtags=["acme"], page_size=2)
+    _, cursor, _ = poll(source, {})
+    burst = [fake.add_status(f"#acme {i}", tags=["acme"], created_at=at(8 - i)) for i in range(5)]
+    got, cursor, skipped = poll(source, cursor)
+    ids = [m.external_id for m in got]
+    assert sorted(ids) == sorted(s["id"] for s in burst) and len(ids) == len(set(ids))
+    assert skipped["already_seen"] == 1  # the first post, re-read at the bottom of the window
+    assert cursor["tag:acme"]["after"] is None and cursor["todo"] == []
+
+
 def test_a_reblog_served_in_a_timeline_counts_as_repost(fake: FakeMastodon) -> None:
     original = fake.add_status("good #acme", tags=["acme"], created_at=at(3))
     boost = fake.add_status("", author="frank", reblog_of=original, created_at=at(2))
@@ -270,6 +282,26 @@ def test_malformed_body_raises_and_a_malformed_item_is_skipped(fake: FakeMastodo
     mentions, _, skipped = poll(source, {})
     assert [m.external_id for m in mentions] == [good["id"]]
     assert skipped["malformed"] == 1
+
+
+def test_html_is_reduced_to_text_without_running_or_leaking_markup(fake: FakeMastodon) -> None:
+    status = fake.add_mention("x")
+    status["content"] = (
+        '<p>Hi <a href="https://e.example/">@<span>acme</span></a> &amp; co</p>'
+        "<script>alert(1)</script><p>line<br />two</p>"
+    )
+    status["spoiler_text"] = "outage"
+    mentions, _, _ = poll(make_source(fake), {})
+    assert mentions[0].text == "outage\n\nHi @acme & co\n\nline\ntwo"
+
+
+def test_own_account_matches_in_either_acct_form(fake: FakeMastodon) -> None:
+    brand = BrandSettings(names=["Acme"], handles={"mastodon": ["acme@127.0.0.1"]})
+    fake.add_mention("from the brand itself", author="acme")
+    kept = fake.add_mention("from someone", author="zed@far.example")
+    mentions, _, skipped = poll(make_source(fake, brand=brand), {})
+    assert [m.external_id for m in mentions] == [kept["id"]] and skipped["own_post"] == 1
+    assert mentions[0].addressed_to_brand is True
 
 
 def test_null_fields_are_accepted(fake: FakeMastodon) -> None:
