@@ -122,7 +122,7 @@ def test_kill_9_mid_run_loses_nothing_and_doubles_nothing(tmp_path, db_url):
     for _ in range(4):
         before = len(stored_state(db_url)[0])
         proc = spawn(config)
-        wait_for(lambda: len(stored_state(db_url)[0]) > before)  # running and committing
+        wait_for(lambda b=before: len(stored_state(db_url)[0]) > b)  # running and committing
         time.sleep(rng.uniform(0.0, 0.4))  # then die at an arbitrary point of fetch/triage/commit
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
