@@ -26,6 +26,7 @@ import requests
 import tweepy
 from pydantic import Field, SecretStr, field_validator
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 
 from monitor.brand import BrandSettings
 from monitor.mention import Mention
@@ -139,6 +140,8 @@ class _HostAdapter(HTTPAdapter):
         url = request.url or ""
         if url.startswith(TWEEPY_HOST) and self.api_base != TWEEPY_HOST:
             request.url = self.api_base + url[len(TWEEPY_HOST) :]
+            # requests chose proxies (and NO_PROXY) for tweepy's host; choose them for the real one.
+            proxies = get_environ_proxies(request.url)
         return super().send(
             request,
             stream=stream,

@@ -634,3 +634,97 @@ def test_bearer_token_file(tmp_path: Any) -> None:
         settings.bearer_token is not None and settings.bearer_token.get_secret_value() == "secret-from-file"
     )
     assert "secret-from-file" not in repr(settings)
+
+
+# -- the fake itself speaks like X --------------------------------------------------------
+
+
+def test_fake_answers_with_the_shapes_x_uses(fake: FakeX, users: Users) -> None:
+    import requests
+
+    auth = {"Authorization": f"Bearer {fake.bearer_token}"}
+    empty = requests.get(f"{fake.url}/2/users/{users.acme.id}/mentions", headers=auth, timeout=5)
+    assert empty.json() == {"meta": {"result_count": 0}}
+    assert empty.headers["date"].endswith(" UTC")
+    assert int(empty.headers["x-rate-limit-reset"]) > time.time()
+    assert empty.headers["x-rate-limit-remaining"] == str(fake.rate_limit - 1)
+
+    fake.post(users.alice, "@acme hi")
+    default = requests.get(f"{fake.url}/2/users/{users.acme.id}/mentions", headers=auth, timeout=5).json()
+    assert set(default["data"][0]) == {"id", "text", "edit_history_tweet_ids"}  # default fields only
+    assert set(default["meta"]) == {"newest_id", "oldest_id", "result_count"}  # no next_token on a last page
+
+    denied = requests.get(f"{fake.url}/2/tweets/search/recent?query=acme", timeout=5)
+    assert denied.status_code == 401 and denied.json()["type"] == "about:blank"
+    assert "x-rate-limit-limit" not in denied.headers
+
+    bad = requests.get(f"{fake.url}/2/tweets/search/recent?query=acme&max_results=3", headers=auth, timeout=5)
+    assert bad.status_code == 400 and bad.json()["title"] == "Invalid Request"
+    assert bad.json()["errors"][0]["parameters"] == {"max_results": ["3"]}
+
+    html = requests.get(f"{fake.url}/2/tweets/count/all", headers=auth, timeout=5)
+    assert html.status_code == 404 and html.headers["content-type"].startswith("text/html")
+
+    me = requests.get(f"{fake.url}/2/users/me", headers=auth, timeout=5)
+    assert me.status_code == 403  # app-only tokens cannot ask who they are
+
+    users.bob.suspended = True
+    gone = requests.get(f"{fake.url}/2/users/{users.bob.id}/mentions", headers=auth, timeout=5)
+    assert gone.status_code == 200 and "data" not in gone.json()
+    assert gone.json()["errors"][0]["title"] == "Forbidden"
+
+
+# -- through the real config loader, scheduler and pipeline ----------------------------------
+
+
+def test_end_to_end_with_scheduler_and_database(fake: FakeX, users: Users, sqlite_url: str) -> None:
+    from sqlalchemy import func, select
+
+    from monitor.config import parse_config
+    from monitor.daemon import build_sources
+    from monitor.pipeline import Pipeline
+    from monitor.scheduler import SourceRunner
+    from monitor.store import models as m
+    from monitor.store.db import make_engine, migrate
+
+    config = parse_config(
+        {
+            "brand": {"names": ["Acme"], "handles": {"x": ["acme"]}},
+            "sources": {
+                "x": {
+                    "api_base": fake.url,
+                    "bearer_token": fake.bearer_token,
+                    "max_results": 10,
+                    "max_pages_per_poll": 2,
+                    "initial_pages": 5,
+                }
+            },
+        }
+    )
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    posts = [fake.post(users.bob, f"@acme order {i} never arrived") for i in range(25)]
+    retweet = fake.post(users.carol, "RT", retweet_of=posts[0])  # newest, and noise
+
+    def runner() -> SourceRunner:  # a fresh process each time: new source, cursor from the database
+        source = build_sources(config)["x"]
+        return SourceRunner("x", source, Pipeline(engine, config, alerts_enabled=False), engine)
+
+    first = runner().poll()  # two pages, then the page cap stops the poll mid-run
+    assert first.pages == 2 and first.state == "ok"
+    fake.fail(FakeX.server_error(503))
+    assert runner().poll().state == "degraded"
+    last = runner().poll()  # the rest of the mentions run, then the search stream
+    assert (last.pages, last.state) == (2, "ok")
+    assert requests_to(fake, "/mentions")[-1].arg("pagination_token")  # resumed where it stopped
+
+    with engine.connect() as conn:
+        stored = conn.execute(select(m.Mention.external_id).where(m.Mention.platform == "x")).scalars().all()
+        row = conn.execute(select(m.SourceCursor).where(m.SourceCursor.source == "x")).one()
+        gaps = conn.execute(select(func.count()).select_from(m.CoverageGap)).scalar()
+    assert sorted(stored) == sorted(p["id"] for p in posts)
+    assert row.state == "ok" and row.skipped.get("repost") == 1
+    assert row.cursor["mentions"]["since_id"] == retweet["id"]
+    assert set(fake.served_counts().values()) == {1}
+    assert gaps == 1  # the 503 outage, closed again
+    engine.dispose()
