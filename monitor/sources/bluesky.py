@@ -186,7 +186,9 @@ class BlueskySource(Source):
         page, again = self._read(stream, cursor.get(stream))
         page.requests = self._requests  # a login or refresh counts too
         rest = todo[1:] + ([stream] if again else [])
-        page.cursor = {**cursor, stream: page.cursor, "todo": rest}
+        # State of streams no longer configured is dropped rather than carried forever.
+        kept = {key: value for key, value in cursor.items() if key in streams}
+        page.cursor = {**kept, stream: page.cursor, "todo": rest}
         page.more = bool(rest)
         return page
 

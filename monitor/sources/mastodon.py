@@ -16,6 +16,7 @@ and is read with :mod:`monitor.sources._sweep`.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -69,7 +70,12 @@ class MastodonSettings(SourceSettings):
     @field_validator("hashtags")
     @classmethod
     def _bare_tags(cls, value: list[str]) -> list[str]:
-        return [tag.strip().lstrip("#") for tag in value if tag.strip().lstrip("#")]
+        tags = [tag.strip().lstrip("#") for tag in value if tag.strip().lstrip("#")]
+        for tag in tags:
+            # Mastodon hashtags are letters, digits and underscores; anything else cannot be a tag.
+            if not re.fullmatch(r"\w+", tag):
+                raise ValueError(f"{tag!r} is not a hashtag (letters, digits and _ only)")
+        return tags
 
 
 def read_rate_limit(response: httpx.Response) -> tuple[float | None, datetime | None]:
@@ -165,7 +171,9 @@ class MastodonSource(Source):
             page, again = self._search(stream, cursor.get(stream))
         # A stream with a backlog goes to the back of the round so the others are not starved.
         rest = todo[1:] + ([stream] if again else [])
-        page.cursor = {**cursor, **page.cursor, "todo": rest}
+        # State of streams no longer configured is dropped rather than carried forever.
+        kept = {key: value for key, value in cursor.items() if key in streams}
+        page.cursor = {**kept, **page.cursor, "todo": rest}
         page.more = bool(rest)
         return page
 

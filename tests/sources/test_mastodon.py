@@ -331,6 +331,18 @@ def test_request_budget_is_enforced(fake: FakeMastodon) -> None:
     assert len(fake.requests) == 2
 
 
-def test_settings_require_an_instance_url() -> None:
+def test_settings_require_an_instance_url_and_real_hashtags() -> None:
     with pytest.raises(ValueError, match="instance URL"):
         MastodonSettings(api_base="mastodon.social", access_token="x")
+    with pytest.raises(ValueError, match="not a hashtag"):
+        MastodonSettings(api_base="https://m.example", access_token="x", hashtags=["acme/../x"])
+    ok = MastodonSettings(api_base="https://m.example/", access_token="x", hashtags=["#Acme", "café_2"])
+    assert ok.hashtags == ["Acme", "café_2"] and ok.api_base == "https://m.example"
+
+
+def test_state_of_a_removed_stream_is_dropped(fake: FakeMastodon) -> None:
+    fake.add_status("#old thing", tags=["old"])
+    _, cursor, _ = poll(make_source(fake, hashtags=["old"]), {})
+    assert "tag:old" in cursor
+    _, cursor, _ = poll(make_source(fake), cursor)
+    assert set(cursor) == {"notifications", "todo"}
