@@ -28,6 +28,7 @@ from monitor.sources.base import Page
 from monitor.store import models as m
 from monitor.store.db import insert_for
 from monitor.triage import AuthorHistory, TriageContext, Triager, Verdict
+from monitor.triage.learned import load_model
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,9 @@ class Pipeline:
     ) -> None:
         self.engine = engine
         self.config = config
-        self.triager = triager or Triager(config.triage, brand_terms=config.brand.terms)
+        self.triager = triager or Triager(
+            config.triage, brand_terms=config.brand.terms, learned=load_model(config.triage.model_path)
+        )
         self.alerts_enabled = alerts_enabled
         self.clock = clock
         self.on_alerts = on_alerts
