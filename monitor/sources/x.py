@@ -68,7 +68,7 @@ MIN_RESULTS = {"mentions": 5, "search": 10}
 
 # Twitter snowflake epoch (ms), to date a post whose created_at is missing.
 _SNOWFLAKE_EPOCH_MS = 1288834974657
-_RECENT_IDS_KEPT = 500
+_RECENT_IDS_KEPT = 200  # only for posts found by both streams, which the query mostly avoids
 _CURSOR_VERSION = 1
 # Cursor keys of a stream that live only while a run of pages is in progress.
 _RUN_KEYS = ("next_token", "pending_newest", "oldest", "until_id", "pages", "initial")

@@ -374,7 +374,7 @@ def test_429_with_reset_header(fake: FakeX, users: Users) -> None:
     assert len(poll(source, Store())[0].mentions) == 1  # the window reset: works again
 
 
-def test_rate_limit_window_used_up_raises_before_requesting(users: Users) -> None:
+def test_rate_limit_window_used_up_raises_before_requesting() -> None:
     with FakeX(rate_limit=1) as fake:
         alice = fake.add_user("alice")
         acme = fake.add_user("acme")
@@ -429,7 +429,7 @@ def test_timeout_is_source_unavailable(fake: FakeX, users: Users) -> None:
     assert [m.external_id for m in source.fetch({}).mentions] == [post["id"]]
 
 
-def test_malformed_body_raises_and_keeps_the_cursor(fake: FakeX, users: Users) -> None:
+def test_malformed_body_is_a_malformed_response(fake: FakeX, users: Users) -> None:
     source = make_source(fake, search=False, user_id=users.acme.id)
     fake.fail(Response(200, "<html><body>upstream proxy error</body></html>", {"Content-Type": "text/html"}))
     with pytest.raises(MalformedResponse, match="expected JSON"):
@@ -582,7 +582,7 @@ def test_bad_request_and_wrong_host_are_malformed(fake: FakeX, users: Users) -> 
         make_source(fake, api_base=fake.url + "/wrong", user_id=users.acme.id).fetch({})
 
 
-def test_connection_refused_is_source_unavailable(users: Users) -> None:
+def test_connection_refused_is_source_unavailable() -> None:
     with FakeX() as gone:
         url = gone.url
     settings = XSettings(api_base=url, bearer_token="t", user_id="1", timeout=1)
@@ -615,7 +615,7 @@ def test_same_post_in_both_streams_is_kept_once(fake: FakeX, users: Users) -> No
     assert store.mentions[both["id"]].addressed_to_brand
 
 
-def test_registry_and_settings(fake: FakeX) -> None:
+def test_registry_and_settings() -> None:
     assert source_class("x") is XSource
     with pytest.raises(ValueError, match="numeric id"):
         XSettings(user_id="@acme")
