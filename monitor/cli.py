@@ -292,6 +292,59 @@ def cmd_label(args: argparse.Namespace) -> int:
     return _print_outcomes([outcome])
 
 
+# ----------------------------------------------------------------------------- triage feedback
+
+
+@command("triage-eval")
+def cmd_triage_eval(args: argparse.Namespace) -> int:
+    from monitor.corrections import evaluate_corrections
+    from monitor.triage import Triager
+    from monitor.triage.learned import load_model
+
+    config = _config(args)
+    triager = Triager(
+        config.triage, brand_terms=config.brand.terms, learned=load_model(config.triage.model_path)
+    )
+    report, n = evaluate_corrections(_engine(args), triager)
+    if n == 0:
+        err.print("no label corrections yet: correct labels with `mention-monitor label ID LABEL` first")
+        return EXIT_FAILED
+    out.print(f"current triage settings against {n} label correction(s) by your team:")
+    out.print(report.format(), markup=False)
+    return EXIT_OK
+
+
+@command("triage-train")
+def cmd_triage_train(args: argparse.Namespace) -> int:
+    from monitor.corrections import train_from_corrections
+    from monitor.triage.learned import LearnedModelError
+
+    config = _config(args)
+    target = args.out or config.triage.model_path
+    if not target:
+        err.print("where should the model go? pass --out PATH, or set triage.model_path in the config")
+        return EXIT_USAGE
+    try:
+        model = train_from_corrections(_engine(args), Path(target).expanduser())
+    except ImportError as exc:
+        err.print(str(exc))
+        return EXIT_FAILED
+    except LearnedModelError as exc:
+        err.print(f"cannot train: {exc}")
+        return EXIT_FAILED
+    meta = model.meta
+    out.print(
+        f"trained on {meta.get('examples')} correction(s) ({meta.get('complaints')} complaints); "
+        f"saved to {target}"
+    )
+    if (
+        not config.triage.model_path
+        or Path(config.triage.model_path).expanduser() != Path(target).expanduser()
+    ):
+        out.print(f"to use it, set triage.model_path: {target} in the config and restart the daemon")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- sources
 
 
@@ -472,6 +525,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("label", choices=["complaint", "question", "praise", "neutral", "spam", "unscored"])
     p.add_argument("--as", dest="actor")
     _add_db_args(p)
+
+    p = sub.add_parser(
+        "triage-eval", help="precision/recall of the current triage on your team's label corrections"
+    )
+    p.add_argument(
+        "-c", "--config", required=True, help="the YAML config file (its triage settings are scored)"
+    )
+    p.add_argument("--db", help="database URL, overriding the config")
+
+    p = sub.add_parser(
+        "triage-train",
+        help="fit the optional local classifier on your team's label corrections",
+        description="Needs the 'learn' extra (scikit-learn). The model becomes one more triage signal "
+        "once triage.model_path points at it.",
+    )
+    p.add_argument("-c", "--config", required=True, help="the YAML config file")
+    p.add_argument("--db", help="database URL, overriding the config")
+    p.add_argument("--out", help="where to write the model (default: triage.model_path)")
 
     p = sub.add_parser("sources", help="each source's state, last success, cursor, budget use and gaps")
     _add_db_args(p)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import desc, func, or_, select
 from sqlalchemy.engine import Engine
 
+from monitor.mention import Mention
 from monitor.store import models as m
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -91,3 +92,23 @@ def label_counts(engine: Engine, since: datetime | None = None) -> dict[str, int
         q = q.where(t.c.fetched_at >= since)
     with engine.connect() as conn:
         return {label or "unscored": n for label, n in conn.execute(q)}
+
+
+def to_mention(row: dict[str, Any]) -> Mention:
+    """A stored mention row back as the normalized :class:`Mention` (to re-triage or reply to it)."""
+    return Mention(
+        platform=row["platform"],
+        external_id=row["external_id"],
+        text=row["text"],
+        created_at=row["created_at"],
+        author_handle=row["author_handle"],
+        url=row["url"],
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        author_followers=row["author_followers"],
+        language=row["language"],
+        in_reply_to_id=row["in_reply_to_id"],
+        conversation_id=row["conversation_id"],
+        addressed_to_brand=bool(row["addressed_to_brand"]),
+        raw=row["raw"] or {},
+    )
