@@ -127,7 +127,7 @@ def incident_message(view: IncidentView, *, now: datetime, update: bool) -> Mess
         (
             Span(f"{view.count} mentions", "bold"),
             plain(
-                f" since {view.opened_at:%H:%M} UTC ({sla_math.ago(now - view.opened_at)}),"
+                f" since {view.opened_at:%H:%M} UTC ({sla_math.ago(now - view.opened_at)} ago),"
                 f" last {sla_math.ago(now - view.last_seen_at)} ago · {view.status}"
             ),
         )

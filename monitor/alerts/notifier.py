@@ -15,7 +15,6 @@ import logging
 import random
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -77,19 +76,15 @@ class Notifier:
     def deliver_due(self) -> int:
         """Claim and send every due delivery once; returns how many were attempted."""
         self.recover()
-        ids = outbox.due(self.engine, self.clock())
-        if not ids:
+        groups = list(outbox.due(self.engine, self.clock()).values())
+        if not groups:
             return 0
-        claimed = [c for c in (outbox.claim(self.engine, i, self.clock()) for i in ids) if c is not None]
-        # Per destination in order, destinations in parallel: a hung chat service delays only itself.
-        groups: dict[str, list[outbox.Claimed]] = defaultdict(list)
-        for c in claimed:
-            groups[c.destination].append(c)
+        # Destinations in parallel, each in order: a hung chat service delays only itself. Each
+        # row is claimed just before its send, so a crash leaves at most one row per destination
+        # "in flight" (→ unknown); the rest stay pending and go out after the restart.
         if len(groups) == 1:
-            self._send_group(next(iter(groups.values())))
-        else:
-            list(self._pool.map(self._send_group, groups.values()))
-        return len(claimed)
+            return self._send_group(groups[0])
+        return sum(self._pool.map(self._send_group, groups))
 
     def run(self, stop: threading.Event) -> None:
         """Deliver and run jobs until ``stop`` is set; wakes on :meth:`wake` or at least every second."""
@@ -132,8 +127,13 @@ class Notifier:
             )
         return n
 
-    def _send_group(self, group: list[outbox.Claimed]) -> None:
-        for claimed in group:
+    def _send_group(self, delivery_ids: list[int]) -> int:
+        attempted = 0
+        for delivery_id in delivery_ids:
+            claimed = outbox.claim(self.engine, delivery_id, self.clock())
+            if claimed is None:
+                continue  # another notifier took it
+            attempted += 1
             try:
                 self._send_one(claimed)
             except Exception as exc:
@@ -141,6 +141,7 @@ class Notifier:
                 self._finish(
                     claimed, delivery.Outcome("failed", "EXCEPTION", f"{type(exc).__name__}: {exc}", 0)
                 )
+        return attempted
 
     def _send_one(self, claimed: outbox.Claimed) -> None:
         destination = self.by_id.get(claimed.destination)

@@ -102,17 +102,20 @@ class Claimed:
     created_at: datetime
 
 
-def due(engine: Engine, now: datetime, limit: int = 200) -> list[int]:
-    """Ids of deliveries whose next attempt is due, oldest first."""
+def due(engine: Engine, now: datetime, limit: int = 500) -> dict[str, list[int]]:
+    """Ids of deliveries whose next attempt is due, oldest first, grouped by destination."""
     t = m.AlertDelivery.__table__
     with engine.connect() as conn:
         rows = conn.execute(
-            select(t.c.id)
+            select(t.c.id, t.c.destination)
             .where(t.c.status.in_(RETRYABLE), t.c.next_attempt_at <= now)
             .order_by(t.c.next_attempt_at, t.c.id)
             .limit(limit)
         )
-        return [r[0] for r in rows]
+        groups: dict[str, list[int]] = {}
+        for delivery_id, destination in rows:
+            groups.setdefault(destination, []).append(delivery_id)
+        return groups
 
 
 def claim(engine: Engine, delivery_id: int, now: datetime) -> Claimed | None:
