@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.triage.escalation import escalation_cues
 from monitor.triage.model import Evidence
 from monitor.triage.normalize import PreparedText
 from monitor.triage.settings import TriageSettings
@@ -159,9 +160,10 @@ FRUSTRATION: list[tuple[str, str]] = [
             """
         ),
     ),
+    ("", r"\breally\?"),
     (
         "sad face",
-        r"(?:^|\s)(?::-?\(|:'\(|>:\(|:/|:-/)(?=\s|$)|\breally\?"
+        r"(?:^|(?<=\s))(?::-?\(|:'\(|>:\(|:/|:-/)(?=\s|$)"
         r"|[\U0001F620\U0001F621\U0001F624\U0001F92C\U0001F629\U0001F62B\U0001F612\U0001F644"
         r"\U0001F61E\U0001F614\U0001F622\U0001F62D\U0001F4A9\U0001F44E\U0001F611\U0001F623"
         r"\U0001F616\U0001F62A\U0001F630]",
@@ -253,6 +255,23 @@ SPAM: list[tuple[str, str]] = [
     ),
 ]
 
+# Markers that are sarcastic on their own (the contrast kind is in ``sarcasm.py``).
+SARCASM: list[tuple[str, str]] = [
+    (
+        "",
+        _alt(
+            r"""
+            thanks? (?:you )?for nothing|yeah,? right|so much for
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining)
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:breaking|ignoring|leaving|stranding|charging)
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:overcharging|the wait|making (?:me|us) wait)
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:nothing|hanging up|the runaround|the delay)
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:the hassle|no|late)
+            """
+        ),
+    ),
+]
+
 _QUESTION_MARK = re.compile(r"\?")
 _QUESTION_START = re.compile(
     r"^(?:can|could|how|what|when|where|which|who|will|would|is|are|do|does|did|any|should|may|has|have)\b"
@@ -261,7 +280,11 @@ _EMPHASIS = re.compile(r"!{2,}|\?!|!\?|\?{2,}")
 
 
 # Families in the order they claim overlapping text: "still waiting" is a failure, not also "still".
+# Escalation first: "cancel my account" is a churn threat before it is a "cancelled" failure;
+# sarcasm before praise: "thanks for nothing" is not thanks.
 FAMILIES = (
+    "escalation",
+    "sarcasm",
     "failure",
     "demand",
     "frustration",
@@ -280,10 +303,14 @@ _BUILTIN: dict[str, list[tuple[str, str]]] = {
     "possessive": POSSESSIVE,
     "praise": PRAISE,
     "spam": SPAM,
+    "sarcasm": SARCASM,
+    "escalation": [],
 }
-# Cues start at a word start or a symbol (emoji, ":("); testing every alternative only there
-# makes one scan about four times faster than trying each family at every character.
-_GATE = r"(?:(?<=\W)|^|(?=\W))"
+# Word cues are only tried where a word starts: Python's regex engine tries every alternative
+# at every position it reaches, so the gate is most of the speed. Symbol cues (emoji, ":(")
+# are a second, small pattern, run only when a symbol character is present at all.
+_WORD_GATE = r"\b(?=\w)"
+_SYMBOL_TRIGGER = re.compile(r"[:<>\u2600-\u27BF\U0001F300-\U0001FAFF]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +333,9 @@ class CueReading:
     praise: CueHit
     possessive: CueHit
     spam: CueHit
+    sarcasm: CueHit
+    # Configured escalation terms found (legal, safety, press, churn), in order.
+    escalation: CueHit
     question: bool
     emphasis: bool
     shouting: bool
@@ -317,11 +347,14 @@ class CueSet:
     def __init__(self, settings: TriageSettings | None = None) -> None:
         settings = settings or TriageSettings()
         extras = {"failure": settings.extra_failure_terms, "demand": settings.extra_demand_terms}
-        parts: list[str] = []
+        word_parts: list[str] = []
+        symbol_parts: list[str] = []
         # group name -> (family, tag); tag "" means "the matched words".
         self._groups: dict[str, tuple[str, str]] = {}
         for family in FAMILIES:
             cues = list(_BUILTIN[family])
+            if family == "escalation":
+                cues = escalation_cues(settings.escalation_terms)
             terms = [t.strip().lower() for t in extras.get(family, []) if t and t.strip()]
             if terms:
                 # Configured terms go first: the brand's own vocabulary should win an overlap.
@@ -329,16 +362,23 @@ class CueSet:
             for i, (tag, pattern) in enumerate(cues):
                 group = f"{family}_{i}"
                 self._groups[group] = (family, tag)
-                parts.append(f"(?P<{group}>{pattern})")
+                if pattern.startswith(r"\b"):
+                    word_parts.append(f"{first_char_gate(pattern)}(?P<{group}>{pattern})")
+                else:
+                    symbol_parts.append(f"(?P<{group}>{pattern})")
         # No IGNORECASE: the text is lower-cased once in ``prepare``, and case folding per
         # alternative doubles the scan time.
-        self._pattern = re.compile(_GATE + "(?:" + "|".join(parts) + ")")
+        self._words = re.compile(_WORD_GATE + "(?:" + "|".join(word_parts) + ")")
+        self._symbols = re.compile("|".join(symbol_parts)) if symbol_parts else None
 
     def find(self, lower: str) -> dict[str, CueHit]:
         """Hits per family in ``lower`` (lower-case text; families without a hit are absent)."""
         tags: dict[str, list[str]] = {}
         spans: dict[str, list[tuple[int, int]]] = {}
-        for m in self._pattern.finditer(lower):
+        matches = list(self._words.finditer(lower))
+        if self._symbols is not None and _SYMBOL_TRIGGER.search(lower):
+            matches += self._symbols.finditer(lower)
+        for m in matches:
             family, tag = self._groups[m.lastgroup or ""]
             tag = tag or m.group(m.lastgroup or 0)
             found = tags.setdefault(family, [])
@@ -361,10 +401,68 @@ class CueSet:
             praise=hits.get("praise", empty),
             possessive=hits.get("possessive", empty),
             spam=hits.get("spam", empty),
+            sarcasm=hits.get("sarcasm", empty),
+            escalation=hits.get("escalation", empty),
             question=is_question(lower),
             emphasis=bool(_EMPHASIS.search(lower)),
             shouting=is_shouting(text),
         )
+
+
+def first_char_gate(pattern: str) -> str:
+    """A lookahead for the characters ``pattern`` can start with, or "" if that cannot be worked out.
+
+    The regex engine tries every alternative at every word start; a one-character lookahead
+    rejects most of them at once (a quarter of the scan time). It reads the pattern with the
+    standard library's regex parser; if that ever changes, the gate is simply left out.
+    """
+    try:
+        from re import _constants, _parser
+
+        chars, nullable = _first_chars(list(_parser.parse(pattern)), _constants)
+    except Exception:  # an optimisation only; any failure means "no gate"
+        return ""
+    if chars is None or nullable or not chars:
+        return ""
+    return "(?=[" + "".join(re.escape(c) for c in sorted(chars)) + "])"
+
+
+def _first_chars(items: list, k) -> tuple[set[str] | None, bool]:
+    """(possible first characters, whether the sequence can match empty); None = any character."""
+    out: set[str] = set()
+    for op, av in items:
+        if op in (k.AT, k.ASSERT_NOT, k.ASSERT):
+            continue  # zero-width: look at what follows
+        if op == k.LITERAL:
+            out.add(chr(av))
+            return out, False
+        if op == k.IN:
+            for o, a in av:
+                if o == k.LITERAL:
+                    out.add(chr(a))
+                elif o == k.RANGE and a[1] - a[0] <= 300:
+                    out.update(chr(c) for c in range(a[0], a[1] + 1))
+                else:
+                    return None, False
+            return out, False
+        if op == k.SUBPATTERN:
+            branches, min_repeat = [list(av[3])], 1
+        elif op == k.BRANCH:
+            branches, min_repeat = [list(b) for b in av[1]], 1
+        elif op in (k.MAX_REPEAT, k.MIN_REPEAT):
+            branches, min_repeat = [list(av[2])], av[0]
+        else:
+            return None, False
+        can_be_empty = min_repeat == 0
+        for branch in branches:
+            chars, nullable = _first_chars(branch, k)
+            if chars is None:
+                return None, False
+            out |= chars
+            can_be_empty = can_be_empty or nullable
+        if not can_be_empty:
+            return out, False
+    return out, True
 
 
 def is_question(lower: str) -> bool:

@@ -281,7 +281,8 @@ def guess_language(text: str) -> tuple[str | None, str]:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS_TO_GUESS:
         return None, ""
-    hits = {code: sum(w in vocab for w in words) for code, vocab in _FUNCTION_WORDS.items()}
+    distinct = set(words)
+    hits = {code: len(vocab & distinct) for code, vocab in _FUNCTION_WORDS.items()}
     # Deterministic tie-break: score, then English, then code.
     best = max(hits, key=lambda c: (hits[c], c == "en", c))
     if hits[best] == 0:

@@ -14,7 +14,6 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # ".@brand" is the old trick to make a reply public; "(?<!\w)" leaves e-mail addresses alone.
 _HANDLE = re.compile(r"(?<!\w)\.?@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
-_SPACE = re.compile(r"\s+")
 _CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
@@ -36,39 +35,57 @@ class PreparedText:
     truncated: bool
 
 
-def brand_pattern(brand_terms: list[str] | None) -> re.Pattern[str] | None:
-    """One case-insensitive whole-word pattern for the brand's names, or None without any."""
-    terms = sorted({t.strip() for t in brand_terms or [] if t and t.strip()}, key=len, reverse=True)
-    if not terms:
-        return None
-    return re.compile(r"(?<!\w)#?(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+class BrandMatcher:
+    """The brand's names as one case-insensitive whole-word pattern, with a cheap substring pre-check."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+        self._lower = tuple(t.lower() for t in self.terms)
+        body = "|".join(re.escape(t) for t in self.terms)
+        self._pattern = re.compile(r"(?<!\w)#?(?:" + body + r")(?!\w)", re.IGNORECASE)
+
+    def sub(self, text: str, lower: str) -> str:
+        """``text`` with every brand term replaced by a space (``lower`` is ``text.lower()``)."""
+        # Most posts name the brand once or not at all: skip the regex when no term occurs.
+        if not any(t in lower for t in self._lower):
+            return text
+        return self._pattern.sub(" ", text)
 
 
-def prepare(text: str | None, brand: re.Pattern[str] | None = None) -> PreparedText:
+def brand_pattern(brand_terms: list[str] | None) -> BrandMatcher | None:
+    """A matcher for the brand's names, or None without any."""
+    matcher = BrandMatcher(brand_terms or [])
+    return matcher if matcher.terms else None
+
+
+def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText:
     """Prepare ``text`` for scoring; never raises on odd input (None, empty, very long)."""
     raw = text or ""
     truncated = len(raw) > MAX_CHARS
     if truncated:
         raw = raw[:MAX_CHARS]
-    raw = html.unescape(raw)
-    url_count = len(_URL.findall(raw))
-    body = _URL.sub(" ", raw)
-    handle_count = len(_HANDLE.findall(body))
-    body = _HANDLE.sub(" ", body)
+    # Each step is skipped when its trigger character is absent: this runs once per mention.
+    if "&" in raw:
+        raw = html.unescape(raw)
+    low = raw.lower()
+    body, url_count = _URL.subn(" ", raw) if ("http" in low or "www." in low) else (raw, 0)
+    body, handle_count = _HANDLE.subn(" ", body) if "@" in body else (body, 0)
     if brand is not None:
         # Brand names collide with lexicon entries ("Delta", "Target", "Virgin"): drop them.
-        body = brand.sub(" ", body)
-    hashtags = tuple(h.lower() for h in _HASHTAG.findall(body))
-    body = _HASHTAG.sub(r"\1", body)
-    clean = _SPACE.sub(" ", body).strip()
-    words = _WORD.findall(clean)
+        body = brand.sub(body, body.lower())
+    hashtags: tuple[str, ...] = ()
+    if "#" in body:
+        hashtags = tuple(h.lower() for h in _HASHTAG.findall(body))
+        body = _HASHTAG.sub(r"\1", body)
+    clean = " ".join(body.split())
+    lower = clean.lower()
     return PreparedText(
         clean=clean,
-        lower=clean.lower(),
+        lower=lower,
         hashtags=hashtags,
         url_count=url_count,
         handle_count=handle_count,
-        caps_words=len(_CAPS_WORD.findall(clean)),
-        word_count=len(words),
+        caps_words=len(_CAPS_WORD.findall(clean)) if clean != lower else 0,
+        word_count=len(_WORD.findall(lower)),
         truncated=truncated,
     )

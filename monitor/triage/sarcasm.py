@@ -13,14 +13,6 @@ from monitor.triage.cues import CueReading
 from monitor.triage.model import Evidence
 from monitor.triage.settings import TriageSettings
 
-# Markers that are sarcastic on their own.
-_EXPLICIT = re.compile(
-    r"\bthanks? (?:you )?for nothing\b|\byeah,? right\b|\bso much for\b|"
-    r"\bthanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining|"
-    r"breaking|ignoring|leaving|stranding|charging|overcharging|the wait|making (?:me|us) wait|nothing|"
-    r"hanging up|the runaround|the delay|the hassle|the no|no|late|the late)\b",
-    re.IGNORECASE,
-)
 # Praise that reads as sarcasm only when a failure is close by ("nice job" + "lost my order").
 _CONDITIONAL = re.compile(
     r"\b(?:oh (?:great|good|joy|wonderful|nice)|just (?:great|perfect|wonderful|brilliant|fantastic)|"
@@ -30,7 +22,7 @@ _CONDITIONAL = re.compile(
     # A bare "thanks," is left out: sincere thanks often mention the failure that was fixed.
     r"(?:great|awesome|perfect|fantastic|wonderful|brilliant|love|loving|nice|amazing|excellent)"
     r"(?:[.,!]+|\s+-+)\s)",
-    re.IGNORECASE,
+    # No IGNORECASE: the text is already lower case.
 )
 # How far (characters) after praise a failure may start for the two to read as one sarcastic remark.
 _WINDOW = 60
@@ -45,8 +37,8 @@ def sarcasm_marker(lower: str, cues: CueReading, hashtags: tuple[str, ...] = ())
     for tag in _SARCASM_TAGS:
         if tag in hashtags:
             return f"#{tag}"
-    if m := _EXPLICIT.search(lower):
-        return m.group(0).strip()
+    if cues.sarcasm.tags:
+        return cues.sarcasm.tags[0]
     # Persistence words ("another", "keep") are too common in sincere praise to count as the failure.
     situation = cues.failure.spans + cues.frustration.spans
     if not situation:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from monitor.mention import Mention
 from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evidence
-from monitor.triage.escalation import EscalationTerms, escalation_evidence
+from monitor.triage.escalation import escalation_evidence
 from monitor.triage.history import history_evidence
 from monitor.triage.language import decide_language
 from monitor.triage.learned import LearnedModel
@@ -40,7 +40,6 @@ class Triager:
         self._brand = brand_pattern(brand_terms)
         self._sentiment = SentimentScorer()
         self._cues = CueSet(self.settings)
-        self._escalation = EscalationTerms(self.settings.escalation_terms)
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
         """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
@@ -48,7 +47,10 @@ class Triager:
         s = self.settings
         text = prepare(mention.text, self._brand)
         language = decide_language(mention.language, text, s.scored_languages, s.guess_language)
-        escalations = self._escalation.find(text.lower)
+        # One scan for every cue family, escalation terms included (also for unscored languages:
+        # "lawyer" in an otherwise Spanish post still deserves a look).
+        cues = self._cues.read(text)
+        escalations = cues.escalation.tags
 
         if not language.scored:
             # English lexicons would read 0 here; say so and let reach decide how soon a human looks.
@@ -65,7 +67,6 @@ class Triager:
                 "neutral", reading, 0.0, s.urgency.base_neutral, [why], urgency, language.code
             )
 
-        cues = self._cues.read(text)
         evidence = self.complaint_evidence(text, reading, cues, escalations)
         score = sum(e.weight for e in evidence)
         if score > 0:
