@@ -91,7 +91,13 @@ def load(path: Path) -> tuple[list[Row], int]:
                 continue
             seen.add(r["tweet_id"])
             rows.append(
-                Row(r["tweet_id"], r["text"], r["airline"], r["airline_sentiment"] == "negative", r["airline_sentiment"])
+                Row(
+                    r["tweet_id"],
+                    r["text"],
+                    r["airline"],
+                    r["airline_sentiment"] == "negative",
+                    r["airline_sentiment"],
+                )
             )
     return rows, dropped
 
@@ -151,7 +157,9 @@ def quality(rows: list[Row]) -> tuple[dict[str, Triager], list[bool]]:
         "triage: complaint or question to the brand",
         score([v.label in {"complaint", "question"} for v in verdicts], truth),
     )
-    print_row("TextBlob polarity < 0 (raw text)", score([tb.analyze(r.text).polarity < 0 for r in rows], truth))
+    print_row(
+        "TextBlob polarity < 0 (raw text)", score([tb.analyze(r.text).polarity < 0 for r in rows], truth)
+    )
     print_row(
         "VADER compound <= -0.05 (raw text)",
         score([vader.polarity_scores(r.text)["compound"] <= -0.05 for r in rows], truth),
@@ -166,7 +174,9 @@ def quality(rows: list[Row]) -> tuple[dict[str, Triager], list[bool]]:
     labels: dict[str, int] = {}
     for v in verdicts:
         labels[v.label] = labels.get(v.label, 0) + 1
-    print("  triage labels: " + ", ".join(f"{k} {n}" for k, n in sorted(labels.items(), key=lambda kv: -kv[1])))
+    print(
+        "  triage labels: " + ", ".join(f"{k} {n}" for k, n in sorted(labels.items(), key=lambda kv: -kv[1]))
+    )
     return triagers, truth
 
 
@@ -202,7 +212,8 @@ def speed(rows: list[Row], repeats: int) -> None:
     print(f"  VADER alone (reused)                         {best['vader']:9.0f} mentions/s")
     print(f"  full triage (Triager.assess, rules only)     {best['triage']:9.0f} mentions/s")
     ratio = best["triage"] / best["tb"]
-    print(f"  ratio full triage / TextBlob alone: {ratio:.2f} (target >= 0.50: {'MET' if ratio >= 0.5 else 'NOT MET'})")
+    verdict = "MET" if ratio >= 0.5 else "NOT MET"
+    print(f"  ratio full triage / TextBlob alone: {ratio:.2f} (target >= 0.50: {verdict})")
 
 
 def learned_folds(rows: list[Row]) -> None:
@@ -220,7 +231,8 @@ def learned_folds(rows: list[Row]) -> None:
     patterns = {a: brand_pattern(terms) for a, terms in BRAND_TERMS.items()}
     # Brand names and handles are stripped before training, as the Triager strips them before scoring.
     clean = [prepare(r.text, patterns.get(r.airline)).clean for r in rows]
-    print(f"  {'held-out airline':<16} {'n':>5} | {'learned alone P/R/F1':>22} | {'triage + learned P/R/F1':>24}")
+    head = f"  {'held-out airline':<16} {'n':>5} | {'learned alone P/R/F1':>22}"
+    print(f"{head} | {'triage + learned P/R/F1':>24}")
     sums = {"alone": [0.0, 0.0, 0.0], "combined": [0.0, 0.0, 0.0]}
     pooled = {"alone": [], "combined": [], "truth": []}
     airlines = list(BRAND_TERMS)
@@ -261,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="airline_tweets.csv")
     parser.add_argument("--repeats", type=int, default=3, help="throughput runs per method (best is kept)")
-    parser.add_argument("--no-learned", action="store_true", help="skip the leave-one-airline-out learned part")
+    parser.add_argument(
+        "--no-learned", action="store_true", help="skip the leave-one-airline-out learned part"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(
@@ -281,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nThroughput (one core):")
     speed(rows, args.repeats)
     if not args.no_learned:
-        print("\nLearned signal, leave-one-airline-out (train on 5 airlines, test on the 6th; nothing saved):")
+        print(
+            "\nLearned signal, leave-one-airline-out (train on 5 airlines, test on the 6th; nothing saved):"
+        )
         learned_folds(rows)
     return 0
 
