@@ -149,6 +149,7 @@ class FakeX(FakeServer):
         self._windows: dict[tuple[str, str], _Window] = {}
         self._last_ms = 0
         self._seq = 0
+        self._past_seq = 0
         self._data_lock = threading.Lock()
         self.route_prefix("GET", "/2/users/by/username/", self._user_by_username)
         self.route("GET", "/2/users/me", self._me)
@@ -549,12 +550,18 @@ class FakeX(FakeServer):
 
     # -- helpers ----------------------------------------------------------------
     def _next_id(self, created_at: datetime | None) -> str:
-        ms = int((created_at or datetime.now(UTC)).timestamp() * 1000)
-        if created_at is None:
-            ms = max(ms, self._last_ms)  # keep ids increasing when posts are made in a burst
-        self._last_ms = max(self._last_ms, ms)
-        self._seq = (self._seq + 1) % 4096
-        return str(((ms - SNOWFLAKE_EPOCH_MS) << 22) | (1 << 17) | self._seq)
+        # A snowflake: milliseconds, a worker id, a sequence number within the millisecond. Posts
+        # made "now" come from worker 1 and keep increasing; back-dated ones from worker 2.
+        if created_at is not None:
+            self._past_seq = (self._past_seq + 1) % 4096
+            ms = int(created_at.timestamp() * 1000)
+            return str(((ms - SNOWFLAKE_EPOCH_MS) << 22) | (2 << 12) | self._past_seq)
+        ms = max(int(time.time() * 1000), self._last_ms)
+        self._seq = self._seq + 1 if ms == self._last_ms else 0
+        if self._seq >= 4096:
+            ms, self._seq = ms + 1, 0
+        self._last_ms = ms
+        return str(((ms - SNOWFLAKE_EPOCH_MS) << 22) | (1 << 12) | self._seq)
 
     def _user_named(self, name: str) -> FakeUser | None:
         return next((u for u in self.users.values() if u.username.lower() == name.lower()), None)
