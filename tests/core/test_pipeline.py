@@ -136,9 +136,9 @@ def test_routing_all_vs_first(engine):
     ]
     text = "@acme the app crashes every time I pay, broken for days, fix it"
     first = Pipeline(engine, config(routing="first", routes=routes), clock=lambda: NOW)
-    assert first.ingest([mention(1, text)], source="x").alerts == 1
+    assert first.ingest([mention(1, text, author="erin")], source="x").alerts == 1
     both = Pipeline(engine, config(routing="all", routes=routes), clock=lambda: NOW)
-    assert both.ingest([mention(2, text)], source="x").alerts == 2
+    assert both.ingest([mention(2, text, author="fred")], source="x").alerts == 2
 
 
 def test_import_does_not_alert_unless_asked(engine):
