@@ -151,11 +151,15 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("web: %s", format % args)
 
 
-def serve(engine: Engine, config: Config, stop: threading.Event) -> None:
+def serve(engine: Engine, config: Config, stop: threading.Event, *, clock: Clock = _utcnow) -> None:
     """Serve on ``dashboard.listen`` until ``stop`` is set (run it in a thread)."""
     host, port = config.dashboard.listen.rsplit(":", 1)
     server = make_server(
-        host, int(port), make_app(engine, config), server_class=_ThreadingServer, handler_class=_QuietHandler
+        host,
+        int(port),
+        make_app(engine, config, clock=clock),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
     )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True)
     thread.start()
