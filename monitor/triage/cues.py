@@ -175,13 +175,15 @@ PERSISTENCE: list[tuple[str, str]] = [
         "",
         _alt(r"still|again|yet again|another|every time|each time|keeps?(?! up)|multiple times|repeatedly"),
     ),
-    ("", r"\b\d+(?:st|nd|rd|th) time\b"),
+    # [0-9] rather than \d so the first-character gate can be worked out.
+    ("", r"\b[0-9]+(?:st|nd|rd|th) time\b"),
     (
         "",
         _alt(
             r"""
-            (?:\d+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?|hrs?|days?)
-            (?:\d+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
+            (?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?)
+            (?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:hrs?|days?)
+            (?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
             hours|days|weeks|forever|ages|all day|all night
             since (?:yesterday|last|this morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)
             """

@@ -8,6 +8,7 @@ When the guess is unsure the text is scored as English and the verdict says the 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.triage.normalize import PreparedText
@@ -253,7 +254,7 @@ def decide_language(
         return LanguageDecision(code, False, f"language {name} not scored: needs a human")
     if not guess:
         return LanguageDecision(None, True, "language unknown, scored as English")
-    code, name = guess_language(text.clean)
+    code, name = guess_language(text.clean, text.words)
     if code is None:
         if text.word_count >= MIN_WORDS_TO_GUESS:
             return LanguageDecision(None, True, "language unknown, scored as English")
@@ -263,8 +264,11 @@ def decide_language(
     return LanguageDecision(code, False, f"looks like {name} (guessed), not scored: needs a human")
 
 
-def guess_language(text: str) -> tuple[str | None, str]:
-    """(code, name) by script or common words, or (None, "") when unsure."""
+def guess_language(text: str, words: Sequence[str] | None = None) -> tuple[str | None, str]:
+    """(code, name) by script or common words, or (None, "") when unsure.
+
+    ``words`` are the lower-case words of ``text`` if the caller has them already.
+    """
     non_latin = _NON_LATIN.findall(text)
     if non_latin:
         letters = sum(1 for c in text if c.isalpha())
@@ -278,7 +282,8 @@ def guess_language(text: str) -> tuple[str | None, str]:
                         break
             (code, name), _ = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
             return code, name
-    words = _WORD.findall(text.lower())
+    if words is None:
+        words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS_TO_GUESS:
         return None, ""
     distinct = set(words)

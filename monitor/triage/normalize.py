@@ -32,6 +32,8 @@ class PreparedText:
     # Words written in capitals (3+ letters), e.g. "NOBODY ANSWERS"; acronyms are common, so a ratio.
     caps_words: int
     word_count: int
+    # The words of ``lower`` (letters and apostrophes), for the language guess.
+    words: tuple[str, ...]
     truncated: bool
 
 
@@ -79,6 +81,7 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         body = _HASHTAG.sub(r"\1", body)
     clean = " ".join(body.split())
     lower = clean.lower()
+    words = tuple(_WORD.findall(lower))
     return PreparedText(
         clean=clean,
         lower=lower,
@@ -86,6 +89,7 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         url_count=url_count,
         handle_count=handle_count,
         caps_words=len(_CAPS_WORD.findall(clean)) if clean != lower else 0,
-        word_count=len(_WORD.findall(lower)),
+        word_count=len(words),
+        words=words,
         truncated=truncated,
     )
