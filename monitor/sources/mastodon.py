@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -79,7 +79,11 @@ class MastodonSettings(SourceSettings):
 
 
 def read_rate_limit(response: httpx.Response) -> tuple[float | None, datetime | None]:
-    """``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO-8601 with microseconds)."""
+    """``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO-8601 with microseconds).
+
+    Mastodon sends an ISO timestamp; a number is accepted too (epoch seconds, or
+    seconds from now when small), because other fediverse servers speak this API.
+    """
     remaining: float | None = None
     reset_at: datetime | None = None
     try:
@@ -87,11 +91,20 @@ def read_rate_limit(response: httpx.Response) -> tuple[float | None, datetime | 
         remaining = float(raw) if raw is not None else None
     except ValueError:
         remaining = None
-    raw_reset = response.headers.get("x-ratelimit-reset")
+    raw_reset = (response.headers.get("x-ratelimit-reset") or "").strip()
     if raw_reset:
         try:
-            reset_at = datetime.fromisoformat(raw_reset.replace("Z", "+00:00")).astimezone(UTC)
+            number = float(raw_reset)
         except ValueError:
+            number = None
+        try:
+            if number is None:
+                reset_at = datetime.fromisoformat(raw_reset).astimezone(UTC)
+            elif number > 1e9:
+                reset_at = datetime.fromtimestamp(number, UTC)
+            else:
+                reset_at = datetime.now(UTC) + timedelta(seconds=number)
+        except (ValueError, OverflowError, OSError):
             reset_at = None
     return remaining, reset_at
 

@@ -236,6 +236,15 @@ def test_429_raises_rate_limited_with_the_iso_reset(fake: FakeMastodon) -> None:
     assert reset.second % 60 == 0 and reset.minute % 5 == 0
 
 
+def test_a_numeric_reset_from_another_fediverse_server_is_understood(fake: FakeMastodon) -> None:
+    reset = int(datetime.now(UTC).timestamp()) + 120
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    fake.fail(Response(429, {"error": "Too many requests"}, headers))
+    with pytest.raises(RateLimited) as err:
+        make_source(fake).fetch({})
+    assert err.value.reset_at == datetime.fromtimestamp(reset, UTC)
+
+
 def test_remaining_zero_stops_before_the_next_request(fake: FakeMastodon) -> None:
     fake.rate_limit = 1
     source = make_source(fake)
