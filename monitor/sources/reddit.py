@@ -47,9 +47,6 @@ _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
 _REMOVED = {"[deleted]", "[removed]"}
 _WAIT = re.compile(r"(\d+)\s*(second|minute|hour)", re.IGNORECASE)
 
-Stream = Literal["link", "comment", "inbox"]
-
-
 class RedditSettings(SourceSettings):
     """``sources.<name>:`` for a Reddit source (credentials of a "script" app)."""
 

@@ -378,14 +378,14 @@ def test_reddit_listing_cap_is_recorded_as_gap(fake: FakeReddit) -> None:
     source = make_source(fake, search_types=["link"], inbox=False)
     fake.add_post("Acme baseline", created_utc=ago(3000))
     _, cursor, _ = drain(source, {})
-    for i in range(1050):
-        fake.add_post(f"Acme flood {i}", created_utc=ago(2000 - i))
+    flood = [fake.add_post(f"Acme flood {i}", created_utc=ago(2000 - i)) for i in range(1050)]
     mentions, _, pages = drain(source, cursor)
     assert len(mentions) == 1000
     gaps = [g for p in pages for g in p.gaps]
     assert len(gaps) == 1 and "1000" in gaps[0].reason
     # From the previous mark up to the oldest post the listing still showed.
-    assert gaps[0].start < gaps[0].end == datetime.fromtimestamp(int(ago(2000 - 50)), UTC)
+    # The listing's oldest is flood[50] (the newest 1000 of 1050); the 50 below it are the gap.
+    assert gaps[0].start < gaps[0].end == datetime.fromtimestamp(int(flood[50]["created_utc"]), UTC)
 
 
 def test_request_budget_per_hour(fake: FakeReddit) -> None:
