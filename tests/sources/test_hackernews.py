@@ -65,8 +65,9 @@ def searches(fake: FakeHackerNews) -> list[Any]:
 
 def test_first_poll_reads_stories_and_comments(fake: FakeHackerNews) -> None:
     story = fake.add_story("Show HN: I rebuilt Acme's dashboard", created_at_i=ago(900))
-    comment = fake.add_comment("We moved off Acme after the outage.\n\nIt's been fine since.",
-                               story=story, created_at_i=ago(300))
+    comment = fake.add_comment(
+        "We moved off Acme after the outage.\n\nIt's been fine since.", story=story, created_at_i=ago(300)
+    )
     fake.add_story("Acme in 2019", created_at_i=ago(30 * 86400))  # older than the first poll's lookback
     source = make_source(fake)
     mentions, cursor, pages = drain(source, {})
@@ -261,8 +262,13 @@ def test_malformed_hits_are_logged_and_skipped(fake: FakeHackerNews, caplog: Any
     del no_id["objectID"]
     bad_time = dict(fake.add_story("Acme bad time", created_at_i=ago(12)))
     bad_time.update(created_at_i=None, created_at="soon")
-    body = {"hits": [good, no_id, bad_time, ["not", "a", "hit"]], "nbHits": 4, "page": 0, "nbPages": 1,
-            "hitsPerPage": 100}
+    body = {
+        "hits": [good, no_id, bad_time, ["not", "a", "hit"]],
+        "nbHits": 4,
+        "page": 0,
+        "nbPages": 1,
+        "hitsPerPage": 100,
+    }
     fake.fail(Response(200, body))
     source = make_source(fake)
     with caplog.at_level(logging.WARNING, logger="monitor.sources.hackernews"):
@@ -272,16 +278,32 @@ def test_malformed_hits_are_logged_and_skipped(fake: FakeHackerNews, caplog: Any
 
 
 def test_null_and_empty_fields(fake: FakeHackerNews) -> None:
-    link = fake.add_story("Acme acquires a rival", url="https://example.com/acme", story_text=None,
-                          created_at_i=ago(40))
-    ask = fake.add_story("Ask HN: Anyone else moving off Acme?", url="",
-                         story_text="We&#x27;re <i>stuck</i> on it.<p>Ideas?", created_at_i=ago(30))
+    link = fake.add_story(
+        "Acme acquires a rival", url="https://example.com/acme", story_text=None, created_at_i=ago(40)
+    )
+    ask = fake.add_story(
+        "Ask HN: Anyone else moving off Acme?",
+        url="",
+        story_text="We&#x27;re <i>stuck</i> on it.<p>Ideas?",
+        created_at_i=ago(30),
+    )
     # A deleted comment: no author, no text; Algolia still finds it by its story's title.
     gone = fake.add_comment("Acme", author=None, story=link, created_at_i=ago(20))
     gone["comment_text"] = None
     dated = fake.add_comment("Acme docs are out of date", created_at_i=ago(10))
-    fake.fail(Response(200, {"hits": [dict(dated, created_at_i=None)], "nbHits": 1, "page": 0,
-                             "nbPages": 1, "hitsPerPage": 100, "query": "Acme"}))
+    fake.fail(
+        Response(
+            200,
+            {
+                "hits": [dict(dated, created_at_i=None)],
+                "nbHits": 1,
+                "page": 0,
+                "nbPages": 1,
+                "hitsPerPage": 100,
+                "query": "Acme",
+            },
+        )
+    )
     source = make_source(fake)
     only = source.fetch({})
     assert ids(only.mentions) == [dated["objectID"]]
@@ -311,3 +333,59 @@ def test_settings_and_registry() -> None:
     assert settings.overlap_seconds == 120
     assert source_class("hackernews") is HackerNewsSource
     assert HackerNewsSource.default_api_base == "https://hn.algolia.com/api/v1"
+
+
+# -- through the real config loader, scheduler and database ---------------------------------------------
+def test_end_to_end_with_scheduler_and_database(fake: FakeHackerNews, sqlite_url: str) -> None:
+    from sqlalchemy import func, select
+
+    from monitor.config import parse_config
+    from monitor.daemon import build_sources
+    from monitor.pipeline import Pipeline
+    from monitor.scheduler import SourceRunner
+    from monitor.store import models as m
+    from monitor.store.db import make_engine, migrate
+
+    config = parse_config(
+        {
+            "brand": {"names": ["Acme"], "keywords": ["RoadRunner"], "handles": {"hackernews": ["acme_hq"]}},
+            "sources": {
+                "hn": {
+                    "platform": "hackernews",
+                    "api_base": fake.api_base,
+                    "hits_per_page": 10,
+                    "max_pages_per_poll": 2,
+                }
+            },
+        }
+    )
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+
+    def runner() -> SourceRunner:  # a fresh process each time: new source, cursor from the database
+        source = build_sources(config)["hn"]
+        return SourceRunner("hn", source, Pipeline(engine, config, alerts_enabled=False), engine)
+
+    assert runner().poll().state == "ok"  # first poll of both terms
+    hits = [fake.add_story(f"Acme outage day {i}", created_at_i=ago(300) + i) for i in range(25)]
+    hits.append(fake.add_comment("RoadRunner deploys are stuck", created_at_i=ago(5)))
+    fake.add_comment("Acme here, we are on it", author="acme_hq", created_at_i=ago(3))
+
+    first = runner().poll()  # the page cap stops this poll in the middle of the first term
+    assert (first.pages, first.state) == (2, "ok")
+    fake.fail(algolia_error(502, "Bad Gateway"))
+    assert runner().poll().state == "degraded"
+    for _ in range(4):
+        runner().poll()
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(m.Mention.external_id).where(m.Mention.platform == "hackernews")
+        ).scalars()
+        row = conn.execute(select(m.SourceCursor).where(m.SourceCursor.source == "hn")).one()
+        gaps = conn.execute(select(func.count()).select_from(m.CoverageGap)).scalar()
+        stored = sorted(stored.all())
+    assert stored == sorted(h["objectID"] for h in hits)
+    assert row.state == "ok" and row.skipped.get("own_post") == 1
+    assert all(t["run"] is None for t in row.cursor["terms"].values())
+    assert gaps == 1  # the 502 outage, closed again
+    engine.dispose()

@@ -145,8 +145,17 @@ def test_zero_results(fake: FakeReddit) -> None:
     assert mentions == [] and len(pages) == 3
     assert all(p.items_read == 0 and not p.gaps for p in pages)
     assert set(cursor["streams"]) == {"link", "comment", "inbox"}
-    assert all(s["next"] is None for s in cursor["streams"].values())
+    assert all(s["next"] is None and s["hw"] is not None for s in cursor["streams"].values())
     assert drain(source, cursor)[0] == []
+
+
+def test_after_an_empty_first_poll_every_new_page_is_read(fake: FakeReddit) -> None:
+    source = make_source(fake, limit=10, search_types=["link"], inbox=False)
+    empty, cursor, _ = drain(source, {})
+    assert empty == []
+    posts = [fake.add_post(f"Acme question {i}", created_utc=ago(100 - i)) for i in range(25)]
+    mentions, _, pages = drain(source, cursor)
+    assert sorted(ids(mentions)) == sorted(p["name"] for p in posts) and len(pages) == 3
 
 
 def test_pagination_across_pages_follows_after(fake: FakeReddit) -> None:
@@ -202,8 +211,17 @@ def test_removed_comment_counts_as_deleted(fake: FakeReddit) -> None:
     comment = fake.add_comment("Acme", created_utc=ago(50))
     # Removed after the search index saw "Acme": search still returns it, with the body gone.
     removed = dict(comment, body="[removed]", author="[deleted]")
-    listing = {"kind": "Listing", "data": {"after": None, "dist": 1, "modhash": None, "geo_filter": "",
-                                           "children": [{"kind": "t1", "data": removed}], "before": None}}
+    listing = {
+        "kind": "Listing",
+        "data": {
+            "after": None,
+            "dist": 1,
+            "modhash": None,
+            "geo_filter": "",
+            "children": [{"kind": "t1", "data": removed}],
+            "before": None,
+        },
+    }
     fake.fail(Response(200, listing), path="/search")
     source = make_source(fake, search_types=["comment"], inbox=False)
     mentions, _, pages = drain(source, {})
@@ -296,8 +314,17 @@ def test_malformed_items_are_logged_and_skipped(fake: FakeReddit, caplog: pytest
         {"kind": "t5", "data": {"name": "t5_x", "created_utc": ago(12)}},
         "not even an object",
     ]
-    listing = {"kind": "Listing", "data": {"after": None, "dist": 5, "modhash": None, "geo_filter": "",
-                                           "children": children, "before": None}}
+    listing = {
+        "kind": "Listing",
+        "data": {
+            "after": None,
+            "dist": 5,
+            "modhash": None,
+            "geo_filter": "",
+            "children": children,
+            "before": None,
+        },
+    }
     fake.fail(Response(200, listing), path="/search")
     source = make_source(fake, search_types=["link"], inbox=False)
     with caplog.at_level(logging.WARNING, logger="monitor.sources.reddit"):
@@ -407,3 +434,65 @@ def test_settings_validate_and_read_secret_files(tmp_path: Any) -> None:
         RedditSettings(client_id="i", client_secret="s", username="u", password="p", subreddits=["a b"])
     assert source_class("reddit") is RedditSource
     assert RedditSource.default_api_base == "https://oauth.reddit.com"
+
+
+# -- through the real config loader, scheduler and database ---------------------------------------------
+def test_end_to_end_with_scheduler_and_database(fake: FakeReddit, sqlite_url: str, tmp_path: Any) -> None:
+    from sqlalchemy import func, select
+
+    from monitor.config import parse_config
+    from monitor.daemon import build_sources
+    from monitor.pipeline import Pipeline
+    from monitor.scheduler import SourceRunner
+    from monitor.store import models as m
+    from monitor.store.db import make_engine, migrate
+
+    (tmp_path / "secret").write_text(fake.client_secret)
+    (tmp_path / "password").write_text(fake.password)
+    config = parse_config(
+        {
+            "brand": {"names": ["Acme"], "handles": {"reddit": ["acme_support"]}},
+            "sources": {
+                "reddit": {
+                    "client_id": fake.client_id,
+                    "client_secret_file": str(tmp_path / "secret"),
+                    "username": fake.username,
+                    "password_file": str(tmp_path / "password"),
+                    "api_base": fake.url,
+                    "auth_base": fake.url,
+                    "limit": 10,
+                    "max_pages_per_poll": 2,
+                }
+            },
+        }
+    )
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+
+    def runner() -> SourceRunner:  # a fresh process each time: new source, cursor from the database
+        source = build_sources(config)["reddit"]
+        return SourceRunner("reddit", source, Pipeline(engine, config, alerts_enabled=False), engine)
+
+    # The first round sets the marks of all three streams; the page cap splits it over two polls.
+    assert [(o.pages, o.state) for o in (runner().poll(), runner().poll())] == [(2, "ok"), (1, "ok")]
+    posts = [fake.add_post(f"Acme order {i} never arrived", created_utc=ago(300 - i)) for i in range(25)]
+    fake.add_post("Acme is hiring", author="acme_support", created_utc=ago(1))
+    mention = fake.add_username_mention("u/acme_support please call me back", created_utc=ago(2))
+
+    first = runner().poll()  # the page cap stops this poll in the middle of the post search
+    assert (first.pages, first.state) == (2, "ok")
+    fake.fail(empty_503(), path="/search")
+    assert runner().poll().state == "degraded"
+    for _ in range(5):
+        runner().poll()
+    with engine.connect() as conn:
+        stored = (
+            conn.execute(select(m.Mention.external_id).where(m.Mention.platform == "reddit")).scalars().all()
+        )
+        row = conn.execute(select(m.SourceCursor).where(m.SourceCursor.source == "reddit")).one()
+        gaps = conn.execute(select(func.count()).select_from(m.CoverageGap)).scalar()
+    assert sorted(stored) == sorted([p["name"] for p in posts] + [mention["name"]])
+    assert row.state == "ok" and row.skipped.get("own_post") == 1
+    assert all(s["next"] is None for s in row.cursor["streams"].values())
+    assert gaps == 1  # the 503 outage, closed again
+    engine.dispose()
