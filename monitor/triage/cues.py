@@ -41,7 +41,7 @@ _FUNCTION = _alt(
     get through|got through|go through|went through|show(?:ed|n)? up|respond(?:ed|ing)?|answer(?:ed|ing)?
     pick(?:ed|ing)? up|help(?:ed|ing|ful)?|process(?:ed)?|deliver(?:ed)?|refund(?:ed)?|fix(?:ed)?
     call(?:ed)? (?:me )?back|reply|replied|update[d]?|let me|allow(?:ed)? me|resolve[d]?|honou?r(?:ed)?
-    give (?:me|us)|print|pay|use|find|reach|track|change|do anything
+    give (?:me|us)|print|pay|use|find|reach|track|change|do anything|accept|transfer|book|rebook|cancel
     get (?:a|an|any|my|through|ahold|hold)
     """,
     wrap=False,
@@ -78,7 +78,7 @@ FAILURE: list[tuple[str, str]] = [
         _alt(
             r"""
             still waiting|been waiting|waiting (?:for|on) (?:my|a|an|the|over|hours|days)|waited
-            on hold|hold time|busy signal|hung up|hang up|disconnected|ignor(?:ed|ing)
+            on hold|hold times?|busy signal|hung up|hang up|hanged up|disconnect\w*|ignor(?:ed|ing)
             no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
             no (?:one|body) (?:cares|helps|helped|knows)
             nobody|no response|no reply|no answer|no call back|no callback|no help
@@ -101,6 +101,8 @@ FAILURE: list[tuple[str, str]] = [
         _alt(
             r"""
             was told|were told|been told|supposed to|promised|said (?:it|they|you) would|lied|no one told
+            should(?:n'?t)? have|should'?ve|(?:not|never) allowed|refus(?:e|es|ed|ing)
+            (?<!no )(?<!not a )(?:problems?|issues?)
             no (?:email|e-mail|notification|notice|updates?|information|info)
             no (?:communication|explanation|warning)
             without (?:notice|warning|explanation)
@@ -155,6 +157,7 @@ FRUSTRATION: list[tuple[str, str]] = [
             delete your account
             not (?:very |so |too |at all )?(?:happy|impressed|pleased|satisfied|ok|okay|acceptable|good|fair)
             not (?:very |so |too |at all )?(?:professional|right|cool|friendly|helpful|nice|great|amused)
+            not (?:very |so |too |at all )?(?:thrilled|pleased|amazing|fun|worth it|the best)
             less than (?:helpful|ideal|impressed|great|pleasant|satisfied)
             (?:can'?t|don'?t|didn'?t|haven'?t|hasn'?t|aren'?t|isn'?t|won'?t|wasn'?t|doesn'?t) even
             """
@@ -266,7 +269,8 @@ SARCASM: list[tuple[str, str]] = [
             thanks? (?:you )?for nothing|yeah,? right|so much for
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining)
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:breaking|ignoring|leaving|stranding|charging)
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:overcharging|the wait|making (?:me|us) wait)
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:overcharging|the wait)
+            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?making (?:me|us) (?:wait|miss)
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:nothing|hanging up|the runaround|the delay)
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:the hassle|no|late)
             """
@@ -341,6 +345,8 @@ class CueReading:
     question: bool
     emphasis: bool
     shouting: bool
+    # Where " but " first occurs (-1 if not): "great, but it still does not work" is no praise.
+    but_at: int = -1
 
 
 class CueSet:
@@ -408,6 +414,7 @@ class CueSet:
             question=is_question(lower),
             emphasis=bool(_EMPHASIS.search(lower)),
             shouting=is_shouting(text),
+            but_at=lower.find(" but "),
         )
 
 
@@ -506,10 +513,18 @@ def cue_evidence(cues: CueReading, settings: TriageSettings, sarcastic: bool) ->
         )
     supported = cues.failure.tags or cues.frustration.tags or cues.demand.tags or cues.accusing_question.tags
     if cues.possessive.tags and supported:
-        out.append(Evidence("possessive", w.persistence / 2, f"about {cues.possessive.tags[0]}"))
-    if cues.praise.tags and not sarcastic:
+        out.append(Evidence("possessive", w.possessive, f"about {cues.possessive.tags[0]}"))
+    if cues.praise.tags and not sarcastic and not _praise_retracted(cues):
         add("praise", cues.praise, -w.praise, f"praise: {_quoted(cues.praise.tags, cap)}")
     return out
+
+
+def _praise_retracted(cues: CueReading) -> bool:
+    """All praise comes before a "but" that is followed by a failure or frustration."""
+    but = cues.but_at
+    if but < 0 or any(start > but for start, _ in cues.praise.spans):
+        return False
+    return any(start > but for start, _ in cues.failure.spans + cues.frustration.spans)
 
 
 def emphasis_evidence(cues: CueReading, settings: TriageSettings) -> list[Evidence]:

@@ -46,7 +46,7 @@ class TriageWeights(ConfigModel):
     """How much each signal moves the complaint score (positive = towards ``complaint``)."""
 
     # Combined sentiment s in [-1, 1] adds ``-sentiment * s``: negative text pushes up, positive down.
-    sentiment: float = Field(default=2.0, ge=0)
+    sentiment: float = Field(default=1.5, ge=0)
     # Service failures ("still waiting", "charged twice", "doesn't work"), per distinct cue, capped below.
     failure: float = Field(default=1.0, ge=0)
     # Demands on the brand (refund, fix it, call me back).
@@ -54,13 +54,15 @@ class TriageWeights(ConfigModel):
     # Frustration and blame words ("unacceptable", "worst", "ridiculous") that lexicons underrate.
     frustration: float = Field(default=1.0, ge=0)
     # Persistence and time spent ("again", "for 3 hours", "still no").
-    persistence: float = Field(default=0.4, ge=0)
+    persistence: float = Field(default=0.8, ge=0)
     # A why/how-come/where-is-my question, a complaint phrased as a question.
-    accusing_question: float = Field(default=0.8, ge=0)
+    accusing_question: float = Field(default=1.2, ge=0)
     # Praise next to a failure ("great, another delay"): sarcasm, read as a complaint.
     sarcasm: float = Field(default=1.2, ge=0)
     # Thanks and praise lower the score (unless the praise is sarcastic).
-    praise: float = Field(default=1.0, ge=0)
+    praise: float = Field(default=0.8, ge=0)
+    # "my order", "my account", "customer service": only counted next to other complaint evidence.
+    possessive: float = Field(default=0.4, ge=0)
     # "!!!", "?!" and shouting in capitals, only counted next to other complaint evidence.
     emphasis: float = Field(default=0.3, ge=0)
     # The optional learned classifier: adds ``learned * (2p - 1)`` for its complaint probability p.
@@ -104,7 +106,7 @@ class TriageSettings(ConfigModel):
     textblob_weight: float = Field(default=1.0, ge=0)
     vader_weight: float = Field(default=2.0, ge=0)
     # A complaint score at or above this makes the label ``complaint``.
-    complaint_threshold: float = Field(default=0.5)
+    complaint_threshold: float = Field(default=0.1)
     # Cap on how many distinct cues of one family count, so one long rant does not run away.
     max_cues_per_family: int = Field(default=2, ge=1)
     weights: TriageWeights = Field(default_factory=TriageWeights)
