@@ -36,7 +36,8 @@ def last_period(now: datetime, every: str, timezone: str) -> tuple[datetime, dat
 
 
 def key_for(every: str, start: datetime, end: datetime) -> str:
-    return f"digest:{every}:{start.isoformat()}:{end.isoformat()}"
+    """``digest:daily:<start ISO>/<end ISO>``: one digest per period, whoever runs the job."""
+    return f"digest:{every}:{start.isoformat()}/{end.isoformat()}"
 
 
 def run(
@@ -69,10 +70,9 @@ def run(
 def view_for_key(session: Session, key: str, settings: DigestSettings) -> DigestView | None:
     """The summary for a digest alert's period, read from the mentions."""
     try:
-        _, _every, rest = key.split(":", 2)
-        start_s, end_s = rest.split("+00:00:", 1)
-        start = datetime.fromisoformat(start_s + "+00:00")
-        end = datetime.fromisoformat(end_s)
+        _, _every, period = key.split(":", 2)
+        start_s, end_s = period.split("/", 1)
+        start, end = datetime.fromisoformat(start_s), datetime.fromisoformat(end_s)
     except ValueError:
         return None
     return summarize(session, start, end, settings.top)

@@ -66,7 +66,7 @@ class Notifier:
         self._wake = threading.Event()
         self._recovered = False
         self._last_jobs: float | None = None
-        self._pool = ThreadPoolExecutor(MAX_PARALLEL_DESTINATIONS, thread_name_prefix="notify")
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- the daemon's interface --------------------------------------------
     def wake(self) -> None:
@@ -84,6 +84,8 @@ class Notifier:
         # "in flight" (→ unknown); the rest stay pending and go out after the restart.
         if len(groups) == 1:
             return self._send_group(groups[0])
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(MAX_PARALLEL_DESTINATIONS, thread_name_prefix="notify")
         return sum(self._pool.map(self._send_group, groups))
 
     def run(self, stop: threading.Event) -> None:
@@ -102,8 +104,14 @@ class Notifier:
                 # The database may be briefly locked or gone; the loop must survive and retry.
                 log.exception("notifier loop failed; retrying in 1 s")
             self._wake.wait(1.0)
-        self._pool.shutdown(wait=True)
+        self.close()
         log.info("notifier stopped")
+
+    def close(self) -> None:
+        """Wait for sends in flight and release the worker threads (the next call makes new ones)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     # -- jobs ----------------------------------------------------------------
     def run_jobs(self, now: datetime) -> int:

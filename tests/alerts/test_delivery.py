@@ -170,3 +170,39 @@ def test_invalid_url_gives_up_at_once_with_a_useful_error(engine, clock):
     [row] = _deliveries(engine)
     assert row.status == "gave_up"
     assert "no longer in the config" in row.last_error
+
+
+def test_apprise_config_file_with_tags(engine, receiver, clock, tmp_path):
+    apprise_file = tmp_path / "apprise.txt"
+    apprise_file.write_text(
+        f"agents={receiver.hook('/agents')}\nmanagers={receiver.hook('/managers')}\n", encoding="utf-8"
+    )
+    config = make_config(
+        {
+            "routing": "all",
+            "routes": [
+                {
+                    "name": "agents",
+                    "match": {"priority": "P1"},
+                    "apprise_config": str(apprise_file),
+                    "tags": ["agents"],
+                },
+                {
+                    "name": "typo",
+                    "match": {"priority": "P1"},
+                    "apprise_config": str(apprise_file),
+                    "tags": ["agnets"],
+                },
+            ],
+        }
+    )
+    pipeline(engine, config, clock).ingest([mention(clock.now, priority="P1")], source="x")
+    Notifier(engine, config, clock=clock).deliver_due()
+    assert len(receiver.posts("/agents")) == 1 and receiver.posts("/managers") == []
+    # Config groups get markdown, which Apprise converts for each service.
+    assert "**@\u200b" in receiver.posts("/agents")[0]["message"]
+    rows = {r.destination.split("/")[0]: r for r in _deliveries(engine)}
+    assert rows["agents"].status == "delivered"
+    assert rows["typo"].status == "failed"
+    assert rows["typo"].log[-1]["apprise"] == "NOMATCH"
+    assert "no Apprise service matched" in rows["typo"].last_error
