@@ -81,13 +81,9 @@ def view_for_key(session: Session, key: str, settings: DigestSettings) -> Digest
 def summarize(session: Session, start: datetime, end: datetime, top: int) -> DigestView:
     mt = m.Mention.__table__
     in_period = (mt.c.created_at >= start, mt.c.created_at < end)
-    by_label = dict(
-        session.execute(
-            select(func.coalesce(mt.c.label, "unlabelled"), func.count())
-            .where(*in_period)
-            .group_by(func.coalesce(mt.c.label, "unlabelled"))
-        ).all()
-    )
+    by_label: dict[str, int] = {}
+    for label, n in session.execute(select(mt.c.label, func.count()).where(*in_period).group_by(mt.c.label)):
+        by_label[label or "unlabelled"] = by_label.get(label or "unlabelled", 0) + n
     by_platform = dict(
         session.execute(select(mt.c.platform, func.count()).where(*in_period).group_by(mt.c.platform)).all()
     )
@@ -97,7 +93,7 @@ def summarize(session: Session, start: datetime, end: datetime, top: int) -> Dig
         session.scalars(
             select(m.Mention)
             .where(m.Mention.created_at >= start, m.Mention.created_at < end, m.Mention.label == "complaint")
-            .order_by(m.Mention.urgency.desc(), m.Mention.author_followers.desc())
+            .order_by(m.Mention.urgency.desc().nulls_last(), m.Mention.author_followers.desc().nulls_last())
             .limit(top)
         )
     )

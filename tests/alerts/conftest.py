@@ -1,5 +1,6 @@
-"""Fixtures for alert tests: a migrated SQLite file, real receivers on 127.0.0.1, a settable clock.
+"""Fixtures for alert tests: real receivers on 127.0.0.1, a settable clock, scripted triage.
 
+``engine`` comes from tests/conftest.py: each test runs on a SQLite file and on PostgreSQL.
 Apprise really delivers: to a JSON web-hook receiver (``json://127.0.0.1:PORT/hook``)
 and to an aiosmtpd SMTP server (``mailto://127.0.0.1:PORT?from=…&to=…``).
 """
@@ -20,7 +21,6 @@ from sqlalchemy.engine import Engine
 from monitor.config import Config, parse_config
 from monitor.mention import Mention
 from monitor.pipeline import Pipeline
-from monitor.store.db import make_engine, migrate
 from monitor.triage import Verdict
 from tests.fakes.server import FakeServer, Request, Response
 
@@ -43,14 +43,6 @@ class Clock:
 def clock() -> Clock:
     # A Wednesday 10:00 UTC: inside default business hours.
     return Clock(datetime(2026, 11, 18, 10, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def engine(tmp_path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'alerts.db'}")
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 class Receiver(FakeServer):
