@@ -348,6 +348,13 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- sources
 
 
+def _budget_text(budget: dict[str, Any]) -> str:
+    if not budget:
+        return ""
+    used, limit = budget.get("requests_last_hour", 0), budget.get("per_hour")
+    return f"{used}/{limit} req/h" if limit else f"{used} req/h"
+
+
 @command("sources")
 def cmd_sources(args: argparse.Namespace) -> int:
     from monitor.store.queries import source_health
@@ -390,7 +397,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
             str(r["mentions_total"]),
             str(r["requests_total"]),
             cursor[:60],
-            f"{budget.get('requests', 0)} req this hour" if budget else "",
+            _budget_text(budget),
             gaps or "none",
         )
         if r["last_error"] and r["state"] != "ok":

@@ -158,20 +158,10 @@ class SourceRunner:
             outcome.state = row["state"]
             outcome.next_delay = self.interval
             return outcome
-        budget = self._budget(row, now)
-        limit = self.source.settings.request_budget_per_hour
-        if limit is not None and budget["requests"] >= limit:
-            resets = datetime.fromisoformat(budget["window_start"]) + timedelta(hours=1)
-            err = BudgetExhausted(
-                f"{self.name}: request budget of {limit}/hour spent; resumes at {resets:%H:%M} UTC",
-                resets_at=resets,
-            )
-            return self._failed(row, err, outcome, now)
         cursor = dict(row["cursor"] or {})
         try:
             while True:
                 page = self.source.fetch(cursor)
-                budget["requests"] += page.requests
                 outcome.pages += 1
                 now = self.clock()
                 update_values = {
@@ -182,7 +172,7 @@ class SourceRunner:
                     "last_success_at": now,
                     "consecutive_failures": 0,
                     "last_error": None,
-                    "budget": budget,
+                    "budget": self._budget_use(),
                     "next_poll_at": now + timedelta(seconds=self.interval),
                 }
                 if row["state"] != "ok":
@@ -213,12 +203,9 @@ class SourceRunner:
         outcome.state = "ok"
         return outcome
 
-    def _budget(self, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-        budget = dict(row.get("budget") or {})
-        start = budget.get("window_start")
-        if not start or now - datetime.fromisoformat(start) >= timedelta(hours=1):
-            budget = {"window_start": now.isoformat(), "requests": 0}
-        return budget
+    def _budget_use(self) -> dict[str, Any]:
+        """For ``mention-monitor sources``: requests in the last hour against the configured budget."""
+        return {"requests_last_hour": self.source.budget.used(), "per_hour": self.source.budget.per_hour}
 
     def _failed(
         self, row: dict[str, Any], exc: SourceError, outcome: PollOutcome, now: datetime
@@ -234,6 +221,7 @@ class SourceRunner:
             "consecutive_failures": failures,
             "next_poll_at": now + timedelta(seconds=delay),
             "updated_at": now,
+            "budget": self._budget_use(),
         }
         changed = row["state"] != state
         if changed:

@@ -8,16 +8,21 @@ of the errors below and the scheduler owns intervals, backoff and health state.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from monitor.configbase import ConfigModel
 from monitor.mention import Mention
+
+# Seconds since the epoch, as time.time returns; tests pass their own.
+Clock = Callable[[], float]
 
 
 class SourceError(Exception):
@@ -93,6 +98,42 @@ class Page:
     items_read: int = 0
 
 
+class RequestBudget:
+    """``request_budget_per_hour`` from config, as a rolling hour of request times.
+
+    Kept in memory: after a restart the budget starts full again, which at worst
+    spends one extra hour's budget, never misses a mention.
+    """
+
+    def __init__(self, per_hour: int | None, clock: Clock = time.time) -> None:
+        self.per_hour = per_hour
+        self._clock = clock
+        self._sent: deque[float] = deque()
+
+    def used(self) -> int:
+        """Requests made in the last hour."""
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - 3600:
+            self._sent.popleft()
+        return len(self._sent)
+
+    def spend(self, source: str) -> None:
+        """Count one request, or raise :class:`BudgetExhausted` if the hour's budget is used up."""
+        if self.per_hour is None:
+            return
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - 3600:
+            self._sent.popleft()
+        if len(self._sent) >= self.per_hour:
+            resets_at = datetime.fromtimestamp(self._sent[0] + 3600, UTC)
+            raise BudgetExhausted(
+                f"{source}: request budget of {self.per_hour}/hour spent; next request allowed at "
+                f"{resets_at:%H:%M:%S} UTC (raise request_budget_per_hour to poll more)",
+                resets_at=resets_at,
+            )
+        self._sent.append(now)
+
+
 class SourceSettings(ConfigModel):
     """Settings every source accepts; a platform extends this with its own keys."""
 
@@ -116,10 +157,14 @@ class Source(ABC):
     Settings: ClassVar[type[SourceSettings]] = SourceSettings
     default_api_base: ClassVar[str | None] = None
 
-    def __init__(self, name: str, settings: SourceSettings, brand: Any) -> None:
+    def __init__(
+        self, name: str, settings: SourceSettings, brand: Any, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.name = name
         self.settings = settings
         self.brand = brand
+        # ``request_budget_per_hour``: every HTTP request the source makes calls budget.spend().
+        self.budget = RequestBudget(settings.request_budget_per_hour, clock)
 
     @property
     def api_base(self) -> str | None:
@@ -129,5 +174,5 @@ class Source(ABC):
     def fetch(self, cursor: dict[str, Any]) -> Page:
         """Fetch the next page after ``cursor`` (``{}`` on the very first poll)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing to close
         """Release connections; called once at shutdown."""

@@ -27,7 +27,7 @@ from monitor.brand import BrandSettings
 from monitor.mention import Mention
 from monitor.sources import _noise, _sweep
 from monitor.sources._noise import NoiseScreen
-from monitor.sources._polling import RequestBudget, round_todo
+from monitor.sources._polling import round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import AuthFailed, Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
@@ -160,7 +160,6 @@ class BlueskySource(Source):
             )
             # Another host, another rate-limit window; and no session whose token could expire.
             self._search_client.event_hooks["response"] = [lambda r: self._gate.observe(r, "appview")]
-        self._budget = RequestBudget(settings.request_budget_per_hour)
         self._screen = NoiseScreen(brand, self.platform)
         self._own = brand.own_handles(self.platform)
         # Session state: in memory only (see the module docstring).
@@ -213,7 +212,7 @@ class BlueskySource(Source):
 
     def _send(self, client: httpx.Client, method: str, nsid: str, bucket: str = "default", **kw: Any) -> Any:
         self._gate.check(bucket)
-        self._budget.spend(self.name)
+        self.budget.spend(self.name)
         self._requests += 1
         response = send(client, method, f"/xrpc/{nsid}", source=self.name, rate_limit=read_rate_limit, **kw)
         return json_body(response, source=self.name)

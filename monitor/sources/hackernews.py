@@ -22,8 +22,8 @@ from pydantic import Field
 
 from monitor.mention import Mention
 from monitor.sources._noise import DELETED, MALFORMED, SEEN, NoiseScreen
-from monitor.sources._polling import Clock, RequestBudget, prune_seen, round_todo
-from monitor.sources.base import Gap, MalformedResponse, Page, Source, SourceSettings
+from monitor.sources._polling import prune_seen, round_todo
+from monitor.sources.base import Clock, Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
 from monitor.sources.text import html_to_text
 
@@ -75,10 +75,9 @@ class HackerNewsSource(Source):
         transport: httpx.BaseTransport | None = None,
         clock: Clock = time.time,
     ) -> None:
-        super().__init__(name, settings, brand)
+        super().__init__(name, settings, brand, clock=clock)
         self._clock = clock
         self._screen = NoiseScreen(brand, self.platform)
-        self._budget = RequestBudget(self.settings.request_budget_per_hour, clock)
         self._client = make_client(self.api_base or "", self.settings.timeout, transport)
 
     def fetch(self, cursor: dict[str, Any]) -> Page:
@@ -212,7 +211,7 @@ class HackerNewsSource(Source):
             "page": run["page"],
             "hitsPerPage": s.hits_per_page,
         }
-        self._budget.spend(self.name)
+        self.budget.spend(self.name)
         page.requests += 1
         response = send(self._client, "GET", "/search_by_date", source=self.name, params=params)
         return json_body(response, source=self.name)

@@ -29,7 +29,7 @@ from monitor.brand import BrandSettings
 from monitor.mention import Mention
 from monitor.sources import _noise, _sweep
 from monitor.sources._noise import NoiseScreen
-from monitor.sources._polling import RequestBudget, round_todo
+from monitor.sources._polling import round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
@@ -151,7 +151,6 @@ class MastodonSource(Source):
         self._gate = RateLimitGate(name, read_rate_limit)
         # Every response (errors too) carries the headers; read them where httpx sees them all.
         self._client.event_hooks["response"] = [self._gate.observe]
-        self._budget = RequestBudget(settings.request_budget_per_hour)
         self._screen = NoiseScreen(brand, self.platform)
         self._domain = urlsplit(settings.api_base).hostname or ""
         self._own = brand.own_handles(self.platform)
@@ -196,7 +195,7 @@ class MastodonSource(Source):
     # -- requests -------------------------------------------------------
     def _get(self, path: str, params: list[tuple[str, str]]) -> httpx.Response:
         self._gate.check()
-        self._budget.spend(self.name)
+        self.budget.spend(self.name)
         return send(self._client, "GET", path, source=self.name, rate_limit=read_rate_limit, params=params)
 
     def _forward(self, stream: str, raw: Any, path: str, max_page: int) -> tuple[Page, bool]:

@@ -26,10 +26,11 @@ from monitor import __version__
 from monitor.mention import Mention
 from monitor.sources import _sweep
 from monitor.sources._noise import DELETED, MALFORMED, SEEN, NoiseScreen
-from monitor.sources._polling import Clock, RequestBudget, round_todo
+from monitor.sources._polling import round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import (
     AuthFailed,
+    Clock,
     Gap,
     MalformedResponse,
     Page,
@@ -137,11 +138,10 @@ class RedditSource(Source):
         transport: httpx.BaseTransport | None = None,
         clock: Clock = time.time,
     ) -> None:
-        super().__init__(name, settings, brand)
+        super().__init__(name, settings, brand, clock=clock)
         s = self.settings
         self._clock = clock
         self._screen = NoiseScreen(brand, self.platform)
-        self._budget = RequestBudget(s.request_budget_per_hour, clock)
         self._api = make_client(self.api_base or "", s.timeout, transport)
         self._auth = make_client(s.auth_base.rstrip("/"), s.timeout, transport)
         self._user_agent = s.user_agent or f"server:mention-monitor:{__version__} (by /u/{s.username})"
@@ -273,7 +273,7 @@ class RedditSource(Source):
 
     # -- HTTP ---------------------------------------------------------------------------
     def _spend(self, page: Page) -> None:
-        self._budget.spend(self.name)
+        self.budget.spend(self.name)
         page.requests += 1
 
     def _get(self, path: str, params: dict[str, Any], page: Page) -> Any:

@@ -9,6 +9,7 @@ Mention ``n`` is always the same text for the same seed, so runs can be compared
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from monitor.mention import Mention
-from monitor.sources.base import Page, Source, SourceSettings
+from monitor.sources.base import Clock, Page, Source, SourceSettings
 
 _PRAISE = [
     "Just got my order from {brand} a day early. Packaging was perfect, thank you!",
@@ -100,17 +101,16 @@ class SimulatedSource(Source):
     platform: ClassVar[str] = "simulated"
     Settings: ClassVar[type[SourceSettings]] = SimulatedSettings
 
-    def __init__(self, name: str, settings: SourceSettings, brand: Any) -> None:
-        super().__init__(name, settings, brand)
+    def __init__(self, name: str, settings: SourceSettings, brand: Any, *, clock: Clock = time.time) -> None:
+        super().__init__(name, settings, brand, clock=clock)
         self._brand_name = brand.names[0]
         handles = brand.handles.get("simulated") or [self._brand_name.lower().replace(" ", "")]
         self._handle = handles[0].lstrip("@")
 
     def fetch(self, cursor: dict[str, Any]) -> Page:
         s: SimulatedSettings = self.settings  # type: ignore[assignment]
+        self.budget.spend(self.name)
         if s.latency:
-            import time
-
             time.sleep(s.latency)
         seq = int(cursor.get("seq", 0))
         count = s.per_poll if s.total is None else max(0, min(s.per_poll, s.total - seq))

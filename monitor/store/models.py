@@ -30,7 +30,8 @@ def _ts(*, index: bool = False, nullable: bool = True) -> Any:
 
 def _json(default: Any) -> Any:
     # The column default matters for Core inserts, which skip SQLModel's default_factory.
-    return Field(default_factory=default, sa_column=Column(JSONType, nullable=False, default=lambda: default()))
+    column = Column(JSONType, nullable=False, default=lambda: default())
+    return Field(default_factory=default, sa_column=column)
 
 
 class Mention(SQLModel, table=True):

@@ -96,12 +96,18 @@ def test_failure_opens_gap_and_recovery_closes_it(engine):
 def test_request_budget_pauses_the_source(engine):
     clock = Clock(NOW)
     brand = parse_config({"brand": {"names": ["Acme"]}}).brand
-    src = SimulatedSource("sim", SimulatedSource.Settings(per_poll=2, request_budget_per_hour=3), brand)
+    src = SimulatedSource(
+        "sim",
+        SimulatedSource.Settings(per_poll=2, request_budget_per_hour=3),
+        brand,
+        clock=lambda: clock.now.timestamp(),
+    )
     runner = runner_for(engine, src, clock)
     for _ in range(3):
         assert runner.poll().state == "ok"
     blocked = runner.poll()
     assert blocked.state == "budget_spent" and "3/hour" in blocked.error
+    assert cursor_row(engine, "sim")["budget"] == {"requests_last_hour": 3, "per_hour": 3}
     assert 3500 <= blocked.next_delay <= 3600
     clock.now += timedelta(hours=1, seconds=1)
     assert runner.poll().state == "ok"
