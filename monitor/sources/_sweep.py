@@ -84,13 +84,17 @@ def step(
     ident: Callable[[Item], str],
     overlap: int,
     page_size: int,
+    now_key: int | None = None,
 ) -> SweepStep[Item]:
     """Advance ``state`` by one newest-first page of ``items`` whose older neighbour is ``next_cursor``.
 
     A first-ever sweep (no ``hw``) takes only the newest page: history from
-    before the monitor started is not a gap. Otherwise the sweep goes on while
-    the page is entirely above the overlap floor and the platform offers a
-    cursor; a full page with no cursor above the floor is a gap.
+    before the monitor started is not a gap. When that first sweep finds nothing,
+    ``now_key`` (the key of "now" on the platform's scale) becomes the mark, so
+    the next sweep pages all the way down to it instead of being "first" again.
+    Otherwise the sweep goes on while the page is entirely above the overlap
+    floor and the platform offers a cursor; a full page with no cursor above
+    the floor is a gap.
     """
     floor = state.hw - overlap if state.hw is not None else None
     keyed = [(key(item), ident(item), item) for item in items]
@@ -122,6 +126,8 @@ def step(
         gap = (state.hw, oldest)
     # Sweep finished: everything down to the old floor is covered.
     new.hw = top if state.hw is None or (top is not None and top > state.hw) else state.hw
+    if new.hw is None:
+        new.hw = now_key
     new.top = None
     new.next = None
     new.last = []

@@ -16,6 +16,7 @@ the refresh token is no longer accepted.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -317,6 +318,7 @@ class BlueskySource(Source):
             ident=lambda i: str(i["uri"]),
             overlap=window,
             page_size=limit,
+            now_key=int(time.time() * 1_000_000),
         )
         page.skipped[_noise.SEEN] += result.repeats
         for item in result.fresh:

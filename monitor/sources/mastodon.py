@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -294,6 +295,7 @@ class MastodonSource(Source):
             ident=lambda s: str(s["id"]),
             overlap=window,
             page_size=limit,
+            now_key=int(time.time() * 1000) << 16,  # a snowflake id for "now"
         )
         page.skipped[_noise.SEEN] += result.repeats
         for status in result.fresh:

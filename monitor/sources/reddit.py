@@ -217,6 +217,7 @@ class RedditSource(Source):
             ident=lambda item: item.fullname,
             overlap=int(s.overlap_seconds),
             page_size=s.limit,
+            now_key=int(self._clock() - s.lookback_seconds),
         )
         if result.repeats:
             page.skipped[SEEN] += result.repeats
@@ -245,12 +246,7 @@ class RedditSource(Source):
                     reason=f"reddit {key}: listing ended above the last mark (Reddit stops near 1000 items)",
                 )
             )
-        state = result.state
-        if not result.more and state.hw is None:
-            # A first poll that found nothing still sets a mark; otherwise the next poll would be
-            # "first" again and read only its newest page, dropping whatever came in below it.
-            state.hw = int(self._clock() - s.lookback_seconds)
-        return state.dump(), not result.more
+        return result.state.dump(), not result.more
 
     def _request_listing(self, key: str, after: str | None, page: Page) -> Any:
         s = self.settings

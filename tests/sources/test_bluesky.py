@@ -371,3 +371,17 @@ def test_request_budget(fake: FakeBluesky) -> None:
     with pytest.raises(BudgetExhausted):
         source.fetch({})
     assert len(fake.requests) == 3
+
+
+def test_empty_first_poll_still_sets_the_mark(fake: FakeBluesky) -> None:
+    """A brand with no mentions yet: the next poll must page through everything that came in meanwhile."""
+    source = make_source(fake, page_size=5)
+    mentions, cursor, _, _ = poll(source, {})
+    assert mentions == []
+    start = datetime.now(UTC)
+    for n in range(12):  # more than two pages arrive before the next poll
+        fake.add_mention(f"first week question {n}", indexed_at=start + timedelta(seconds=n))
+    mentions, cursor, _, _ = poll(source, cursor)
+    assert sorted(m.text for m in mentions) == sorted(
+        f"@{fake.handle} first week question {n}" for n in range(12)
+    )
