@@ -596,3 +596,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_STORAGE
     except KeyboardInterrupt:
         return 130
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+@command("alerts")
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from monitor.alerts.commands import handle_alerts
+
+    return handle_alerts(args, _engine(args))
+
+
+@command("test-alert")
+def cmd_test_alert(args: argparse.Namespace) -> int:
+    from monitor.alerts.commands import handle_test_alert
+
+    return handle_test_alert(args, _config(args))
+
+
+def _alert_parsers(sub: Any) -> None:
+    from monitor.alerts.commands import add_arguments
+
+    add_arguments(sub)
+    _add_db_args(sub.choices["alerts"])
+    sub.choices["test-alert"].add_argument("-c", "--config", required=True, help="the YAML config file")
+
+
+_EXTRA_PARSERS.append(_alert_parsers)
