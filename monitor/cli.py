@@ -364,45 +364,30 @@ def cmd_sources(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(rows, default=_json_default, indent=2) + "\n")
         return EXIT_OK
     now = datetime.now(UTC)
-    table = Table(pad_edge=False)
-    for col in (
-        "source",
-        "platform",
-        "state",
-        "since",
-        "last success",
-        "mentions",
-        "requests",
-        "cursor",
-        "budget",
-        "gaps",
-    ):
-        table.add_column(col, overflow="fold")
+    if not rows:
+        out.print("no source has polled yet (start the daemon or run poll-once)")
     for r in rows:
-        state_style = "green" if r["state"] == "ok" else "red"
-        gaps = "; ".join(
-            f"{g['start']:%m-%d %H:%M}–{g['end']:%H:%M}"
-            if g["end"]
-            else f"{g['start']:%m-%d %H:%M}–now (open)"
-            for g in r["gaps"][:3]
-        )
-        budget = r["budget"] or {}
-        cursor = json.dumps(r["cursor"], default=str)
-        table.add_row(
-            r["source"],
-            r["platform"],
-            f"[{state_style}]{r['state']}[/]",
-            _ago(r["state_since"], now),
-            _ago(r["last_success_at"], now),
-            str(r["mentions_total"]),
-            str(r["requests_total"]),
-            cursor[:60],
-            _budget_text(budget),
-            gaps or "none",
+        style = "green" if r["state"] == "ok" else "red"
+        since = _ago(r["state_since"], now)
+        out.print(f"[bold]{r['source']}[/] ({r['platform']}): [{style}]{r['state']}[/] since {since}")
+        budget = _budget_text(r["budget"] or {})
+        out.print(
+            f"  last success {_ago(r['last_success_at'], now)} · {r['mentions_total']} mentions · "
+            f"{r['requests_total']} requests" + (f" · budget {budget}" if budget else "")
         )
         if r["last_error"] and r["state"] != "ok":
-            table.add_row("", "", "", "", f"[red]{r['last_error'][:200]}[/]", "", "", "", "", "")
-    out.print(table)
+            out.print(f"  error: {r['last_error']}", markup=False)
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted((r["skipped"] or {}).items()))
+        if skipped:
+            out.print(f"  skipped: {skipped}", markup=False)
+        gaps = "; ".join(
+            f"{g['start']:%Y-%m-%d %H:%M}–{g['end']:%H:%M} UTC"
+            if g["end"]
+            else f"{g['start']:%Y-%m-%d %H:%M} UTC–now (open)"
+            for g in r["gaps"][:3]
+        )
+        out.print(f"  coverage gaps: {gaps or 'none'}")
+        out.print(f"  cursor: {json.dumps(r['cursor'], default=str)[:300]}", markup=False)
     return EXIT_OK
 
 

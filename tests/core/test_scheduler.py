@@ -129,3 +129,29 @@ def test_only_the_lease_holder_polls(engine):
     assert a.poll().skipped_lease
     b.release()
     assert not a.poll().skipped_lease
+
+
+def test_sources_command_shows_state_error_and_gap(tmp_path, capsys):
+    import json
+
+    from monitor.cli import main
+    from monitor.store.db import make_engine, migrate
+
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = make_engine(db_url)
+    migrate(engine)
+    server = FakeServer()
+    server.route("GET", "/search_by_date", lambda req: Response(503, ""))
+    with server:
+        brand = parse_config({"brand": {"names": ["Acme"]}}).brand
+        src = HackerNewsSource(
+            "hn", HackerNewsSource.Settings(api_base=server.url, request_budget_per_hour=50), brand
+        )
+        runner_for(engine, src, Clock(datetime.now(UTC))).poll()
+    assert main(["sources", "--db", db_url, "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["state"] == "degraded" and "503" in row["last_error"]
+    assert row["gaps"][0]["end"] is None and row["budget"] == {"requests_last_hour": 1, "per_hour": 50}
+    assert main(["sources", "--db", db_url]) == 0
+    table = capsys.readouterr().out
+    assert "degraded" in table and "503" in table and "(open)" in table and "1/50 req/h" in table
