@@ -29,7 +29,8 @@ from monitor.store.db import StorageError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
 
 log = logging.getLogger("monitor")
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (less, grep, a file) gets a wide page instead of 80 squashed columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 Handler = Callable[[argparse.Namespace], int]
