@@ -61,7 +61,7 @@ _FOREIGN = [
 ]
 _OWN = ["Our spring sale starts today! 20% off every {product} at {brand}.", "We're here to help, DM us."]
 _NEUTRAL = [
-    "Saw a {brand} truck on the highway this morning",
+    "Saw the {brand} delivery van on the highway this morning",
     "Reading an article about {brand}'s new factory",
     "{brand} announced their quarterly results today",
 ]
