@@ -27,11 +27,13 @@ _MARGIN = 16
 
 # Bidirectional overrides and invisible format characters let a post reorder or hide what an agent sees.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-# A mention of a user/group/everyone: "@here", "@everyone", "@channel", "@room", "@someone".
-_AT = re.compile(r"@(?=[\w.-])")
+# A mention of a user/group/role/everyone: "@here", "@everyone", "@room", "@someone", "@&123" (Discord role).
+_AT = re.compile(r"@(?=\S)")
 # Anything that chat clients autolink: a scheme, or a host name such as "acme-support.com".
 _SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{1,15}):(//|[A-Za-z0-9])", re.IGNORECASE)
 _HOST = re.compile(r"\b((?:[A-Za-z0-9-]+\.)+)([A-Za-z]{2,24})\b")
+_LT_ENTITY = re.compile(r"&(?:lt|#0*60|#x0*3c);?", re.IGNORECASE)
+_GT_ENTITY = re.compile(r"&(?:gt|#0*62|#x0*3e);?", re.IGNORECASE)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
@@ -50,6 +52,8 @@ def neutralize(text: str) -> str:
     text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text).replace(
         "\t", " "
     )
+    # Entity-encoded brackets too: some targets decode "&lt;!channel&gt;" back into a ping.
+    text = _LT_ENTITY.sub("‹", _GT_ENTITY.sub("›", text))
     text = text.replace("<", "‹").replace(">", "›")
     text = _SCHEME.sub(_defang_scheme, text)
     text = _HOST.sub(lambda m: m.group(1).replace(".", "[.]") + m.group(2), text)

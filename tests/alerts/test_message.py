@@ -29,6 +29,7 @@ HOSTILE = [
     "bell\x07 and null\x00 and esc\x1b[31m",
     "line one\n\n\n\n\n\nline two",
     "@room and @all on Matrix",
+    "&lt;!channel&gt; &#60;@&amp;123&#62; &#x3C;script&#x3E;",
 ]
 
 FORBIDDEN = [
@@ -160,3 +161,19 @@ def test_title_is_one_line_and_untrusted_parts_neutralised():
         title, _ = render(msg, fmt)
         assert "\n" not in title and "@here" not in title and "<b>" not in title
     assert render(msg, "html")[0].count("&") == 0
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_apprise_discord_and_slack_find_nothing_to_ping(text):
+    """Apprise's own Discord plugin turns "@word", "<@id>" and "<@&role>" in an embed body into pings."""
+    import apprise
+
+    discord = apprise.Apprise.instantiate("discord://123456/abcdefghijk")
+    msg = mention_message(_mention(text, author_handle="@here"), now=NOW, sla=SLASettings())
+    title, body = render(msg, "markdown", body_maxlen=discord.body_maxlen)
+    assert discord.ping_payload(title, body) == {}
+    slack = apprise.Apprise.instantiate("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ")
+    for pattern in (slack._re_channel_support, slack._re_user_id_support):
+        assert not pattern.search(body), (pattern.pattern, body)
+    # The only links Slack would make are ours.
+    assert {m.group("url") for m in slack._re_url_support.finditer(body)} == {"https://x.com/bob/status/1"}
