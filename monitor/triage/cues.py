@@ -42,7 +42,7 @@ _FUNCTION = _alt(
     pick(?:ed|ing)? up|help(?:ed|ing|ful)?|process(?:ed)?|deliver(?:ed)?|refund(?:ed)?|fix(?:ed)?
     call(?:ed)? (?:me )?back|reply|replied|update[d]?|let me|allow(?:ed)? me|resolve[d]?|honou?r(?:ed)?
     give (?:me|us)|print|pay|use|find|reach|track|change|do anything|accept|transfer|book|rebook|cancel
-    get (?:a|an|any|my|through|ahold|hold)
+    get (?:a|an|any|my|through|thru|ahold|hold)|got thru
     """,
     wrap=False,
 )
@@ -55,6 +55,7 @@ FAILURE: list[tuple[str, str]] = [
         _alt(
             r"""
             broken|broke down|out of order|outage|(?:is|was|are|went|been) down|crash(?:ed|es|ing)
+            (?:broke|breaks|broken) (?:my|our|the|his|her)
             errors?|glitch\w*|bugg?y|froze|keeps? (?:crashing|failing|freezing|dropping)
             (?:site|website|app|system|server|page|portal|lines?|network|service) (?:is |was |are |went )?down
             (?:site|website|app|system|server|page|portal|lines?|network|service) (?:has|have) been down
@@ -82,6 +83,8 @@ FAILURE: list[tuple[str, str]] = [
             no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
             no (?:one|body) (?:cares|helps|helped|knows)
             nobody|no response|no reply|no answer|no call back|no callback|no help
+            nothing (?:we|they|you|i|anyone|they can|that can) (?:can|could) do
+            nothing (?:was|has been|is being) done
             """
         ),
     ),
@@ -102,6 +105,7 @@ FAILURE: list[tuple[str, str]] = [
             r"""
             was told|were told|been told|supposed to|promised|said (?:it|they|you) would|lied|no one told
             should(?:n'?t)? have|should'?ve|(?:not|never) allowed|refus(?:e|es|ed|ing)
+            (?:had|have|having|has) to (?:wait|pay|call|leave|sleep|buy|rent|drive|walk|stand|rebook|book)
             (?<!no )(?<!not a )(?:problems?|issues?)
             no (?:email|e-mail|notification|notice|updates?|information|info)
             no (?:communication|explanation|warning)
@@ -129,17 +133,25 @@ DEMAND: list[tuple[str, str]] = [
     # "can you help me" is an ordinary request; these read as a plea.
     ("help", r"\b(?:please help|help please|someone help|need (?:some )?help|need assistance|help ?!)"),
     (
+        "a response",
+        _alt("hope (?:someone|somebody|you|they) (?:responds?|answers?|replies|calls?|gets? back)"),
+    ),
+    (
         "better service",
         _alt(
             r"""
-            you (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:get|hire|train|fix|do|be)
-            you (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:learn|have|make|stop|start)
-            you (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:improve|update|figure)
+            (?:you|u) (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:get|hire|train|fix|do|be)
+            (?:you|u) (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:learn|have|make|stop|start)
+            (?:you|u) (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:improve|update|figure)
+            (?:you|u) (?:guys )?need (?:a |some )?better|need to do better
             train (?:your|them|him|her)|hire (?:more|better|someone)
             """
         ),
     ),
-    ("an explanation", _alt("explain|explanation|i (?:demand|expect|deserve)|you owe")),
+    (
+        "an explanation",
+        _alt("explain (?:why|this|yourself|how)|explanation|i (?:demand|expect|deserve)|you owe"),
+    ),
 ]
 
 FRUSTRATION: list[tuple[str, str]] = [
@@ -153,7 +165,10 @@ FRUSTRATION: list[tuple[str, str]] = [
             disappoint\w*|frustrat\w*|annoy\w*|angry|furious|livid|fed up|sick of|tired of|sucks?
             (?<!'d )(?<!would )hate|joke|shame(?:ful)?|embarrass\w*|incompeten\w*|rude|useless|nightmare
             wtf|smh|ugh+|seriously|come on|unbelievable|absurd|insane|clueless|lousy|mess|fail(?:ed|ure|s)?
-            liars?|lies|scam|rip ?off|poor|(?<!my )bad|inexcusable|unprofessional|hopeless|nope|crap\w*
+            liars?|lies|scam|rip ?off|ripped off|poor|(?<!my )bad|inexcusable|unprofessional|hopeless
+            nope|crap\w*
+            shit\w*|fuck\w*|bullshit|pissed|(?:doesn'?t|don'?t|do not|does not) (?:give a|give 2|care)
+            couldn'?t care less
             delete your account
             not (?:very |so |too |at all )?(?:happy|impressed|pleased|satisfied|ok|okay|acceptable|good|fair)
             not (?:very |so |too |at all )?(?:professional|right|cool|friendly|helpful|nice|great|amused)
@@ -203,7 +218,8 @@ ACCUSING_QUESTION: list[tuple[str, str]] = [
             what(?:'s| is) (?:going on|the (?:deal|point|problem|holdup|hold up))|what happened to
             where(?:'s| is) (?:my|our)|how (?:hard|difficult) (?:is|can|does|do|will)
             do (?:you|they) (?:even )?care|is (?:anyone|anybody|someone) (?:there|working|home|answering)
-            are you (?:kidding|serious|joking)
+            are you (?:kidding|serious|joking)|what good is|what'?s the point
+            (?:is anyone|are (?:you|people|they)) (?:going to|gonna) (?:answer|respond|reply|call|help|fix)
             """
         ),
     ),
@@ -277,6 +293,14 @@ SARCASM: list[tuple[str, str]] = [
         ),
     ),
 ]
+
+# Hashtags are written without spaces (#neveragain, #customerservicefail), so they are searched
+# for complaint stems inside the tag.
+_HASHTAG_COMPLAINT = re.compile(
+    r"fail|suck|worst|moneyback|refund|never|dontfly|nofly|fixit|broken|delay|cancel|angry|disappoint"
+    r"|unacceptable|mess|joke|shame|boycott|ripoff|badservice|notcool|frustrat|annoy|ugh|smh|wtf|fml|lame"
+    r"|terrible|awful|horrible|hate|rude|stuck|stranded|waiting|onhold|nothanks|notimpressed"
+)
 
 _QUESTION_MARK = re.compile(r"\?")
 _QUESTION_START = re.compile(
@@ -400,6 +424,10 @@ class CueSet:
         lower = text.lower
         hits = self.find(lower)
         empty = CueHit()
+        angry_tags = tuple(f"#{h}" for h in text.hashtags if _HASHTAG_COMPLAINT.search(h))
+        if angry_tags:
+            found = hits.get("frustration", empty)
+            hits["frustration"] = CueHit(found.tags + angry_tags, found.spans)
         return CueReading(
             failure=hits.get("failure", empty),
             demand=hits.get("demand", empty),
@@ -502,6 +530,7 @@ def cue_evidence(cues: CueReading, settings: TriageSettings, sarcastic: bool) ->
     demands = " and ".join(cues.demand.tags[:cap])
     add("demand", cues.demand, w.demand, f"asks for {demands}")
     add("frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.tags, cap)}")
+    # "still", "again", "for 3 hours" count even alone: said to a brand they mostly mean "not fixed yet".
     add("persistence", cues.persistence, w.persistence, f"ongoing: {_quoted(cues.persistence.tags, cap)}")
     if cues.accusing_question.tags:
         out.append(

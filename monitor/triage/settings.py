@@ -27,6 +27,7 @@ _ESCALATION_TERMS = [
     "police",
     "the press",
     "the media",
+    "local news",
     "journalist",
     "reporter",
     "the news",
