@@ -173,7 +173,8 @@ def train(examples: Iterable[tuple[str, str]], c: float = 4.0) -> LearnedModel:
         matrices.append(vec.fit_transform(texts))
         vectorizers.append(vec)
     features = hstack(matrices).tocsr()
-    clf = LogisticRegression(C=c, max_iter=2000, solver="liblinear")
+    # Fixed random_state: liblinear shuffles, and the same labels must give the same model.
+    clf = LogisticRegression(C=c, max_iter=2000, solver="liblinear", random_state=0)
     clf.fit(features, np.asarray(targets))
     coef = clf.coef_[0]
     blocks: list[_Block] = []

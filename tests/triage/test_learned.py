@@ -147,3 +147,29 @@ def test_learned_signal_weight_zero_switches_it_off(model: LearnedModel, make_me
         Triager(settings, learned=model).assess(make_mention(text)).complaint_score
         == Triager(settings).assess(make_mention(text)).complaint_score
     )
+
+
+def test_triager_loads_model_path_from_settings(model: LearnedModel, tmp_path, make_mention) -> None:
+    from monitor.triage import TriageSettings
+
+    path = tmp_path / "m.json.gz"
+    model.save(path)
+    triager = Triager(TriageSettings(model_path=str(path)))
+    assert triager.learned is not None
+    verdict = triager.assess(make_mention("courier smashed parcel, refund form useless"))
+    assert any(r.startswith("learned model: ") for r in verdict.reasons)
+
+
+def test_triager_with_missing_model_path_runs_on_rules(tmp_path, make_mention, caplog) -> None:
+    from monitor.triage import TriageSettings
+
+    with caplog.at_level(logging.WARNING):
+        triager = Triager(TriageSettings(model_path=str(tmp_path / "nope.json.gz")))
+    assert triager.learned is None
+    assert len(caplog.records) == 1
+    assert triager.assess(make_mention("my parcel never arrived")).label == "complaint"
+
+
+def test_training_is_deterministic() -> None:
+    a, b = train(EXAMPLES), train(EXAMPLES)
+    assert a.complaint_score("still no refund") == b.complaint_score("still no refund")
