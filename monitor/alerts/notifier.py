@@ -251,6 +251,8 @@ class Notifier:
                 view = digest.view_for_key(s, claimed.key, self.settings.digest)
                 if view is not None:
                     return compose.digest_message(view)
+        if claimed.kind == "operator":
+            return compose.operator_message(claimed.title or "problem", claimed.body or "")
         return compose.text_message(claimed.title or f"{claimed.kind} alert", claimed.body or "", "warning")
 
     def _ack_link(self, mention_id: int | None, now: datetime) -> str | None:

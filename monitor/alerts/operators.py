@@ -57,7 +57,7 @@ def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> l
                 detail=(
                     f"{row['consecutive_failures']} failed poll(s) in a row; last error: "
                     f"{row['last_error'] or 'none recorded'}. Mentions from {row['platform']} are not "
-                    "arriving; check its credentials/quota, then `mention-monitor status`."
+                    "arriving; check its credentials/quota, then `mention-monitor sources`."
                 ),
             )
         )
@@ -86,7 +86,8 @@ def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> l
         minutes = int((now - since).total_seconds() // 60)
         problems.append(
             Problem(
-                key=f"operator:target:{dest}:{_bucket(since, now, checks.repeat_minutes)}",
+                key=f"operator:target:{dest}:{since:%Y%m%dT%H%M%S}:"
+                f"{_bucket(since, now, checks.repeat_minutes)}",
                 title=f"notification target {label} failing for {minutes} min",
                 detail=f"last error: {error}. Alerts to it are retried with backoff; "
                 "see `mention-monitor alerts --status failed`.",
@@ -115,13 +116,73 @@ def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> l
     return problems
 
 
+# Recovery notices look back this far for problems that were announced.
+RECOVERY_LOOKBACK = timedelta(days=7)
+
+
+def find_recoveries(conn: Connection, now: datetime) -> list[Problem]:
+    """Announced source/target problems that are over: one "recovered" notice each.
+
+    Said once when it goes away and once when it comes back (Home Assistant's rule), so
+    operators are not left wondering whether the last alert still holds.
+    """
+    a = m.AlertOutbox.__table__
+    announced: dict[str, str] = {}
+    for key, title in conn.execute(
+        select(a.c.key, a.c.title).where(
+            a.c.kind == "operator",
+            a.c.created_at >= now - RECOVERY_LOOKBACK,
+            a.c.key.like("operator:source:%") | a.c.key.like("operator:target:%"),
+        )
+    ):
+        # "operator:<what>:<name>:<since>:<bucket>" → the problem without its reminder bucket.
+        announced.setdefault(key.rsplit(":", 1)[0], title or "")
+    if not announced:
+        return []
+    sc = m.SourceCursor.__table__
+    states = {r.source: r.state for r in conn.execute(select(sc.c.source, sc.c.state))}
+    d = m.AlertDelivery.__table__
+    last_ok: dict[str, datetime] = {}
+    labels: dict[str, str] = {}
+    for dest, label, ok_at in conn.execute(
+        select(d.c.destination, d.c.destination_label, func.max(d.c.delivered_at))
+        .where(d.c.status == "delivered")
+        .group_by(d.c.destination, d.c.destination_label)
+    ):
+        last_ok[dest] = max(ok_at, last_ok.get(dest, ok_at))
+        labels[dest] = label or dest
+    out = []
+    for base in sorted(announced):
+        _, what, rest = base.split(":", 2)
+        name, since_s = rest.rsplit(":", 1)
+        since = datetime.strptime(since_s, "%Y%m%dT%H%M%S").replace(tzinfo=now.tzinfo)
+        if what == "source":
+            if states.get(name, "ok") != "ok":
+                continue
+            title = f"source {name} recovered"
+        else:
+            ok_at = last_ok.get(name)
+            if ok_at is None or ok_at <= since:
+                continue
+            title = f"notification target {labels.get(name, name)} recovered"
+        out.append(
+            Problem(
+                key=f"operator:recovered:{what}:{name}:{since_s}",
+                title=title,
+                detail=f"Back to normal after {int((now - since).total_seconds() // 60)} min "
+                f"(was: {announced[base]}).",
+            )
+        )
+    return out
+
+
 def run(
     conn: Connection, settings: AlertSettings, by_route: dict[str, list[Destination]], now: datetime
 ) -> int:
-    """Queue an operator alert for each new problem (or reminder); returns how many were queued."""
+    """Queue an operator alert for each new problem, reminder or recovery; returns how many were queued."""
     targets = by_route.get(OPERATORS_ROUTE, [])
     queued = 0
-    for problem in find_problems(conn, settings, now):
+    for problem in [*find_problems(conn, settings, now), *find_recoveries(conn, now)]:
         alert_id = enqueue(
             conn,
             key=problem.key[:200],

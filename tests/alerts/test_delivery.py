@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import timedelta
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
 from monitor.alerts.notifier import Notifier
+from monitor.pipeline import Pipeline
 from monitor.store import models as m
-from tests.alerts.conftest import free_port, make_config, mention, pipeline
+from tests.alerts.conftest import ScriptedTriager, free_port, make_config, mention, pipeline
 from tests.fakes.server import Response
 
 
@@ -206,3 +209,25 @@ def test_apprise_config_file_with_tags(engine, receiver, clock, tmp_path):
     assert rows["typo"].status == "failed"
     assert rows["typo"].log[-1]["apprise"] == "NOMATCH"
     assert "no Apprise service matched" in rows["typo"].last_error
+
+
+def test_run_loop_delivers_when_woken_and_stops(engine, receiver):
+    # The daemon's arrangement: the pipeline wakes the notifier thread after its commit.
+    config = _route(receiver.hook())
+    notifier = Notifier(engine, config)
+    pipe = Pipeline(engine, config, triager=ScriptedTriager(), on_alerts=notifier.wake)  # type: ignore[arg-type]
+    stop = threading.Event()
+    thread = threading.Thread(target=notifier.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        pipe.ingest([mention(datetime.now(UTC), priority="P1")], source="x")
+        deadline = time.monotonic() + 10
+        while not receiver.posts() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(receiver.posts()) == 1
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    [row] = _deliveries(engine)
+    assert row.status == "delivered"

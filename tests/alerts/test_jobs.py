@@ -186,3 +186,50 @@ def test_last_period_follows_local_days_and_dst():
         datetime(2026, 10, 26, 7, 0, tzinfo=UTC),
         datetime(2026, 10, 26, 8, 0, tzinfo=UTC),
     )
+
+
+def test_operators_hear_once_when_things_recover(engine, receiver, clock):
+    config = make_config(
+        {
+            "routes": [{"name": "urgent", "match": {"priority": "P1"}, "notify": [receiver.hook("/chat")]}],
+            "operators": [receiver.hook("/ops")],
+            "operator_checks": {
+                "source_failing_minutes": 15,
+                "target_failing_minutes": 10,
+                "backlog_minutes": 999,
+            },
+            "retry": {"base_delay": 60, "max_delay": 120},
+            "escalation": {"enabled": False},
+        }
+    )
+    with Session(engine) as s:
+        s.add(
+            m.SourceCursor(source="masto", platform="mastodon", state="rate_limited", state_since=clock.now)
+        )
+        s.commit()
+    receiver.fail(Response(502), path="/chat", times=2)
+    pipeline(engine, config, clock).ingest([mention(clock.now, priority="P1")], source="x")
+    notifier = Notifier(engine, config, clock=clock, rand=lambda: 0.5)
+    notifier.deliver_due()
+    clock.advance(minutes=11)
+    notifier.deliver_due()  # second failure
+    clock.advance(minutes=5)
+    assert notifier.run_jobs(clock.now) == 2  # target failing 16 min, source limited 16 min
+    notifier.deliver_due()  # third attempt succeeds
+    with Session(engine) as s:
+        cursor = s.get(m.SourceCursor, "masto")
+        cursor.state = "ok"
+        s.add(cursor)
+        s.commit()
+    assert notifier.run_jobs(clock.now) == 2
+    assert notifier.run_jobs(clock.now) == 0
+    clock.advance(hours=2)
+    assert notifier.run_jobs(clock.now) == 0  # recovered problems are not reminded about
+    notifier.deliver_due()
+    titles = [p["title"] for p in receiver.posts("/ops")]
+    assert sum("recovered" in t for t in titles) == 2
+    assert "mention-monitor: source masto recovered" in titles
+    assert any(
+        t.startswith("mention-monitor: notification target json://127.0.0.1") and "recovered" in t
+        for t in titles
+    )
