@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.alerts import compose, delivery, outbox
+from monitor.alerts import compose, delivery, digest, incidents, jobs, outbox
 from monitor.alerts.ack import ack_url
 from monitor.alerts.message import Message
 from monitor.alerts.retry import next_attempt
@@ -55,6 +55,8 @@ class Notifier:
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        # ``sleep`` is part of the daemon's interface; the loop itself waits on events so a
+        # stop request is seen at once. ``rand`` feeds retry jitter (tests pin it).
         self.engine = engine
         self.config = config
         self.settings = config.alerts
@@ -67,6 +69,8 @@ class Notifier:
         self._recovered = False
         self._last_jobs: float | None = None
         self._pool: ThreadPoolExecutor | None = None
+        # Set by run()'s stop event: a long backlog stops between sends, not after all of them.
+        self._stop = threading.Event()
 
     # -- the daemon's interface --------------------------------------------
     def wake(self) -> None:
@@ -91,6 +95,7 @@ class Notifier:
     def run(self, stop: threading.Event) -> None:
         """Deliver and run jobs until ``stop`` is set; wakes on :meth:`wake` or at least every second."""
         log.info("notifier started: %d destination(s) configured", len(self.by_id))
+        self._stop = stop
         while not stop.is_set():
             try:
                 self._wake.clear()
@@ -116,8 +121,6 @@ class Notifier:
     # -- jobs ----------------------------------------------------------------
     def run_jobs(self, now: datetime) -> int:
         """Escalation, incident updates, digest and operator checks; returns how many alerts they queued."""
-        from monitor.alerts import jobs
-
         return jobs.run_all(self.engine, self.config, self.by_route, now)
 
     # -- delivery ------------------------------------------------------------
@@ -138,6 +141,8 @@ class Notifier:
     def _send_group(self, delivery_ids: list[int]) -> int:
         attempted = 0
         for delivery_id in delivery_ids:
+            if self._stop.is_set():
+                break  # unclaimed rows stay pending for the next start
             claimed = outbox.claim(self.engine, delivery_id, self.clock())
             if claimed is None:
                 continue  # another notifier took it
@@ -240,14 +245,10 @@ class Notifier:
                         incident_id=mention.incident_id,
                     )
             if claimed.kind == "incident":
-                from monitor.alerts import incidents
-
                 view = incidents.view(s, claimed.key, self.settings.incidents, now)
                 if view is not None:
                     return compose.incident_message(view, now=now, update=":update:" in claimed.key)
             if claimed.kind == "digest":
-                from monitor.alerts import digest
-
                 view = digest.view_for_key(s, claimed.key, self.settings.digest)
                 if view is not None:
                     return compose.digest_message(view)
@@ -262,22 +263,3 @@ class Notifier:
         return ack_url(
             dash.public_url, dash.secret_key.get_secret_value(), mention_id, now, self.settings.ack_link_hours
         )
-
-
-def backlog_age(engine: Engine, now: datetime) -> timedelta | None:
-    """Age of the oldest alert still waiting for delivery (pending/failed), or None."""
-    from sqlalchemy import func, select
-
-    d = m.AlertDelivery.__table__
-    a = m.AlertOutbox.__table__
-    with engine.connect() as conn:
-        oldest = conn.execute(
-            select(func.min(a.c.created_at))
-            .select_from(d.join(a, a.c.id == d.c.alert_id))
-            .where(d.c.status.in_(outbox.RETRYABLE))
-        ).scalar()
-    if oldest is None:
-        return None
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return now - oldest
