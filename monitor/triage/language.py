@@ -58,6 +58,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "no",
         ]
     ),
+    # No word that is also common in English tweets ("no", "is", "die", "con", "de", "a").
     "es": frozenset(
         [
             "el",
@@ -72,8 +73,6 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "una",
             "por",
             "para",
-            "con",
-            "no",
             "mi",
             "su",
             "pero",
@@ -82,6 +81,23 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "gracias",
             "hola",
             "del",
+            "ha",
+            "nadie",
+            "hay",
+            "ya",
+            "todo",
+            "nada",
+            "cuando",
+            "porque",
+            "donde",
+            "sin",
+            "sobre",
+            "esta",
+            "este",
+            "lo",
+            "le",
+            "se",
+            "al",
         ]
     ),
     "fr": frozenset(
@@ -107,12 +123,23 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "sur",
             "merci",
             "du",
+            "il",
+            "elle",
+            "mais",
+            "très",
+            "où",
+            "sont",
+            "ont",
+            "été",
+            "aussi",
+            "personne",
+            "rien",
+            "toujours",
         ]
     ),
     "de": frozenset(
         [
             "der",
-            "die",
             "das",
             "und",
             "ist",
@@ -130,13 +157,23 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "den",
             "dem",
             "danke",
+            "noch",
+            "schon",
+            "aber",
+            "sehr",
+            "wurde",
+            "keine",
+            "kein",
+            "niemand",
+            "immer",
+            "warum",
+            "bitte",
         ]
     ),
     "pt": frozenset(
         [
             "o",
             "os",
-            "as",
             "e",
             "é",
             "um",
@@ -154,6 +191,13 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "obrigado",
             "do",
             "da",
+            "ainda",
+            "ninguém",
+            "nada",
+            "está",
+            "isso",
+            "sem",
+            "quando",
         ]
     ),
     "it": frozenset(
@@ -177,15 +221,19 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "grazie",
             "del",
             "della",
+            "ancora",
+            "nessuno",
+            "niente",
+            "perché",
+            "questo",
+            "sempre",
         ]
     ),
     "nl": frozenset(
         [
-            "de",
             "het",
             "een",
             "en",
-            "is",
             "niet",
             "ik",
             "mijn",
@@ -195,10 +243,17 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "met",
             "voor",
             "op",
-            "van",
             "dat",
             "maar",
             "bedankt",
+            "nog",
+            "geen",
+            "niemand",
+            "altijd",
+            "waarom",
+            "heb",
+            "ben",
+            "zijn",
         ]
     ),
 }
@@ -292,7 +347,8 @@ def guess_language(text: str, words: Sequence[str] | None = None) -> tuple[str |
     best = max(hits, key=lambda c: (hits[c], c == "en", c))
     if hits[best] == 0:
         return None, ""
-    if best != "en" and hits[best] < max(2, hits["en"] + 1):
+    # Another language must be clearly ahead: two of its words and twice English's count.
+    if best != "en" and hits[best] < max(2, 2 * hits["en"] + 1):
         # Not clearly another language: stay with English rather than hide an English complaint.
         return ("en", "English") if hits["en"] else (None, "")
     return best, _LANGUAGE_NAMES[best]
