@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -88,6 +88,20 @@ class Folded:
     alerts_queued: int = 0
 
 
+@dataclass
+class Batch:
+    """Per-page memory, so a page of 500 complaints costs a few queries, not a few per mention.
+
+    Every mention of the page is already stored when routing starts, so the storm
+    decision for a group (platform, term) is the same for all of them: made once,
+    remembered here. Joins are collected and written by :func:`flush`.
+    """
+
+    open: dict[tuple[str, str | None], int] = field(default_factory=dict)
+    calm: set[tuple[str, str | None]] = field(default_factory=set)
+    joins: dict[int, list[int]] = field(default_factory=dict)
+
+
 def _group_filter(platform: str, term: str | None, labels: Sequence[str]) -> list:
     mt = m.Mention.__table__
     cond = [mt.c.platform == platform, mt.c.label.in_(list(labels))]
@@ -109,14 +123,25 @@ def fold(
     by_route: dict[str, list[Destination]],
     settings: IncidentSettings,
     now: datetime,
+    batch: Batch,
 ) -> Folded:
-    """Join an open incident, open one when this mention completes a storm, or leave it alone."""
+    """Join an open incident, open one when this mention completes a storm, or leave it alone.
+
+    Call :func:`flush` with the same ``batch`` after the page, in the same transaction.
+    """
     if not settings.enabled or label not in settings.labels:
         return Folded(None, True)
     term = term_of(text, settings.terms)
+    key = (platform, term)
+    individually = alerts_individually(followers, urgency, settings)
+    if key in batch.open:
+        batch.joins.setdefault(batch.open[key], []).append(mention_id)
+        return Folded(batch.open[key], individually)
+    if key in batch.calm:
+        return Folded(None, True)
+
     it = m.Incident.__table__
     mt = m.Mention.__table__
-    individually = alerts_individually(followers, urgency, settings)
     quiet_since = now - timedelta(minutes=settings.quiet_minutes)
     group = [it.c.platform == platform, it.c.term.is_(None) if term is None else it.c.term == term]
     current = conn.execute(
@@ -126,7 +151,8 @@ def fold(
         .limit(1)
     ).first()
     if current is not None and current.status == "open" and current.last_seen_at >= quiet_since:
-        _join(conn, current.id, [mention_id], now)
+        batch.open[key] = current.id
+        batch.joins.setdefault(current.id, []).append(mention_id)
         return Folded(current.id, individually)
 
     window = timedelta(minutes=settings.window_minutes)
@@ -135,6 +161,7 @@ def fold(
         select(func.count()).where(*cond, mt.c.created_at >= now - window, mt.c.created_at <= now)
     ).scalar_one()
     if recent < settings.min_count:
+        batch.calm.add(key)
         return Folded(None, True)  # cheap exit: the baseline query is only needed near a storm
     base_start = now - timedelta(hours=settings.baseline_hours)
     times = [
@@ -147,8 +174,10 @@ def fold(
     ]
     history = bucket_counts(times, base_start, now - window, window)
     if not is_storm(recent, history, settings):
+        batch.calm.add(key)
         return Folded(None, True)
 
+    # The storm's members: this window's complaints of the group (this page's included).
     members = [
         r[0]
         for r in conn.execute(
@@ -170,6 +199,7 @@ def fold(
         # Still cooling down from the last storm: the same incident comes back, no new "new incident" ping.
         conn.execute(update(it).where(it.c.id == current.id).values(status="open", closed_at=None))
         _join(conn, current.id, members, now)
+        batch.open[key] = current.id
         return Folded(current.id, individually)
 
     incident_id = conn.execute(
@@ -188,9 +218,9 @@ def fold(
         )
         .returning(it.c.id)
     ).scalar_one()
-    _join(conn, incident_id, members, now)
-    count = conn.execute(select(it.c.count).where(it.c.id == incident_id)).scalar_one()
+    count = _join(conn, incident_id, members, now)
     conn.execute(update(it).where(it.c.id == incident_id).values(notified_count=count))
+    batch.open[key] = incident_id
     queued = 0
     for route in targets:
         if enqueue(
@@ -208,14 +238,25 @@ def fold(
     return Folded(incident_id, individually, queued)
 
 
-def _join(conn: Connection, incident_id: int, mention_ids: list[int], now: datetime) -> None:
+def flush(conn: Connection, batch: Batch, now: datetime) -> None:
+    """Write the page's collected joins (one UPDATE per incident)."""
+    for incident_id, mention_ids in batch.joins.items():
+        _join(conn, incident_id, mention_ids, now)
+    batch.joins.clear()
+
+
+def _join(conn: Connection, incident_id: int, mention_ids: list[int], now: datetime) -> int:
+    """Attach mentions that are in no incident yet; returns the incident's new count."""
     mt = m.Mention.__table__
     it = m.Incident.__table__
-    conn.execute(
-        update(mt).where(mt.c.id.in_(mention_ids), mt.c.incident_id.is_(None)).values(incident_id=incident_id)
-    )
-    total = conn.execute(select(func.count()).where(mt.c.incident_id == incident_id)).scalar_one()
-    conn.execute(update(it).where(it.c.id == incident_id).values(count=total, last_seen_at=now))
+    added = 0
+    for start in range(0, len(mention_ids), 500):
+        chunk = mention_ids[start : start + 500]
+        added += conn.execute(
+            update(mt).where(mt.c.id.in_(chunk), mt.c.incident_id.is_(None)).values(incident_id=incident_id)
+        ).rowcount
+    conn.execute(update(it).where(it.c.id == incident_id).values(count=it.c.count + added, last_seen_at=now))
+    return conn.execute(select(it.c.count).where(it.c.id == incident_id)).scalar_one()
 
 
 # ----------------------------------------------------------------------------- periodic job

@@ -40,6 +40,7 @@ def plan_alerts(
 ) -> int:
     """Create the alert rows for ``stored`` (mention id, mention, verdict); returns how many."""
     count = 0
+    batch = incidents.Batch()
     for mention_id, mention, verdict in stored:
         routes = select_routes(mention, verdict, settings, now)
         folded = incidents.fold(
@@ -54,6 +55,7 @@ def plan_alerts(
             by_route=by_route,
             settings=settings.incidents,
             now=now,
+            batch=batch,
         )
         count += folded.alerts_queued
         if not routes or not folded.alert_individually:
@@ -81,6 +83,7 @@ def plan_alerts(
                 priority=verdict.priority,
             ):
                 count += 1
+    incidents.flush(conn, batch, now)
     return count
 
 
