@@ -78,7 +78,7 @@ def mention_message(
         )
     )
     if incident_id is not None:
-        lines.append((plain(f"Part of incident #{incident_id} (alerting on its own: high reach/severity)"),))
+        lines.append((plain(f"Part of incident #{incident_id}."),))
     links: list[Span] = []
     if mention.url:
         links.append(Span("Open post", "link", url=mention.url))

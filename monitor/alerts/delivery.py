@@ -88,17 +88,7 @@ def send(
         # A group of services: markdown, which Apprise converts to each service's own format.
         fmt, body_max, title_max = "markdown", 32768, 250
         tag = list(destination.tags) or apprise.common.MATCH_ALL_TAG
-    # Titles count against the body for some services; leave them room.
-    title, body = render(
-        message,
-        fmt,
-        body_maxlen=body_max - (min(title_max, 250) if title_max else 0),
-        title_maxlen=title_max or 250,
-        quote_limit=quote_limit,
-    )
-    if not title_max:
-        body = f"{title}\n{body}" if fmt != "html" else f"<b>{title}</b><br/>\n{body}"
-        title = ""
+    title, body = fit(message, fmt, body_max=body_max, title_max=title_max, quote_limit=quote_limit)
     try:
         result = obj.notify(
             body=body,
@@ -117,6 +107,26 @@ def send(
         return interpret(result, destination.label, elapsed, read_timeout=read_timeout)
     finally:
         result.close()
+
+
+def fit(message: Message, fmt: Format, *, body_max: int, title_max: int, quote_limit: int) -> tuple[str, str]:
+    """Render for a service's limits; a service without titles (SMS…) gets the title as line one."""
+    if title_max:
+        # Some services count the title against the body: leave it room.
+        return render(
+            message,
+            fmt,
+            body_maxlen=body_max - min(title_max, 250, body_max // 3),
+            title_maxlen=title_max,
+            quote_limit=quote_limit,
+        )
+    title_len = max(20, min(120, body_max // 4))
+    title, body = render(
+        message, fmt, body_maxlen=body_max - title_len - 8, title_maxlen=title_len, quote_limit=quote_limit
+    )
+    if fmt == "html":
+        return "", f"<b>{title}</b><br/>\n{body}"
+    return "", f"{title}\n{body}"
 
 
 def _separate_timeouts(plugin: object) -> float | None:

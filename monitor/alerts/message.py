@@ -135,7 +135,7 @@ def render(
 ) -> tuple[str, str]:
     """``(title, body)`` for ``fmt``, within the target's limits (quoted text is trimmed first)."""
     title = _render_title(message.title, fmt, title_maxlen)
-    budget = max(body_maxlen - _MARGIN, 80)
+    budget = max(body_maxlen - _MARGIN, min(body_maxlen, 80))
     quote = neutralize(message.quote) if message.quote is not None else None
     limit = min(quote_limit, len(quote)) if quote is not None else 0
     while True:

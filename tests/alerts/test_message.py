@@ -177,3 +177,16 @@ def test_apprise_discord_and_slack_find_nothing_to_ping(text):
         assert not pattern.search(body), (pattern.pattern, body)
     # The only links Slack would make are ours.
     assert {m.group("url") for m in slack._re_url_support.finditer(body)} == {"https://x.com/bob/status/1"}
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+@pytest.mark.parametrize(("body_max", "title_max"), [(160, 0), (300, 0), (2000, 256), (1000, 250), (120, 40)])
+def test_fit_respects_small_services(fmt, body_max, title_max):
+    from monitor.alerts.delivery import fit
+
+    msg = mention_message(_mention("charged twice " * 200), now=NOW, sla=SLASettings(), ack_link=None)
+    title, body = fit(msg, fmt, body_max=body_max, title_max=title_max, quote_limit=600)
+    assert len(body) + (len(title) if title_max else 0) <= body_max
+    assert len(title) <= max(title_max, 0) or title == ""
+    if not title_max:
+        assert title == "" and "P1 complaint" in body.splitlines()[0]
