@@ -231,3 +231,21 @@ def test_run_loop_delivers_when_woken_and_stops(engine, receiver):
     assert not thread.is_alive()
     [row] = _deliveries(engine)
     assert row.status == "delivered"
+
+
+def test_partial_delivery_to_a_config_group_is_unknown_not_resent(engine, receiver, clock, tmp_path):
+    apprise_file = tmp_path / "apprise.txt"
+    dead = f"json://127.0.0.1:{free_port()}/dead"
+    apprise_file.write_text(f"oncall={receiver.hook('/pager')}\noncall={dead}\n", encoding="utf-8")
+    config = make_config(
+        {"routes": [{"name": "oncall", "apprise_config": str(apprise_file), "tags": ["oncall"]}]}
+    )
+    pipeline(engine, config, clock).ingest([mention(clock.now, priority="P1")], source="x")
+    notifier = Notifier(engine, config, clock=clock)
+    notifier.deliver_due()
+    [row] = _deliveries(engine)
+    assert row.status == "unknown" and row.log[-1]["apprise"] == "PARTIAL"
+    assert "partly delivered" in row.last_error and "/dead" in row.last_error
+    clock.advance(hours=1)
+    assert notifier.deliver_due() == 0
+    assert len(receiver.posts("/pager")) == 1  # the service that got it is not pinged again
