@@ -253,7 +253,7 @@ POSSESSIVE: list[tuple[str, str]] = [
         "",
         _alt(
             r"""
-            my (?:account|order|package|parcel|delivery|bag|bags|luggage|suitcase|card|payment|money|refund)
+            my (?:account|order|package|parcel|delivery|bag|bags|luggage|suitcase|card|payment)
             my (?:tickets?|reservation|booking|appointment|subscription|claim|complaint|case|phone|internet)
             my (?:service|bill|invoice)
             """
