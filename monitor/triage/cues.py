@@ -42,6 +42,7 @@ _FUNCTION = _alt(
     pick(?:ed|ing)? up|help(?:ed|ing|ful)?|process(?:ed)?|deliver(?:ed)?|refund(?:ed)?|fix(?:ed)?
     call(?:ed)? (?:me )?back|reply|replied|update[d]?|let me|allow(?:ed)? me|resolve[d]?|honou?r(?:ed)?
     give (?:me|us)|print|pay|use|find|reach|track|change|do anything|accept|transfer|book|rebook|cancel
+    access|see|view|check in|download|upload|submit|complete|confirm|verify|reset
     get (?:a|an|any|my|through|thru|ahold|hold)|got thru
     """,
     wrap=False,
@@ -132,6 +133,7 @@ DEMAND: list[tuple[str, str]] = [
     ),
     # "can you help me" is an ordinary request; these read as a plea.
     ("help", r"\b(?:please help|help please|someone help|need (?:some )?help|need assistance|help ?!)"),
+    ("action", _alt("anything (?:you|u) can do|what (?:can|will|are) (?:you|u) (?:do|going to do)")),
     (
         "a response",
         _alt("hope (?:someone|somebody|you|they) (?:responds?|answers?|replies|calls?|gets? back)"),
@@ -145,6 +147,7 @@ DEMAND: list[tuple[str, str]] = [
             (?:you|u) (?:guys )?(?:should|need to|must|have to|better) (?:\w+ )?(?:improve|update|figure)
             (?:you|u) (?:guys )?need (?:a |some )?better|need to do better
             train (?:your|them|him|her)|hire (?:more|better|someone)
+            how about (?:you|starting|trying|some|a little|actually)
             """
         ),
     ),
@@ -215,7 +218,9 @@ ACCUSING_QUESTION: list[tuple[str, str]] = [
         "what's going on",
         _alt(
             r"""
-            what(?:'s| is) (?:going on|the (?:deal|point|problem|holdup|hold up))|what happened to
+            what(?:'s| is) (?:going on|the (?:deal|point|problem|holdup|hold up|solution|plan))
+            what happened to
+            what(?:'s| is) up with
             where(?:'s| is) (?:my|our)|how (?:hard|difficult) (?:is|can|does|do|will)
             do (?:you|they) (?:even )?care|is (?:anyone|anybody|someone) (?:there|working|home|answering)
             are you (?:kidding|serious|joking)|what good is|what'?s the point
@@ -299,7 +304,7 @@ SARCASM: list[tuple[str, str]] = [
 _HASHTAG_COMPLAINT = re.compile(
     r"fail|suck|worst|moneyback|refund|never|dontfly|nofly|fixit|broken|delay|cancel|angry|disappoint"
     r"|unacceptable|mess|joke|shame|boycott|ripoff|badservice|notcool|frustrat|annoy|ugh|smh|wtf|fml|lame"
-    r"|terrible|awful|horrible|hate|rude|stuck|stranded|waiting|onhold|nothanks|notimpressed"
+    r"|terrible|awful|horrible|hate|rude|stuck|stranded|waiting|onhold|nothanks|notimpressed|unfriend|unhappy"
 )
 
 _QUESTION_MARK = re.compile(r"\?")
