@@ -163,6 +163,10 @@ def fold(
     if recent < settings.min_count:
         batch.calm.add(key)
         return Folded(None, True)  # cheap exit: the baseline query is only needed near a storm
+    oldest = conn.execute(select(func.min(mt.c.created_at)).where(mt.c.platform == platform)).scalar()
+    if oldest is None or oldest > now - window - timedelta(hours=settings.min_history_hours):
+        batch.calm.add(key)
+        return Folded(None, True)  # no normal rate known yet: everything alerts on its own
     base_start = now - timedelta(hours=settings.baseline_hours)
     times = [
         r[0]

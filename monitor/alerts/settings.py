@@ -109,6 +109,9 @@ class IncidentSettings(ConfigModel):
     window_minutes: float = Field(default=10, gt=0, description="the burst is counted over this window")
     baseline_hours: float = Field(default=24, gt=0, description="the normal rate is learnt over this span")
     min_count: int = Field(default=8, ge=2, description="never an incident below this many in the window")
+    # A fresh install's first poll (a backfill, the demo) is not an outage: storms are only
+    # detected once the platform has stored mentions this much older than the window.
+    min_history_hours: float = Field(default=1, ge=0)
     factor: float = Field(default=4.0, ge=1, description="window count must exceed the normal rate × this")
     sigma: float = Field(default=3.0, ge=0, description="…and the normal rate + sigma standard deviations")
     update_minutes: float = Field(default=5, gt=0, description="count updates at most this often")

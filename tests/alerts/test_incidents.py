@@ -124,6 +124,7 @@ def test_after_the_cooldown_a_new_storm_is_a_new_incident(engine, receiver, cloc
     config = _config(receiver, cooldown_minutes=10, quiet_minutes=10)
     pipe = pipeline(engine, config, clock)
     notifier = Notifier(engine, config, clock=clock)
+    pipe.ingest([mention(clock.now, priority="P3", ago=timedelta(hours=3))], source="x")  # some history
     pipe.ingest([mention(clock.now) for _ in range(10)], source="x")
     clock.advance(minutes=11)
     notifier.run_jobs(clock.now)  # closes the first
@@ -151,3 +152,15 @@ def test_same_author_or_thread_alerts_once_per_window(engine, receiver, clock):
     clock.advance(minutes=31)
     pipe.ingest([mention(clock.now, handle="angry")], source="x")
     assert Notifier(engine, config, clock=clock).deliver_due() == 4
+
+
+def test_no_storm_without_history(engine, receiver, clock):
+    # A fresh install's first poll brings many complaints at once: not an outage, nothing known yet.
+    config = _config(receiver)
+    pipe = pipeline(engine, config, clock)
+    pipe.ingest([mention(clock.now) for _ in range(20)], source="x")
+    assert [k for k, _ in _kinds(engine)] == ["mention"] * 20
+    # An hour later the same burst is a storm.
+    clock.advance(hours=2)
+    pipe.ingest([mention(clock.now) for _ in range(20)], source="x")
+    assert [k for k, _ in _kinds(engine)].count("incident") == 1
