@@ -19,6 +19,9 @@ class SentimentReading:
     subjectivity: float
     vader: float
     combined: float
+    # VADER's share of the text that is negative (0–1): stays high when praise words dilute the
+    # compound score ("lovely staff, but a terrible wait").
+    negative_share: float = 0.0
 
 
 class SentimentScorer:
@@ -36,23 +39,38 @@ class SentimentScorer:
         if not text.strip():
             return SentimentReading(0.0, 0.0, 0.0, 0.0)
         polarity, subjectivity = _textblob_sentiment(text)
-        vader = self._vader.polarity_scores(text)["compound"]
+        scores = self._vader.polarity_scores(text)
+        vader = scores["compound"]
         total = textblob_weight + vader_weight
         combined = (textblob_weight * polarity + vader_weight * vader) / total if total else 0.0
-        return SentimentReading(float(polarity), float(subjectivity), float(vader), float(combined))
+        return SentimentReading(
+            float(polarity), float(subjectivity), float(vader), float(combined), float(scores["neg"])
+        )
 
 
 def sentiment_evidence(reading: SentimentReading, settings: TriageSettings) -> list[Evidence]:
     """Sentiment as one weighted feature, never a gate: negative pushes towards complaint, positive away."""
+    out = negative_words_evidence(reading, settings)
     weight = -settings.weights.sentiment * reading.combined
     if reading.combined <= settings.negative_polarity:
-        return [Evidence("sentiment", weight, f"negative ({_signed(reading.combined)})")]
+        return [Evidence("sentiment", weight, f"negative ({_signed(reading.combined)})"), *out]
     if reading.combined >= settings.positive_polarity:
-        return [Evidence("sentiment", weight, f"positive ({_signed(reading.combined)})")]
+        return [Evidence("sentiment", weight, f"positive ({_signed(reading.combined)})"), *out]
     if weight:
         # Mildly positive or negative: it still counts, but is not worth a reason line.
-        return [Evidence("sentiment", weight, "")]
-    return []
+        return [Evidence("sentiment", weight, ""), *out]
+    return out
+
+
+def negative_words_evidence(reading: SentimentReading, settings: TriageSettings) -> list[Evidence]:
+    """Negative language counts even when praise in the same post cancels the overall score."""
+    share = reading.negative_share
+    if share <= 0 or not settings.weights.negative_words:
+        return []
+    # Only worth a reason line when the overall score does not already say "negative".
+    already_said = reading.combined <= settings.negative_polarity
+    reason = "" if already_said else f"negative words ({share:.0%} of the text)"
+    return [Evidence("negative_words", settings.weights.negative_words * share, reason)]
 
 
 def _signed(value: float) -> str:

@@ -48,6 +48,8 @@ class TriageWeights(ConfigModel):
 
     # Combined sentiment s in [-1, 1] adds ``-sentiment * s``: negative text pushes up, positive down.
     sentiment: float = Field(default=1.5, ge=0)
+    # VADER's negative share of the text (0–1) times this: negative words diluted by praise still count.
+    negative_words: float = Field(default=3.0, ge=0)
     # Service failures ("still waiting", "charged twice", "doesn't work"), per distinct cue, capped below.
     failure: float = Field(default=1.0, ge=0)
     # Demands on the brand (refund, fix it, call me back).
@@ -106,8 +108,9 @@ class TriageSettings(ConfigModel):
     # How the two lexicon scorers are mixed: weighted mean of TextBlob polarity and VADER compound.
     textblob_weight: float = Field(default=1.0, ge=0)
     vader_weight: float = Field(default=2.0, ge=0)
-    # A complaint score at or above this makes the label ``complaint``.
-    complaint_threshold: float = Field(default=0.1)
+    # A complaint score at or above this makes the label ``complaint``: any net complaint evidence,
+    # with a small margin so that rounding noise in the lexicons does not flip a label.
+    complaint_threshold: float = Field(default=0.05)
     # Cap on how many distinct cues of one family count, so one long rant does not run away.
     max_cues_per_family: int = Field(default=2, ge=1)
     weights: TriageWeights = Field(default_factory=TriageWeights)

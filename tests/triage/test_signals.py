@@ -86,6 +86,22 @@ def test_sentiment_evidence_reason_and_sign() -> None:
     assert positive[0].reason.startswith("positive (+0.")
 
 
+def test_negative_words_count_when_praise_dilutes_the_score() -> None:
+    mixed = SCORER.read("lovely staff and great food, but a terrible wait", 1, 2)
+    assert mixed.combined > SETTINGS.negative_polarity  # the overall score hides it
+    ev = {e.signal: e for e in sentiment_evidence(mixed, SETTINGS)}
+    assert ev["negative_words"].weight == pytest.approx(
+        SETTINGS.weights.negative_words * mixed.negative_share
+    )
+    assert ev["negative_words"].reason.startswith("negative words (")
+    # When the overall score already says negative, no second reason line.
+    plain = SCORER.read("an awful, terrible mess", 1, 2)
+    reasons = [e.reason for e in sentiment_evidence(plain, SETTINGS) if e.reason]
+    assert len(reasons) == 1 and reasons[0].startswith("negative (")
+    off = TriageSettings(weights={"negative_words": 0})
+    assert "negative_words" not in {e.signal for e in sentiment_evidence(mixed, off)}
+
+
 def test_empty_text_reads_zero() -> None:
     r = SCORER.read("   ")
     assert (r.polarity, r.subjectivity, r.vader, r.combined) == (0.0, 0.0, 0.0, 0.0)
