@@ -8,6 +8,7 @@ of the errors below and the scheduler owns intervals, backoff and health state.
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections import Counter, deque
@@ -20,6 +21,8 @@ from pydantic import Field
 
 from monitor.configbase import ConfigModel
 from monitor.mention import Mention
+
+log = logging.getLogger(__name__)
 
 # Seconds since the epoch, as time.time returns; tests pass their own.
 Clock = Callable[[], float]
@@ -173,6 +176,18 @@ class Source(ABC):
     @abstractmethod
     def fetch(self, cursor: dict[str, Any]) -> Page:
         """Fetch the next page after ``cursor`` (``{}`` on the very first poll)."""
+
+    def skip_malformed(self, skipped: Counter[str], where: str, ident: object, exc: Exception) -> None:
+        """Count and log one item that could not be read; the rest of the page goes on."""
+        skipped["malformed"] += 1
+        log.warning(
+            "%s: skipped an unreadable item %s from %s: %s: %s",
+            self.name,
+            ident,
+            where,
+            type(exc).__name__,
+            exc,
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing to close
         """Release connections; called once at shutdown."""

@@ -341,17 +341,8 @@ class BlueskySource(Source):
         page.cursor = result.state.dump()
         return page, result.more
 
-    def _malformed(self, skipped: Counter[str], nsid: str, item: Any, exc: Exception) -> None:
-        skipped[_noise.MALFORMED] += 1
-        ident = item.get("uri") if isinstance(item, dict) else None
-        log.warning(
-            "%s: skipped an unreadable item (%s) from %s: %s: %s",
-            self.name,
-            ident,
-            nsid,
-            type(exc).__name__,
-            exc,
-        )
+    def _malformed(self, skipped: Counter[str], where: str, item: Any, exc: Exception) -> None:
+        self.skip_malformed(skipped, where, item.get("uri") if isinstance(item, dict) else None, exc)
 
     def _from_notification(self, item: dict[str, Any], skipped: Counter[str]) -> Mention | None:
         reason = item["reason"]

@@ -21,7 +21,7 @@ import httpx
 from pydantic import Field
 
 from monitor.mention import Mention
-from monitor.sources._noise import DELETED, MALFORMED, SEEN, NoiseScreen
+from monitor.sources._noise import DELETED, SEEN, NoiseScreen
 from monitor.sources._polling import prune_seen, round_todo
 from monitor.sources.base import Clock, Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
@@ -129,15 +129,7 @@ class HackerNewsSource(Source):
                 hit = self._hit(raw)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 ident = raw.get("objectID") if isinstance(raw, dict) else None
-                log.warning(
-                    "%s: skipped a malformed hit %s for %r: %s: %s",
-                    self.name,
-                    ident,
-                    term,
-                    type(exc).__name__,
-                    exc,
-                )
-                page.skipped[MALFORMED] += 1
+                self.skip_malformed(page.skipped, f"search for {term!r}", ident, exc)
                 continue
             newest = hit.created if newest is None else max(newest, hit.created)
             if run["low"] is None or hit.created < run["low"]:

@@ -313,17 +313,8 @@ class MastodonSource(Source):
         return page, result.more
 
     # -- parsing --------------------------------------------------------
-    def _malformed(self, skipped: Counter[str], path: str, item: Any, exc: Exception) -> None:
-        skipped[_noise.MALFORMED] += 1
-        ident = item.get("id") if isinstance(item, dict) else None
-        log.warning(
-            "%s: skipped an unreadable item (id %s) from %s: %s: %s",
-            self.name,
-            ident,
-            path,
-            type(exc).__name__,
-            exc,
-        )
+    def _malformed(self, skipped: Counter[str], where: str, item: Any, exc: Exception) -> None:
+        self.skip_malformed(skipped, where, item.get("id") if isinstance(item, dict) else None, exc)
 
     def _from_notification(self, item: dict[str, Any], skipped: Counter[str]) -> Mention | None:
         kind = item["type"]

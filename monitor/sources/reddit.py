@@ -25,7 +25,7 @@ from pydantic import Field, SecretStr, field_validator
 from monitor import __version__
 from monitor.mention import Mention
 from monitor.sources import _sweep
-from monitor.sources._noise import DELETED, MALFORMED, SEEN, NoiseScreen
+from monitor.sources._noise import DELETED, SEEN, NoiseScreen
 from monitor.sources._polling import round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import (
@@ -200,15 +200,7 @@ class RedditSource(Source):
                 # One odd item must not cost the rest of the page; say which one and move on.
                 data = child.get("data") if isinstance(child, dict) else None
                 ident = data.get("name") if isinstance(data, dict) else None
-                log.warning(
-                    "%s: skipped a malformed %s item %s: %s: %s",
-                    self.name,
-                    key,
-                    ident,
-                    type(exc).__name__,
-                    exc,
-                )
-                page.skipped[MALFORMED] += 1
+                self.skip_malformed(page.skipped, f"the {key} listing", ident, exc)
         result = _sweep.step(
             state,
             items,
