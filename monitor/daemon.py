@@ -7,6 +7,7 @@ exits, so a stop never loses or half-writes a page.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -22,10 +23,16 @@ from monitor.scheduler import PollOutcome, SourceRunner, instance_id
 from monitor.sources import Source, source_class
 from monitor.store.db import make_engine, migrate
 from monitor.systemd import notify, watchdog_interval
+from monitor.web import app as web
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 60.0  # seconds each thread gets to finish its commit
+
+
+def _service_name(service: Callable[..., object]) -> str:
+    func = getattr(service, "func", service)
+    return f"{getattr(func, '__module__', '')}.{getattr(func, '__name__', 'service')}".strip(".")
 
 
 def build_sources(config: Config) -> dict[str, Source]:
@@ -62,6 +69,8 @@ class Daemon:
         ]
         self._threads: list[threading.Thread] = []
         self.extra_services: list[Callable[[threading.Event], None]] = []
+        if web.wanted(config):  # acknowledge links (and, later, the dashboard)
+            self.extra_services.append(functools.partial(web.serve, self.engine, config, clock=clock))
 
     # -- one pass, for cron -------------------------------------------
     def poll_once(self) -> list[PollOutcome]:
@@ -86,13 +95,26 @@ class Daemon:
         self._threads.append(t)
         for service in self.extra_services:
             t = threading.Thread(
-                target=service, args=(self.stop,), name=getattr(service, "__name__", "service"), daemon=True
+                target=self._guard, args=(service,), name=_service_name(service), daemon=True
             )
             t.start()
             self._threads.append(t)
         names = ", ".join(f"{r.name} every {r.interval:g}s" for r in self.runners) or "none"
         log.info("mention-monitor running; sources: %s", names)
         notify(f"READY=1\nSTATUS=polling {len(self.runners)} source(s)")
+
+    def _guard(self, service: Callable[[threading.Event], None]) -> None:
+        """Run an auxiliary service; if it dies, say why once and keep monitoring."""
+        try:
+            service(self.stop)
+        except OSError as exc:
+            log.error(
+                "%s could not start: %s (check dashboard.listen in the config); monitoring goes on",
+                _service_name(service),
+                exc,
+            )
+        except Exception:
+            log.exception("%s stopped unexpectedly; monitoring goes on without it", _service_name(service))
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         if not self.stop.is_set():
