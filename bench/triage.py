@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textblob import TextBlob
 from textblob.en.sentiments import PatternAnalyzer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -192,6 +193,10 @@ def speed(rows: list[Row], repeats: int, chunk: int = 1000) -> None:
         for t in texts[a:b]:
             tb.analyze(t)
 
+    def run_blob(a: int, b: int) -> None:
+        for t in texts[a:b]:
+            TextBlob(t).sentiment  # noqa: B018 - the property computes the score
+
     def run_vader(a: int, b: int) -> None:
         for t in texts[a:b]:
             vader.polarity_scores(t)
@@ -200,9 +205,15 @@ def speed(rows: list[Row], repeats: int, chunk: int = 1000) -> None:
         for m in mentions[a:b]:
             triager.assess(m)
 
-    runners: dict[str, Callable[[int, int], None]] = {"tb": run_tb, "vader": run_vader, "triage": run_triage}
+    runners: dict[str, Callable[[int, int], None]] = {
+        "tb": run_tb,
+        "blob": run_blob,
+        "vader": run_vader,
+        "triage": run_triage,
+    }
     best = dict.fromkeys(runners, float("inf"))
     ratios: list[float] = []
+    blob_ratios: list[float] = []
     for _ in range(repeats):
         spent = dict.fromkeys(runners, 0.0)
         for a in range(0, len(texts), chunk):
@@ -211,17 +222,21 @@ def speed(rows: list[Row], repeats: int, chunk: int = 1000) -> None:
                 run(a, a + chunk)
                 spent[name] += time.process_time() - start
         ratios.append(spent["tb"] / spent["triage"])
+        blob_ratios.append(spent["blob"] / spent["triage"])
         best = {name: min(best[name], spent[name]) for name in runners}
     n = len(texts)
     print(f"  {n} texts, CPU time, {repeats} repeats interleaved in chunks of {chunk}, {where}")
     print(f"  TextBlob alone (PatternAnalyzer reused)      {n / best['tb']:9.0f} mentions/s")
+    print(f"  TextBlob(text).sentiment, as usually written {n / best['blob']:9.0f} mentions/s")
     print(f"  VADER alone (reused)                         {n / best['vader']:9.0f} mentions/s")
     print(f"  full triage (Triager.assess, rules only)     {n / best['triage']:9.0f} mentions/s")
     ratio = sorted(ratios)[len(ratios) // 2]
     verdict = "MET" if ratio >= 0.5 else "NOT MET"
     spread = f"{min(ratios):.2f}–{max(ratios):.2f}"
     print(f"  ratio full triage / TextBlob alone: {ratio:.2f} (median of repeats; range {spread})")
-    print(f"  target ratio >= 0.50: {verdict}")
+    print(f"  target ratio >= 0.50 (against the reused PatternAnalyzer, the strict reading): {verdict}")
+    blob = sorted(blob_ratios)[len(blob_ratios) // 2]
+    print(f"  ratio full triage / TextBlob(text).sentiment: {blob:.2f} (median of repeats)")
 
 
 def learned_folds(rows: list[Row]) -> None:

@@ -1,0 +1,1 @@
+"""Tests for monitor.triage: signals, labels, urgency, the learned model and evaluation."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +17,7 @@ def triager() -> Triager:
 
 
 @pytest.fixture
-def make_mention():
+def make_mention() -> Callable[..., Mention]:
     def make(
         text: str,
         *,
