@@ -11,7 +11,7 @@ from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evide
 from monitor.triage.escalation import escalation_evidence
 from monitor.triage.history import history_evidence
 from monitor.triage.language import decide_language
-from monitor.triage.learned import LearnedModel, load_model
+from monitor.triage.learned import LearnedModel
 from monitor.triage.model import Evidence, TriageContext, Verdict
 from monitor.triage.normalize import PreparedText, brand_pattern, prepare
 from monitor.triage.reach import reach_evidence
@@ -28,8 +28,9 @@ _SPAM_HASHTAGS = 6
 class Triager:
     """Holds the analyzers and compiled cues once; :meth:`assess` is pure and deterministic.
 
-    ``learned`` is an optional :class:`LearnedModel`; without one, the model at
-    ``settings.model_path`` (if set) is loaded once at construction.
+    ``learned`` is an optional :class:`LearnedModel`, loaded by the caller once per process
+    with ``load_model(settings.model_path)`` (which logs one line and returns None when the
+    model cannot be used); the Triager itself never touches files.
     """
 
     def __init__(
@@ -40,10 +41,6 @@ class Triager:
         learned: LearnedModel | None = None,
     ) -> None:
         self.settings = settings or TriageSettings()
-        # The model file is read once here (never in ``assess``); a missing or unreadable file,
-        # or no scikit-learn, leaves the learned signal off after one log line.
-        if learned is None and self.settings.model_path:
-            learned = load_model(self.settings.model_path)
         self.learned = learned
         self._brand = brand_pattern(brand_terms)
         self._sentiment = SentimentScorer()

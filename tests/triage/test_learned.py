@@ -149,25 +149,30 @@ def test_learned_signal_weight_zero_switches_it_off(model: LearnedModel, make_me
     )
 
 
-def test_triager_loads_model_path_from_settings(model: LearnedModel, tmp_path, make_mention) -> None:
+def test_model_path_from_settings_round_trip(model: LearnedModel, tmp_path, make_mention, caplog) -> None:
+    # How the pipeline wires it: load once from settings.model_path, hand it to the Triager.
     from monitor.triage import TriageSettings
 
     path = tmp_path / "m.json.gz"
     model.save(path)
-    triager = Triager(TriageSettings(model_path=str(path)))
-    assert triager.learned is not None
+    settings = TriageSettings(model_path=str(path))
+    with caplog.at_level(logging.WARNING):
+        triager = Triager(settings, learned=load_model(settings.model_path))
+    assert caplog.records == []
     verdict = triager.assess(make_mention("courier smashed parcel, refund form useless"))
     assert any(r.startswith("learned model: ") for r in verdict.reasons)
 
 
-def test_triager_with_missing_model_path_runs_on_rules(tmp_path, make_mention, caplog) -> None:
+def test_missing_model_path_logs_once_and_runs_on_rules(tmp_path, make_mention, caplog) -> None:
     from monitor.triage import TriageSettings
 
+    settings = TriageSettings(model_path=str(tmp_path / "nope.json.gz"))
     with caplog.at_level(logging.WARNING):
-        triager = Triager(TriageSettings(model_path=str(tmp_path / "nope.json.gz")))
+        triager = Triager(settings, learned=load_model(settings.model_path))
+        verdict = triager.assess(make_mention("my parcel never arrived"))
     assert triager.learned is None
     assert len(caplog.records) == 1
-    assert triager.assess(make_mention("my parcel never arrived")).label == "complaint"
+    assert verdict.label == "complaint"
 
 
 def test_training_is_deterministic() -> None:
