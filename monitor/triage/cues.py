@@ -4,7 +4,8 @@ A complaint is a breach of expectation, not a negative word (Preoţiuc-Pietro et
 "still waiting", "charged twice", "why is my order not here" carry no negative lexicon entry.
 Every cue here is general customer-service language; nothing is tuned on one industry's
 vocabulary, and a brand adds its own with ``extra_failure_terms`` / ``extra_demand_terms``.
-Each family is one compiled alternation of named groups, scanned once per mention.
+All families (plus escalation terms and explicit sarcasm markers) are compiled into one
+pattern of named groups per process, and each mention is scanned once.
 """
 
 from __future__ import annotations
