@@ -75,12 +75,13 @@ FAILURE: list[tuple[str, str]] = [
             """
         ),
     ),
-    ("stuck", _alt("stuck|stranded|trapped|locked out")),
+    ("stuck", _alt("stuck|strand(?:ed|ing)|trapped|locked out")),
     (
         "still waiting",
         _alt(
             r"""
             still waiting|been waiting|waiting (?:for|on) (?:my|a|an|the|over|hours|days)|waited
+            still (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|can'?t|didn'?t)
             on hold|hold times?|busy signal|hung up|hang up|hanged up|disconnect\w*|ignor(?:ed|ing)
             no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
             no (?:one|body) (?:cares|helps|helped|knows)
@@ -106,7 +107,7 @@ FAILURE: list[tuple[str, str]] = [
         _alt(
             r"""
             was told|were told|been told|supposed to|promised|said (?:it|they|you) would|lied|no one told
-            should(?:n'?t)? have|should'?ve|(?:not|never) allowed|refus(?:e|es|ed|ing)
+            should(?:n'?t)? have|should'?ve|(?:not|never) allowed|refus(?:e|es|ed|ing)|(?:we|i) paid for
             (?:had|have|having|has) to (?:wait|pay|call|leave|sleep|buy|rent|drive|walk|stand|rebook|book)
             (?<!no )(?<!not a )(?:problems?|issues?)
             no (?:email|e-mail|notification|notice|updates?|information|info)
@@ -135,6 +136,12 @@ DEMAND: list[tuple[str, str]] = [
     # "can you help me" is an ordinary request; these read as a plea.
     ("help", r"\b(?:please help|help please|someone help|need (?:some )?help|need assistance|help ?!)"),
     ("action", _alt("anything (?:you|u) can do|what (?:can|will|are) (?:you|u) (?:do|going to do)")),
+    (
+        "a response",
+        _alt(
+            r"i (?:just )?wish (?:that )?(?:someone|somebody|you|they|your|a|an|the|one) (?:\w+ ){0,4}?would"
+        ),
+    ),
     (
         "a response",
         _alt("hope (?:someone|somebody|you|they) (?:responds?|answers?|replies|calls?|gets? back)"),
@@ -183,6 +190,8 @@ FRUSTRATION: list[tuple[str, str]] = [
         ),
     ),
     ("", r"\breally\?"),
+    # Saying "complaint" is the plainest complaint cue there is ("I can't complain" is not one).
+    ("", r"\b(?<!can't )(?<!cannot )(?<!not )(?<!no )(?:complain(?:t|ts|ing|ed)?)\b"),
     (
         "sad face",
         r"(?:^|(?<=\s))(?::-?\(|:'\(|>:\(|:/|:-/)(?=\s|$)"
@@ -288,7 +297,8 @@ SARCASM: list[tuple[str, str]] = [
         "",
         _alt(
             r"""
-            thanks? (?:you )?for nothing|yeah,? right|so much for
+            thanks? (?:you )?for nothing|yeah,? right|so much for|(?:thanks|thx) for that$
+            you (?:got|have) there|how convenient|good to know now
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining)
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:breaking|ignoring|leaving|stranding|charging)
             thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:overcharging|the wait)
@@ -306,6 +316,7 @@ _HASHTAG_COMPLAINT = re.compile(
     r"fail|suck|worst|moneyback|refund|never|dontfly|nofly|fixit|broken|delay|cancel|angry|disappoint"
     r"|unacceptable|mess|joke|shame|boycott|ripoff|badservice|notcool|frustrat|annoy|ugh|smh|wtf|fml|lame"
     r"|terrible|awful|horrible|hate|rude|stuck|stranded|waiting|onhold|nothanks|notimpressed|unfriend|unhappy"
+    r"|nothappy|shafted|baitandswitch|scam|fault|fraud"
 )
 
 _QUESTION_MARK = re.compile(r"\?")

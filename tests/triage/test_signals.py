@@ -122,6 +122,8 @@ def test_empty_text_reads_zero() -> None:
         ("the site is down", "broken"),
         ("the package arrived damaged", "lost or damaged"),
         ("I was told it would ship monday", "broken promise"),
+        ("still no word on the replacement", "still waiting"),
+        ("we paid for express delivery", "broken promise"),
     ],
 )
 def test_failure_cues(text: str, tag: str) -> None:
@@ -155,6 +157,16 @@ def test_frustration_includes_emoji_and_negated_praise() -> None:
     assert read("so much for that 😡").frustration.tags
     assert read("the agent was not friendly").frustration.tags
     assert not read("the agent was not friendly").praise.tags
+
+
+def test_the_word_complaint_is_frustration_unless_negated() -> None:
+    assert read("where do I file a formal complaint").frustration.tags == ("complaint",)
+    assert not read("can't complain, all good").frustration.tags
+
+
+def test_complaint_hashtags() -> None:
+    assert "#customerservicefail" in read("waited an hour #customerservicefail").frustration.tags
+    assert not read("lovely day #sunshine").frustration.tags
 
 
 def test_persistence_and_possessive() -> None:
@@ -206,6 +218,8 @@ def test_emphasis_caps_and_exclamations() -> None:
         "thanks for nothing",
         "thanks for losing my parcel",
         "love how nobody answers the phone",
+        "on hold for an hour then cut off. great system you got there",
+        "you sent my parcel to the wrong city, thanks for that",
     ],
 )
 def test_sarcasm_detected(text: str) -> None:
