@@ -133,7 +133,16 @@ def test_example_config_is_valid(monkeypatch):
         "REDDIT_CLIENT_SECRET",
         "REDDIT_PASSWORD",
         "SLACK_WEBHOOK",
+        "MENTION_MONITOR_SECRET",
     ):
         monkeypatch.setenv(var, "test-value")
     config = load_config(example)
-    assert config.brand.names
+    assert config.brand.names and set(config.sources) == {
+        "x",
+        "mastodon",
+        "bluesky",
+        "reddit",
+        "hackernews",
+        "simulated",
+    }
+    assert config.alerts.digest.route == "digest" and config.dashboard.secret_key is not None
