@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+# "3rd complaint in 24 h": each author row keeps its complaint times of this window (at most RECENT_KEPT),
+# so history costs one indexed lookup per author instead of a count over all their mentions.
+RECENT_WINDOW = timedelta(hours=24)
+RECENT_KEPT = 50
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -157,7 +163,7 @@ class Pipeline:
     def _store(
         self, conn: Connection, todo: list[Mention], *, source: str, now: datetime, result: IngestResult
     ) -> None:
-        histories = self._author_histories(conn, todo, now)
+        histories, recent = self._author_histories(conn, todo, now)
         rows: list[dict[str, Any]] = []
         verdicts: dict[tuple[str, str], Verdict] = {}
         for mention in todo:
@@ -190,53 +196,49 @@ class Pipeline:
         result.stored_ids.extend(i for i, _ in stored)
         for _, mention in stored:
             result.labels[verdicts[mention.key].label] += 1
-        self._update_authors(conn, [(mm, verdicts[mm.key]) for _, mm in stored], now)
+        self._update_authors(conn, [(mm, verdicts[mm.key]) for _, mm in stored], recent, now)
         if self.alerts_enabled:
             result.alerts += self._route(conn, [(i, mm, verdicts[mm.key]) for i, mm in stored], now)
 
     def _author_histories(
         self, conn: Connection, todo: list[Mention], now: datetime
-    ) -> dict[tuple[str, str], AuthorHistory]:
+    ) -> tuple[dict[tuple[str, str], AuthorHistory], dict[tuple[str, str], list[str]]]:
+        """History per author, and their complaint times of the last 24 h (kept on the author row)."""
         authors = m.Author.__table__
-        mentions = m.Mention.__table__
-        keys = {(mm.platform, mm.author_handle) for mm in todo}
-        out: dict[tuple[str, str], AuthorHistory] = {}
         by_platform: dict[str, list[str]] = {}
-        for platform, handle in keys:
+        for platform, handle in {(mm.platform, mm.author_handle) for mm in todo}:
             by_platform.setdefault(platform, []).append(handle)
-        since = now - timedelta(hours=24)
+        since = (now - RECENT_WINDOW).isoformat()
+        histories: dict[tuple[str, str], AuthorHistory] = {}
+        recent: dict[tuple[str, str], list[str]] = {}
         for platform, handles in by_platform.items():
             for start in range(0, len(handles), 500):
-                chunk = handles[start : start + 500]
-                totals = {
-                    r.handle: r
-                    for r in conn.execute(
-                        select(authors.c.handle, authors.c.mentions_total, authors.c.complaints_total).where(
-                            authors.c.platform == platform, authors.c.handle.in_(chunk)
-                        )
+                rows = conn.execute(
+                    select(
+                        authors.c.handle,
+                        authors.c.mentions_total,
+                        authors.c.complaints_total,
+                        authors.c.recent_complaints,
+                    ).where(
+                        authors.c.platform == platform, authors.c.handle.in_(handles[start : start + 500])
                     )
-                }
-                if not totals:
-                    continue  # nobody seen before: no history to count
-                recent = dict(
-                    conn.execute(
-                        select(mentions.c.author_handle, func.count())
-                        .where(
-                            mentions.c.platform == platform,
-                            mentions.c.author_handle.in_(list(totals)),
-                            mentions.c.label == "complaint",
-                            mentions.c.created_at >= since,
-                        )
-                        .group_by(mentions.c.author_handle)
-                    ).all()
                 )
-                for handle, r in totals.items():
-                    out[(platform, handle)] = AuthorHistory(
-                        r.mentions_total, r.complaints_total, recent.get(handle, 0)
+                for r in rows:
+                    # ISO UTC strings compare as the times they name.
+                    times = [t for t in r.recent_complaints or [] if t >= since]
+                    recent[(platform, r.handle)] = times
+                    histories[(platform, r.handle)] = AuthorHistory(
+                        r.mentions_total, r.complaints_total, len(times)
                     )
-        return out
+        return histories, recent
 
-    def _update_authors(self, conn: Connection, stored: list[tuple[Mention, Verdict]], now: datetime) -> None:
+    def _update_authors(
+        self,
+        conn: Connection,
+        stored: list[tuple[Mention, Verdict]],
+        recent: dict[tuple[str, str], list[str]],
+        now: datetime,
+    ) -> None:
         if not stored:
             return
         agg: dict[tuple[str, str], dict[str, Any]] = {}
@@ -255,6 +257,7 @@ class Pipeline:
                     "first_seen_at": mention.created_at,
                     "last_mention_at": mention.created_at,
                     "last_complaint_at": None,
+                    "recent_complaints": list(recent.get(key, [])),
                 },
             )
             row["mentions_total"] += 1
@@ -264,6 +267,9 @@ class Pipeline:
             if verdict.label == "complaint":
                 row["complaints_total"] += 1
                 row["last_complaint_at"] = mention.created_at
+                row["recent_complaints"].append(mention.created_at.isoformat())
+        for row in agg.values():
+            row["recent_complaints"] = sorted(row["recent_complaints"])[-RECENT_KEPT:]
         table = m.Author.__table__
         stmt = self._insert(table)
         ex = stmt.excluded
@@ -277,6 +283,8 @@ class Pipeline:
                 "author_id": func.coalesce(ex.author_id, table.c.author_id),
                 "last_mention_at": ex.last_mention_at,
                 "last_complaint_at": func.coalesce(ex.last_complaint_at, table.c.last_complaint_at),
+                # Read and pruned in this transaction; a source is polled by one instance at a time.
+                "recent_complaints": ex.recent_complaints,
             },
         )
         conn.execute(stmt, list(agg.values()))

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.routing import Destination, destinations
 from monitor.alerts.settings import OPERATORS_ROUTE, AlertSettings, Route
+from monitor.mention import Mention
 from monitor.store import models as m
 from monitor.store.db import insert_for
 
@@ -46,8 +47,12 @@ def enqueue(
     priority: str | None = None,
     title: str | None = None,
     body: str | None = None,
+    mention: Mention | None = None,
 ) -> int | None:
-    """Insert the alert and one pending delivery per target; None if ``key`` already exists."""
+    """Insert the alert and one pending delivery per target; None if ``key`` already exists.
+
+    ``mention`` (for mention alerts) records its platform, author and thread on the alert.
+    """
     alerts_t = m.AlertOutbox.__table__
     insert = insert_for(conn)
     alert_id = conn.execute(
@@ -61,6 +66,9 @@ def enqueue(
             title=title,
             body=body,
             created_at=now,
+            platform=mention.platform if mention else None,
+            author_handle=mention.author_handle if mention else None,
+            conversation_id=mention.conversation_id if mention else None,
         )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(alerts_t.c.id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from monitor.alerts import incidents
@@ -41,6 +41,7 @@ def plan_alerts(
     """Create the alert rows for ``stored`` (mention id, mention, verdict); returns how many."""
     count = 0
     batch = incidents.Batch()
+    window = RecentAlerts.load(conn, [mm for _, mm, _ in stored], settings, now)
     for mention_id, mention, verdict in stored:
         routes = select_routes(mention, verdict, settings, now)
         folded = incidents.fold(
@@ -62,7 +63,7 @@ def plan_alerts(
             continue
         if settings.digest.route is not None and verdict.priority == "P3":
             continue  # summarised in the next digest instead of pinging now
-        if _recently_alerted(conn, mention, verdict.priority, settings, now):
+        if window.covers(mention, verdict.priority):
             log.info(
                 "mention %d: %s/@%s already alerted within %g min; not alerting again",
                 mention_id,
@@ -81,30 +82,77 @@ def plan_alerts(
                 now=now,
                 mention_id=mention_id,
                 priority=verdict.priority,
+                mention=mention,
             ):
                 count += 1
+                window.add(mention, verdict.priority)
     incidents.flush(conn, batch, now)
     return count
 
 
-def _recently_alerted(
-    conn: Connection, mention: Mention, priority: str | None, settings: AlertSettings, now: datetime
-) -> bool:
-    """Did this author, or this thread, alert within the window at the same or a higher priority?"""
-    if settings.author_window_minutes <= 0:
-        return False
-    mt = m.Mention.__table__
-    at = m.AlertOutbox.__table__
-    same = [and_(mt.c.author_handle == mention.author_handle)]
-    if mention.conversation_id:
-        same.append(mt.c.conversation_id == mention.conversation_id)
-    since = now - timedelta(minutes=settings.author_window_minutes)
-    rows = conn.execute(
-        select(at.c.priority)
-        .select_from(at.join(mt, mt.c.id == at.c.mention_id))
-        .where(
-            at.c.kind == "mention", at.c.created_at >= since, mt.c.platform == mention.platform, or_(*same)
-        )
-    ).all()
-    mine = PRIORITY_ORDER.get(priority or "", 9)
-    return any(PRIORITY_ORDER.get(r.priority or "", 9) <= mine for r in rows)
+class RecentAlerts:
+    """Who alerted within ``author_window_minutes``: read once per page, kept current as it alerts.
+
+    Keys are ``(platform, "author", handle)`` and ``(platform, "thread", conversation_id)``;
+    values the most urgent priority seen (P1 < P2 < P3).
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._best: dict[tuple[str, str, str], int] = {}
+
+    @classmethod
+    def load(
+        cls, conn: Connection, mentions: list[Mention], settings: AlertSettings, now: datetime
+    ) -> RecentAlerts:
+        window = cls(settings.author_window_minutes > 0)
+        if not window.enabled or not mentions:
+            return window
+        at = m.AlertOutbox.__table__
+        since = now - timedelta(minutes=settings.author_window_minutes)
+        by_platform: dict[str, tuple[set[str], set[str]]] = {}
+        for mention in mentions:
+            authors, threads = by_platform.setdefault(mention.platform, (set(), set()))
+            authors.add(mention.author_handle)
+            if mention.conversation_id:
+                threads.add(mention.conversation_id)
+        for platform, (authors, threads) in by_platform.items():
+            # One indexed lookup per key kind, on the alert rows themselves (no join to mentions).
+            for kind, column, values in (
+                ("author", at.c.author_handle, authors),
+                ("thread", at.c.conversation_id, threads),
+            ):
+                values_list = sorted(values)
+                for start in range(0, len(values_list), 500):
+                    rows = conn.execute(
+                        select(column, at.c.priority).where(
+                            at.c.platform == platform,
+                            column.in_(values_list[start : start + 500]),
+                            at.c.kind == "mention",
+                            at.c.created_at >= since,
+                        )
+                    )
+                    for value, priority in rows:
+                        window._note((platform, kind, value), priority)
+        return window
+
+    def _keys(self, mention: Mention) -> list[tuple[str, str, str]]:
+        keys = [(mention.platform, "author", mention.author_handle)]
+        if mention.conversation_id:
+            keys.append((mention.platform, "thread", mention.conversation_id))
+        return keys
+
+    def _note(self, key: tuple[str, str, str], priority: str | None) -> None:
+        rank = PRIORITY_ORDER.get(priority or "", 9)
+        self._best[key] = min(rank, self._best.get(key, 9))
+
+    def covers(self, mention: Mention, priority: str | None) -> bool:
+        """Did this author, or this thread, alert within the window at the same or a higher priority?"""
+        if not self.enabled:
+            return False
+        mine = PRIORITY_ORDER.get(priority or "", 9)
+        return any(self._best.get(key, 10) <= mine for key in self._keys(mention))
+
+    def add(self, mention: Mention, priority: str | None) -> None:
+        for key in self._keys(mention):
+            self._note(key, priority)

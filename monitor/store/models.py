@@ -43,6 +43,8 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_status_created", "status", "created_at"),
         Index("ix_mention_priority_created", "priority", "created_at"),
         Index("ix_mention_label_created", "label", "created_at"),
+        # The storm detector counts complaints per platform in a sliding window.
+        Index("ix_mention_platform_label_created", "platform", "label", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
         Index("ix_mention_conversation", "platform", "conversation_id"),
@@ -99,6 +101,8 @@ class Author(SQLModel, table=True):
     first_seen_at: datetime | None = _ts()
     last_mention_at: datetime | None = _ts()
     last_complaint_at: datetime | None = _ts()
+    # ISO times of this author's complaints in the last 24 h (pruned on write; for triage history).
+    recent_complaints: list = _json(list)
 
 
 class SourceCursor(SQLModel, table=True):
@@ -144,7 +148,12 @@ class AlertOutbox(SQLModel, table=True):
     """One alert: committed with its mention; delivered per destination via :class:`AlertDelivery`."""
 
     __tablename__ = "alert_outbox"
-    __table_args__ = (Index("ix_alert_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_alert_created", "created_at"),
+        # "this author / this thread already alerted within the window" reads only their own alerts.
+        Index("ix_alert_author_created", "platform", "author_handle", "created_at"),
+        Index("ix_alert_conversation_created", "platform", "conversation_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Idempotency key, e.g. "mention:42:route:urgent"; a retried commit cannot create it twice.
@@ -156,6 +165,10 @@ class AlertOutbox(SQLModel, table=True):
     title: str | None = Field(default=None, sa_column=Column(Text))
     body: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Copied from the mention for mention alerts, so per-author/thread windows need no join.
+    platform: str | None = Field(default=None, max_length=32)
+    author_handle: str | None = Field(default=None, max_length=256)
+    conversation_id: str | None = Field(default=None, max_length=128)
 
 
 class Incident(SQLModel, table=True):

@@ -147,3 +147,20 @@ def test_import_does_not_alert_unless_asked(engine):
         [mention(1, "@acme charged twice!!! lawyer, scam, refund", author_followers=90_000)], source="x"
     )
     assert r.stored == 1 and r.alerts == 0 and count(engine, m.AlertOutbox) == 0
+
+
+def test_complaints_older_than_a_day_do_not_count_as_repeats(engine):
+    p = Pipeline(engine, config(), clock=lambda: NOW)
+    text = "@acme my order still hasn't arrived and nobody answers. This is terrible service."
+    old = Mention("x", "old", text, NOW - timedelta(hours=30), "gus")
+    p.ingest([old], source="x")
+    r = p.ingest([Mention("x", "new", text + " Again.", NOW, "gus")], source="x")
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(m.Mention.__table__).where(m.Mention.__table__.c.id == r.stored_ids[0]))
+            .mappings()
+            .one()
+        )
+        author = conn.execute(select(m.Author.__table__)).mappings().one()
+    assert not any("complaint in 24 h" in reason for reason in row["reasons"]), row["reasons"]
+    assert author["complaints_total"] == 2 and author["recent_complaints"] == [NOW.isoformat()]

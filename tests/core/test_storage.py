@@ -40,3 +40,42 @@ def test_bad_storage_urls_say_what_to_do(tmp_path, capsys):
         migrate(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     assert main(["mentions", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]) == 3
     assert "storage error: cannot open the database" in capsys.readouterr().err
+
+
+def test_upgrade_keeps_and_backfills_existing_rows(db_url):
+    """A database from an older release upgrades in place; alerts learn their mention's author."""
+    from alembic import command
+
+    from monitor.store.db import alembic_config
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(
+            text(
+                "insert into mention (platform, external_id, source, author_handle, text, created_at,"
+                " fetched_at, addressed_to_brand, raw, reasons, status, conversation_id)"
+                " values ('x', '1', 'x', 'amy', 'old post', '2026-01-01', '2026-01-01', false, '{}', '[]',"
+                " 'new', 'c9')"
+            )
+        )
+        conn.execute(
+            text(
+                "insert into author (platform, handle, mentions_total, complaints_total)"
+                " values ('x', 'amy', 1, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "insert into alert_outbox (key, kind, mention_id, route, created_at)"
+                " select 'mention:' || id || ':route:r', 'mention', id, 'r', '2026-01-01' from mention"
+            )
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        alert = conn.execute(text("select platform, author_handle, conversation_id from alert_outbox")).one()
+        recent = conn.execute(text("select recent_complaints from author")).scalar()
+    assert tuple(alert) == ("x", "amy", "c9")
+    assert recent in ([], "[]")
