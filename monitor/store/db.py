@@ -55,6 +55,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache (default 2 MiB): the mention indexes of a busy brand outgrow the
+    # default within days, and every insert then reads index pages back from disk.
+    cur.execute("PRAGMA cache_size=-65536")
+    # Read through a memory map instead of read() calls (virtual address space, not resident memory).
+    cur.execute("PRAGMA mmap_size=268435456")
+    # Checkpoint the WAL every ~40 MB instead of 4 MB: each checkpoint fsyncs the database, and a
+    # page of mentions touches a dozen index pages that are then written back once, not per commit.
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
 
