@@ -123,10 +123,12 @@ def test_kill_9_mid_run_loses_nothing_and_doubles_nothing(tmp_path, db_url):
     for _ in range(4):
         before = len(stored_state(db_url)[0])
         proc = spawn(config)
-        wait_for(lambda b=before: len(stored_state(db_url)[0]) > b)  # running and committing
-        time.sleep(rng.uniform(0.0, 0.4))  # then die at an arbitrary point of fetch/triage/commit
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        try:
+            wait_for(lambda b=before: len(stored_state(db_url)[0]) > b)  # running and committing
+            time.sleep(rng.uniform(0.0, 0.4))  # then die at an arbitrary point of fetch/triage/commit
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
     ids, cursor, authors, alerts = stored_state(db_url)
     assert 0 < cursor.get("seq", 0) < total, "the kills should land mid-run"
     assert set(ids) == expected_ids(cursor["seq"]), "a committed cursor must match exactly what was stored"
