@@ -8,11 +8,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +85,6 @@ def migrate(engine: Engine) -> None:
             f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{exc.orig}; check storage.url, that the server runs and the user may write there"
         ) from exc
-
-
-def is_migrated(engine: Engine) -> bool:
-    return inspect(engine).has_table("alembic_version")
-
-
-def session(engine: Engine) -> Session:
-    """A session whose objects stay readable after commit (we hand them to the CLI)."""
-    return Session(engine, expire_on_commit=False)
 
 
 def insert_for(engine_or_session: Any) -> Any:

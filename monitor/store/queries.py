@@ -85,15 +85,6 @@ def source_health(engine: Engine) -> list[dict[str, Any]]:
     return rows
 
 
-def label_counts(engine: Engine, since: datetime | None = None) -> dict[str, int]:
-    t = m.Mention.__table__
-    q = select(t.c.label, func.count()).group_by(t.c.label)
-    if since:
-        q = q.where(t.c.fetched_at >= since)
-    with engine.connect() as conn:
-        return {label or "unscored": n for label, n in conn.execute(q)}
-
-
 def to_mention(row: dict[str, Any]) -> Mention:
     """A stored mention row back as the normalized :class:`Mention` (to re-triage or reply to it)."""
     return Mention(
