@@ -11,6 +11,7 @@ does not hand the same mention to the scheduler twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 def round_todo(saved: object, streams: Iterable[str]) -> list[str]:
@@ -18,6 +19,19 @@ def round_todo(saved: object, streams: Iterable[str]) -> list[str]:
     wanted = list(streams)
     todo = [s for s in saved if s in wanted] if isinstance(saved, list) else []
     return todo or wanted
+
+
+def advance_round(
+    states: object, todo: list[str], streams: list[str], stream: str, state: Any, more: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """After one page of ``stream`` (the head of ``todo``): the per-stream states and the rest of the round.
+
+    States of streams no longer configured are dropped rather than carried forever. A stream with
+    more to read goes to the back of the round, so one stream's backlog never starves the others.
+    """
+    kept = {k: v for k, v in states.items() if k in streams} if isinstance(states, dict) else {}
+    kept[stream] = state
+    return kept, todo[1:] + ([stream] if more else [])
 
 
 def prune_seen(seen: dict[str, float], floor: float) -> dict[str, float]:

@@ -28,7 +28,7 @@ from monitor.brand import BrandSettings
 from monitor.mention import Mention
 from monitor.sources import _noise, _sweep
 from monitor.sources._noise import NoiseScreen
-from monitor.sources._polling import round_todo
+from monitor.sources._polling import advance_round, round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import AuthFailed, Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
@@ -185,10 +185,8 @@ class BlueskySource(Source):
         self._requests = 0
         page, again = self._read(stream, cursor.get(stream))
         page.requests = self._requests  # a login or refresh counts too
-        rest = todo[1:] + ([stream] if again else [])
-        # State of streams no longer configured is dropped rather than carried forever.
-        kept = {key: value for key, value in cursor.items() if key in streams}
-        page.cursor = {**kept, stream: page.cursor, "todo": rest}
+        states, rest = advance_round(cursor, todo, streams, stream, page.cursor, again)
+        page.cursor = {**states, "todo": rest}
         page.more = bool(rest)
         return page
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from monitor.mention import Mention
 from monitor.sources._noise import DELETED, SEEN, NoiseScreen
-from monitor.sources._polling import prune_seen, round_todo
+from monitor.sources._polling import advance_round, prune_seen, round_todo
 from monitor.sources.base import Clock, Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
 from monitor.sources.text import html_to_text
@@ -88,11 +88,9 @@ class HackerNewsSource(Source):
         term = todo[0]
         page = Page(mentions=[], cursor={}, requests=0)
         state, done = self._step(term, _term_state(saved.get(term)), page)
-        kept = {k: v for k, v in saved.items() if k in terms}
-        kept[term] = state
-        todo = todo[1:] if done else todo
-        page.cursor = {"v": CURSOR_VERSION, "terms": kept, "todo": todo}
-        page.more = bool(todo)
+        states, rest = advance_round(saved, todo, terms, term, state, not done)
+        page.cursor = {"v": CURSOR_VERSION, "terms": states, "todo": rest}
+        page.more = bool(rest)
         return page
 
     def close(self) -> None:

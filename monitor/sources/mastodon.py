@@ -30,7 +30,7 @@ from monitor.brand import BrandSettings
 from monitor.mention import Mention
 from monitor.sources import _noise, _sweep
 from monitor.sources._noise import NoiseScreen
-from monitor.sources._polling import round_todo
+from monitor.sources._polling import advance_round, round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import Gap, MalformedResponse, Page, Source, SourceSettings
 from monitor.sources.http import json_body, make_client, send
@@ -182,11 +182,8 @@ class MastodonSource(Source):
             )
         else:
             page, again = self._search(stream, cursor.get(stream))
-        # A stream with a backlog goes to the back of the round so the others are not starved.
-        rest = todo[1:] + ([stream] if again else [])
-        # State of streams no longer configured is dropped rather than carried forever.
-        kept = {key: value for key, value in cursor.items() if key in streams}
-        page.cursor = {**kept, **page.cursor, "todo": rest}
+        states, rest = advance_round(cursor, todo, streams, stream, page.cursor[stream], again)
+        page.cursor = {**states, "todo": rest}
         page.more = bool(rest)
         return page
 

@@ -26,7 +26,7 @@ from monitor import __version__
 from monitor.mention import Mention
 from monitor.sources import _sweep
 from monitor.sources._noise import DELETED, SEEN, NoiseScreen
-from monitor.sources._polling import round_todo
+from monitor.sources._polling import advance_round, round_todo
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.base import (
     AuthFailed,
@@ -167,11 +167,9 @@ class RedditSource(Source):
         key = todo[0]
         page = Page(mentions=[], cursor={}, requests=0)
         state, done = self._step(key, saved.get(key), page)
-        kept = {k: v for k, v in saved.items() if k in streams}
-        kept[key] = state
-        todo = todo[1:] if done else todo
-        page.cursor = {"v": CURSOR_VERSION, "streams": kept, "todo": todo}
-        page.more = bool(todo)
+        states, rest = advance_round(saved, todo, streams, key, state, not done)
+        page.cursor = {"v": CURSOR_VERSION, "streams": states, "todo": rest}
+        page.more = bool(rest)
         return page
 
     def close(self) -> None:

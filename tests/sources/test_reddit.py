@@ -483,8 +483,16 @@ def test_end_to_end_with_scheduler_and_database(fake: FakeReddit, sqlite_url: st
     assert (first.pages, first.state) == (2, "ok")
     fake.fail(empty_503(), path="/search")
     assert runner().poll().state == "degraded"
-    for _ in range(5):
+    def round_open() -> bool:
+        with engine.connect() as conn:
+            query = select(m.SourceCursor.cursor).where(m.SourceCursor.source == "reddit")
+            cursor = conn.execute(query).scalar()
+        return bool(cursor.get("todo"))
+
+    for _ in range(10):  # until a round completes (streams take turns, so when depends on the backlog)
         runner().poll()
+        if not round_open():
+            break
     with engine.connect() as conn:
         stored = (
             conn.execute(select(m.Mention.external_id).where(m.Mention.platform == "reddit")).scalars().all()
