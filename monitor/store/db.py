@@ -79,7 +79,7 @@ def migrate(engine: Engine) -> None:
         with engine.begin() as conn:
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
     except OperationalError as exc:
         raise StorageError(
             f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: "
