@@ -1,0 +1,1 @@
+"""Operations: several instances, migrations, service integration, health, faults, retention."""
