@@ -218,12 +218,16 @@ class AlertDelivery(SQLModel, table=True):
     delivered_at: datetime | None = _ts()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     log: list = _json(list)
+    # Several instances: which process is sending it and when it last renewed the claim (store/claims.py).
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = _ts()
 
 
 class ReplyOutbox(SQLModel, table=True):
     """A public reply an agent asked to post; the responder sends it and records the platform's id."""
 
     __tablename__ = "reply_outbox"
+    __table_args__ = (Index("ix_reply_status_next", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
