@@ -1,9 +1,12 @@
 """The notifier: drains the alert outbox through Apprise, one destination per call, and runs the alert jobs.
 
-Crash safety: each delivery is *claimed* (``sending``, attempts + 1) in its own
-commit, sent with one Apprise call, then its outcome is recorded in another
-commit. At start, rows still ``sending`` become ``unknown`` — the process died
-mid-send, so the message may have arrived: shown, never blindly re-sent.
+Crash safety: each delivery is *claimed* (``sending``, attempts + 1, claimer and
+claim time recorded) in its own commit, sent with one Apprise call, then its
+outcome is recorded in another commit. Rows still ``sending`` whose claimer is
+dead (its claim expired, or it was an earlier process of this instance) become
+``unknown`` — the process died mid-send, so the message may have arrived: shown,
+never blindly re-sent. Several instances can run this loop on one database: each
+row goes to exactly one of them.
 Definite failures go back to ``failed`` with bounded exponential backoff and
 jitter until ``retry.max_attempts``, then ``gave_up``. Destinations are sent in
 parallel, so one slow or broken target never holds up the others.
@@ -22,12 +25,13 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.alerts import compose, delivery, digest, incidents, jobs, outbox
+from monitor.alerts import compose, delivery, digest, followup, incidents, jobs, outbox
 from monitor.alerts.ack import ack_url
 from monitor.alerts.message import Message
 from monitor.alerts.retry import next_attempt
 from monitor.alerts.routing import Destination
 from monitor.config import Config
+from monitor.store import claims
 from monitor.store import models as m
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,9 @@ class Notifier:
         self.by_route = outbox.route_destinations(self.settings)
         self.by_id: dict[str, Destination] = {d.id: d for ds in self.by_route.values() for d in ds}
         self._wake = threading.Event()
+        # Claims on deliveries carry this process's id; a claim not renewed for claim_ttl is a dead holder's.
+        self.owner = claims.holder()
+        self.claim_ttl = outbox.CLAIM_TTL
         self._recovered = False
         self._last_jobs: float | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -80,6 +87,7 @@ class Notifier:
     def deliver_due(self) -> int:
         """Claim and send every due delivery once; returns how many were attempted."""
         self.recover()
+        self.follow_up()
         groups = list(outbox.due(self.engine, self.clock()).values())
         if not groups:
             return 0
@@ -125,25 +133,40 @@ class Notifier:
 
     # -- delivery ------------------------------------------------------------
     def recover(self) -> int:
-        """Once per process: rows left ``sending`` by a crash become ``unknown``."""
-        if self._recovered:
-            return 0
+        """Rows left ``sending`` by a dead process (a predecessor or another instance) become ``unknown``."""
         self._recovered = True
-        n = outbox.recover(self.engine, self.clock())
+        n = outbox.recover(self.engine, self.clock(), owner=self.owner, ttl=self.claim_ttl)
         if n:
             log.warning(
-                "%d alert delivery(ies) were interrupted mid-send by the last shutdown; marked unknown "
-                "(see `mention-monitor alerts --status unknown`)",
+                "%d alert delivery(ies) were interrupted mid-send by a stopped or dead instance; marked "
+                "unknown (see `mention-monitor alerts --status unknown`)",
                 n,
             )
         return n
+
+    def follow_up(self) -> int:
+        """Ambiguous sends: P1/P2 get their one marked re-send once the grace period is over (followup.py)."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            followup.plan(conn, self.settings, now)
+            n = followup.release(conn, now)
+        if n:
+            log.warning("%d ambiguous urgent alert delivery(ies) re-sent once, marked as a possible repeat", n)
+        return n
+
+    def renew_claims(self, now: datetime) -> int:
+        """Keep this process's in-flight claims alive (the daemon's heartbeat calls it)."""
+        with self.engine.begin() as conn:
+            return claims.renew(conn, m.AlertDelivery.__table__, owner=self.owner, now=now)
 
     def _send_group(self, delivery_ids: list[int]) -> int:
         attempted = 0
         for delivery_id in delivery_ids:
             if self._stop.is_set():
                 break  # unclaimed rows stay pending for the next start
-            claimed = outbox.claim(self.engine, delivery_id, self.clock())
+            claimed = outbox.claim(
+                self.engine, delivery_id, self.clock(), owner=self.owner, ttl=self.claim_ttl
+            )
             if claimed is None:
                 continue  # another notifier took it
             attempted += 1
@@ -169,6 +192,9 @@ class Notifier:
             )
         else:
             message = self.compose(claimed, self.clock())
+            with self.engine.connect() as conn:
+                if followup.is_resend(conn, claimed.delivery_id):
+                    message = compose.resent(message, followup.RESEND_NOTE)
             outcome = delivery.send(
                 destination, message, timeout=self.settings.send_timeout, quote_limit=self.settings.text_limit
             )
@@ -185,12 +211,20 @@ class Notifier:
             "detail": outcome.detail[:500],
         }
         if outcome.status == "delivered":
-            outbox.record(self.engine, claimed.delivery_id, status="delivered", now=now, entry=entry)
+            outbox.record(
+                self.engine, claimed.delivery_id, status="delivered", now=now, entry=entry, owner=self.owner
+            )
             log.info("alert %d delivered to %s", claimed.alert_id, claimed.destination)
             return
         if outcome.status == "unknown":
             outbox.record(
-                self.engine, claimed.delivery_id, status="unknown", now=now, entry=entry, error=outcome.detail
+                self.engine,
+                claimed.delivery_id,
+                status="unknown",
+                now=now,
+                entry=entry,
+                error=outcome.detail,
+                owner=self.owner,
             )
             log.warning(
                 "alert %d to %s: outcome unknown (%s)", claimed.alert_id, claimed.destination, outcome.detail
@@ -210,6 +244,7 @@ class Notifier:
             entry=entry,
             next_attempt_at=retry_at,
             error=outcome.detail,
+            owner=self.owner,
         )
         if retry_at:
             log.info(
@@ -251,7 +286,8 @@ class Notifier:
             if claimed.kind == "digest":
                 view = digest.view_for_key(s, claimed.key, self.settings.digest)
                 if view is not None:
-                    return compose.digest_message(view)
+                    carried = followup.carried_by(s.connection(), claimed.alert_id)
+                    return compose.digest_message(view, ambiguous=carried)
         if claimed.kind == "operator":
             return compose.operator_message(claimed.title or "problem", claimed.body or "")
         return compose.text_message(claimed.title or f"{claimed.kind} alert", claimed.body or "", "warning")

@@ -4,7 +4,10 @@
 periodic job), so an alert exists exactly when the thing it is about does.
 ``claim`` and ``record`` bracket one Apprise call each in their own committed
 transactions: a crash between them leaves the row in ``sending``, which
-``recover`` turns into ``unknown`` at the next start (shown, not re-sent).
+``recover`` turns into ``unknown`` (shown, not re-sent). With several instances on
+one database each claim records its holder (``store/claims.py``); ``recover``
+only settles rows whose holder is dead (its claim expired, or it was a process
+of this instance that no longer runs), never a live instance's send in progress.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.routing import Destination, destinations
 from monitor.alerts.settings import OPERATORS_ROUTE, AlertSettings, Route
 from monitor.mention import Mention
+from monitor.store import claims
 from monitor.store import models as m
 from monitor.store.db import insert_for
 
 RETRYABLE = ("pending", "failed")
+# Seconds a claim lives without renewal before another instance may settle it (daemon renews).
+CLAIM_TTL = 9.0
 
 
 def route_destinations(settings: AlertSettings) -> dict[str, list[Destination]]:
@@ -126,18 +132,25 @@ def due(engine: Engine, now: datetime, limit: int = 500) -> dict[str, list[int]]
         return groups
 
 
-def claim(engine: Engine, delivery_id: int, now: datetime) -> Claimed | None:
-    """Mark one delivery ``sending`` (attempts + 1) and commit; None if someone else took it."""
+def claim(
+    engine: Engine, delivery_id: int, now: datetime, *, owner: str | None = None, ttl: float = CLAIM_TTL
+) -> Claimed | None:
+    """Mark one delivery ``sending`` (attempts + 1) claimed by ``owner``; None if someone else took it."""
     d = m.AlertDelivery.__table__
     a = m.AlertOutbox.__table__
     with engine.begin() as conn:
-        # Compare-and-set on the status: a second notifier on the same database cannot claim it too.
-        taken = conn.execute(
-            update(d)
-            .where(d.c.id == delivery_id, d.c.status.in_(RETRYABLE))
-            .values(status="sending", attempts=d.c.attempts + 1, last_attempt_at=now)
-        ).rowcount
-        if taken != 1:
+        # Row claim (SKIP LOCKED / compare-and-set): a second notifier on the database cannot take it too.
+        taken = claims.claim_row(
+            conn,
+            d,
+            delivery_id,
+            owner=owner or claims.holder(),
+            now=now,
+            ttl=ttl,
+            where=d.c.status.in_(RETRYABLE),
+            values={"status": "sending", "attempts": d.c.attempts + 1, "last_attempt_at": now},
+        )
+        if not taken:
             return None
         row = conn.execute(
             select(
@@ -169,8 +182,9 @@ def record(
     entry: dict[str, Any],
     next_attempt_at: datetime | None = None,
     error: str | None = None,
+    owner: str | None = None,
 ) -> None:
-    """Store the outcome of the attempt just made and append it to the row's log."""
+    """Store the outcome of the attempt just made, append it to the row's log, release the claim."""
     d = m.AlertDelivery.__table__
     with engine.begin() as conn:
         current = conn.execute(select(d.c.log).where(d.c.id == delivery_id)).scalar() or []
@@ -179,17 +193,37 @@ def record(
             "log": [*current, entry],
             "next_attempt_at": next_attempt_at,
             "last_error": error,
+            "claimed_by": None,
+            "claimed_at": None,
         }
         if status == "delivered":
             values["delivered_at"] = now
-        conn.execute(update(d).where(and_(d.c.id == delivery_id, d.c.status == "sending")).values(**values))
+        mine = d.c.claimed_by == owner if owner else true()
+        conn.execute(
+            update(d).where(and_(d.c.id == delivery_id, d.c.status == "sending", mine)).values(**values)
+        )
 
 
-def recover(engine: Engine, now: datetime) -> int:
-    """Rows left in ``sending`` by a process that died mid-send become ``unknown``; returns how many."""
+def recover(engine: Engine, now: datetime, *, owner: str | None = None, ttl: float = CLAIM_TTL) -> int:
+    """Rows left in ``sending`` by a process that died mid-send become ``unknown``; returns how many.
+
+    A row is settled when its holder is dead: its claim was not renewed for
+    ``ttl`` seconds, or it names a process of this instance that no longer runs.
+    A live instance's send in progress is left alone.
+    """
     d = m.AlertDelivery.__table__
     with engine.begin() as conn:
-        rows = conn.execute(select(d.c.id, d.c.log).where(d.c.status == "sending")).all()
+        taken = claims.take_over(
+            conn, d, owner=owner or claims.holder(), now=now, ttl=ttl, where=d.c.status == "sending"
+        )
+        # Rows from before claims existed (or claimed by nobody) were left by a dead process too.
+        unowned = (
+            conn.execute(select(d.c.id).where(d.c.status == "sending", d.c.claimed_by.is_(None)))
+            .scalars()
+            .all()
+        )
+        ids = [i for i, _ in taken] + list(unowned)
+        rows = conn.execute(select(d.c.id, d.c.log).where(d.c.id.in_(ids))).all() if ids else []
         for row in rows:
             entry = {
                 "at": now.isoformat(),
@@ -201,6 +235,8 @@ def recover(engine: Engine, now: datetime) -> int:
                 .where(d.c.id == row.id, d.c.status == "sending")
                 .values(
                     status="unknown",
+                    claimed_by=None,
+                    claimed_at=None,
                     next_attempt_at=None,
                     last_error="interrupted during send (process stopped); not re-sent to avoid a duplicate",
                     log=[*(row.log or []), entry],
