@@ -72,6 +72,36 @@ class LoggingSettings(ConfigModel):
     format: Literal["text", "json"] = "text"
 
 
+class ServiceSettings(ConfigModel):
+    """Running unattended: failover between instances, hang detection, database outages, health."""
+
+    takeover_after: float = Field(
+        default=15.0,
+        ge=3,
+        le=600,
+        description="seconds until another instance takes over a dead one's sources and deliveries",
+    )
+    stall_after: float = Field(
+        default=300.0,
+        ge=1,
+        description="seconds a loop may spend on one step before it counts as hung (watchdog stops)",
+    )
+    db_alert_after: float = Field(
+        default=120.0, ge=0, description="seconds without the database before operators are alerted"
+    )
+    db_fail_after: float = Field(
+        default=1800.0, ge=0, description="seconds without the database before the daemon exits (0: never)"
+    )
+    health_listen: str | None = Field(
+        default=None,
+        pattern=r"^[^:\s]+:\d{1,5}$",
+        description="host:port serving /healthz and /metrics when the dashboard is off",
+    )
+    backlog_unhealthy_after: float = Field(
+        default=900.0, gt=0, description="seconds an alert may wait undelivered before /healthz says 503"
+    )
+
+
 class Config(ConfigModel):
     brand: BrandSettings
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
@@ -80,6 +110,8 @@ class Config(ConfigModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    responder: ResponderSettings = Field(default_factory=ResponderSettings)
 
     def enabled_sources(self) -> dict[str, SourceSettings]:
         return {name: s for name, s in self.sources.items() if s.enabled}

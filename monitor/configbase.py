@@ -7,6 +7,7 @@ module can declare its own settings and a new platform stays one new file.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ class ConfigModel(BaseModel):
 
     * unknown keys are errors (the loader turns them into did-you-mean hints);
     * ``name_file: /path`` fills the field ``name`` with the file's stripped
-      contents, so secrets can live in systemd credentials instead of the YAML.
+      contents, so secrets can live in systemd credentials instead of the YAML;
+      a relative path is looked up in ``$CREDENTIALS_DIRECTORY`` when systemd
+      set it (``LoadCredential=x_token:…`` → ``bearer_token_file: x_token``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -43,6 +46,10 @@ class ConfigModel(BaseModel):
             if out.get(target) not in (None, ""):
                 raise ValueError(f"give either {target} or {key}, not both")
             path = Path(str(value)).expanduser()
+            creds = os.environ.get("CREDENTIALS_DIRECTORY")
+            if creds and not path.is_absolute():
+                # systemd LoadCredential=NAME:… — `token_file: NAME` reads $CREDENTIALS_DIRECTORY/NAME.
+                path = Path(creds) / path
             try:
                 out[target] = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
