@@ -2,6 +2,11 @@
 
 Exit status: 0 success; 1 the job ran but something failed (a source, a row, a
 delivery); 2 bad usage or config; 3 the database cannot be used.
+
+Start-up time: import heavy modules inside the command function that needs them (the triage
+engine, TextBlob, Apprise, alembic, rich tables, the daemon, the web app), never at the top of
+this file or in a parser-building function: every command, even ``--version``, pays for each
+top-level import. Check with ``python -X importtime -m monitor --version`` and bench/cli.py.
 """
 
 from __future__ import annotations
@@ -16,22 +21,39 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import yaml
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from monitor import __version__, logs
-from monitor.config import Config, ConfigError, default_database_url, load_config, masked
-from monitor.store.db import StorageError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
 
 log = logging.getLogger("monitor")
-# Piped output (less, grep, a file) gets a wide page instead of 80 squashed columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False)
+
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs every command ~50 ms)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            options = dict(self._options)
+            if options.pop("wide_when_piped", False):
+                # Piped output (less, grep, a file) gets a wide page instead of 80 squashed columns.
+                options["width"] = None if sys.stdout.isatty() else 160
+            self._console = Console(**options)
+        return getattr(self._console, name)
+
+
+out: Any = _LazyConsole(highlight=False, soft_wrap=True, wide_when_piped=True)
+err: Any = _LazyConsole(stderr=True, highlight=False)
 
 Handler = Callable[[argparse.Namespace], int]
 _HANDLERS: dict[str, Handler] = {}
@@ -49,6 +71,8 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from monitor.config import ConfigError, load_config
+
     if not getattr(args, "config", None):
         raise ConfigError(["no config file given: pass -c /etc/mention-monitor/config.yaml"])
     return load_config(args.config)
@@ -61,8 +85,12 @@ def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if getattr(args, "db", None):
         url = args.db
     elif getattr(args, "config", None):
+        from monitor.config import load_config
+
         url = load_config(args.config).storage.url.get_secret_value()
     else:
+        from monitor.store.location import default_database_url
+
         url = os.environ.get("MENTION_MONITOR_DB") or default_database_url()
     engine = make_engine(url)
     migrate(engine)
@@ -101,6 +129,10 @@ def _add_db_args(p: argparse.ArgumentParser) -> None:
 
 @command("check-config")
 def cmd_check_config(args: argparse.Namespace) -> int:
+    import yaml
+
+    from monitor.config import masked
+
     config = _config(args)
     out.print(yaml.safe_dump(masked(config), sort_keys=False, allow_unicode=True).rstrip())
     enabled = ", ".join(config.enabled_sources()) or "none"
@@ -218,6 +250,8 @@ def cmd_mentions(args: argparse.Namespace) -> int:
                     }
                 )
     else:
+        from rich.table import Table
+
         now = datetime.now(UTC)
         table = Table(show_lines=False, pad_edge=False)
         for col in ("id", "when", "platform", "pri", "urg", "label", "status", "author", "text"):
@@ -399,7 +433,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from monitor.config import parse_config
+    from monitor.config import load_config, parse_config
     from monitor.importer import ImportFormatError, count_rows, import_file, write_rejects
     from monitor.pipeline import Pipeline
 
@@ -574,14 +608,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.setup("WARNING")
     try:
         return _HANDLERS[args.command](args)
-    except ConfigError as exc:
-        err.print(str(exc), markup=False)
-        return EXIT_USAGE
-    except StorageError as exc:
-        err.print(f"storage error: {exc}", markup=False)
-        return EXIT_STORAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Matched by module so that neither the config nor the database layer is imported just to
+        # catch their errors: a command that never loaded them cannot have raised them.
+        config_mod, db_mod = sys.modules.get("monitor.config"), sys.modules.get("monitor.store.db")
+        if config_mod is not None and isinstance(exc, config_mod.ConfigError):
+            err.print(str(exc), markup=False)
+            return EXIT_USAGE
+        if db_mod is not None and isinstance(exc, db_mod.StorageError):
+            err.print(f"storage error: {exc}", markup=False)
+            return EXIT_STORAGE
+        raise
 
 
 # ----------------------------------------------------------------------------- alerts

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from monitor.alerts.settings import AlertSettings
 from monitor.brand import BrandSettings
 from monitor.configbase import ConfigModel, SecretFileError
+from monitor.responder.settings import ResponderSettings
 from monitor.sources import SourceSettings, available_platforms, source_class
+from monitor.store.location import default_database_url
 from monitor.triage.settings import TriageSettings
 
 
@@ -30,18 +32,6 @@ class ConfigError(Exception):
         self.path = path
         where = f"{path}: " if path else ""
         super().__init__(f"{where}{len(problems)} problem(s) in the config:\n  " + "\n  ".join(problems))
-
-
-def default_database_url() -> str:
-    """SQLite under systemd's StateDirectory when set, else the user's data dir."""
-    state = os.environ.get("STATE_DIRECTORY")
-    if state:
-        base = Path(state.split(":")[0])
-    else:
-        from platformdirs import user_data_dir
-
-        base = Path(user_data_dir("mention-monitor", appauthor=False))
-    return f"sqlite:///{base / 'mentions.db'}"
 
 
 class StorageSettings(ConfigModel):
@@ -59,12 +49,81 @@ class StorageSettings(ConfigModel):
         return v
 
 
+class DashboardUser(ConfigModel):
+    """A dashboard login: an argon2 hash (``mention-monitor web hash-password``) and a role."""
+
+    password_hash: SecretStr = Field(description="argon2 hash from `mention-monitor web hash-password`")
+    role: Literal["viewer", "agent", "manager"] = "agent"
+    name: str | None = Field(default=None, description="display name; default: the login")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _argon2(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().startswith("$argon2"):
+            raise ValueError(
+                "must be an argon2 hash (starts with $argon2); make one with "
+                "`mention-monitor web hash-password` — never put the password itself here"
+            )
+        return v
+
+
+MIN_SECRET_LENGTH = 32
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
 class DashboardSettings(ConfigModel):
     enabled: bool = False
     listen: str = Field(default="127.0.0.1:8080", pattern=r"^[^:\s]+:\d{1,5}$")
     # Public base URL of the dashboard/ack links, as agents' phones reach it.
     public_url: str | None = None
+    # Signs acknowledge links and dashboard sessions; empty means none (ack links off).
     secret_key: SecretStr | None = None
+    # Logins; a role is viewer (read, export), agent (act on mentions) or manager (everything).
+    users: dict[str, DashboardUser] = Field(default_factory=dict)
+    # Opt-in single sign-on: a reverse proxy in front sets this header to the login name.
+    proxy_auth_header: str | None = None
+    # Only requests from these addresses/networks may set proxy_auth_header.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Role for a proxy-authenticated login that is not listed in users.
+    proxy_default_role: Literal["viewer", "agent", "manager"] = "viewer"
+    session_hours: float = Field(default=12.0, gt=0, description="hours a login lasts")
+    login_attempts: int = Field(
+        default=5, ge=1, description="failed logins per address and per user within 15 min before a pause"
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value():
+            return None
+        if len(v.get_secret_value()) < MIN_SECRET_LENGTH:
+            # The value itself is never echoed; "got N" is its length.
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters, got {len(v.get_secret_value())} "
+                f"(generate one: {GENERATE_SECRET})"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _enabled_needs_secret(self) -> DashboardSettings:
+        if self.enabled and self.secret_key is None:
+            raise ValueError(
+                "secret_key is required when enabled is true (it signs logins and "
+                f"acknowledge links); generate one: {GENERATE_SECRET}, and set it via ${{VAR}} or secret_key_file"
+            )
+        return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)")
+        return v
 
 
 class LoggingSettings(ConfigModel):
@@ -152,8 +211,12 @@ def _interpolate(value: Any, path: str, problems: list[str]) -> Any:
     return _ENV.sub(sub, value)
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read, interpolate and validate the YAML file at ``path``."""
+def load_config(path: str | os.PathLike[str], *, check_targets: bool = True) -> Config:
+    """Read, interpolate and validate the YAML file at ``path``.
+
+    ``check_targets=False`` skips asking Apprise whether each alert URL is usable: for
+    commands that only need ``storage.url``, so they do not pay for loading Apprise.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -168,18 +231,20 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}not valid YAML: {problem}"], str(p)) from None
-    return parse_config(data, source=str(p))
+    return parse_config(data, source=str(p), check_targets=check_targets)
 
 
-def parse_config(data: Any, *, source: str | None = None) -> Config:
+def parse_config(data: Any, *, source: str | None = None, check_targets: bool = True) -> Config:
     """Validate already-parsed YAML data (a mapping) into a :class:`Config`."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"the top level must be a mapping of sections, got {type(data).__name__}"], source)
     problems: list[str] = []
-    data = _interpolate(data, "", problems)
+    data = dict(data)
+    # Sources are interpolated one by one: a disabled source's unset ${VAR} is no problem.
     raw_sources = data.pop("sources", None) or {}
+    data = _interpolate(data, "", problems)
     sources: dict[str, SourceSettings] = {}
     if not isinstance(raw_sources, dict):
         problems.append(
@@ -191,7 +256,7 @@ def parse_config(data: Any, *, source: str | None = None) -> Config:
         if settings is not None:
             sources[str(name)] = settings
     try:
-        config = Config.model_validate({**data, "sources": {}})
+        config = Config.model_validate({**data, "sources": {}}, context={"check_targets": check_targets})
     except ValidationError as exc:
         problems.extend(_format_errors(exc, Config, prefix=""))
         config = None
@@ -201,10 +266,28 @@ def parse_config(data: Any, *, source: str | None = None) -> Config:
     return config.model_copy(update={"sources": sources})
 
 
+_FALSE = {"false", "no", "off", "0"}
+
+
 def _parse_source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
     if not isinstance(raw, dict):
         problems.append(f"sources.{name}: must be a mapping of settings, got {type(raw).__name__}")
         return None
+    env_problems: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        found: list[str] = []
+        values[key] = _interpolate(value, f"sources.{name}.{key}", found)
+        if found:
+            env_problems[str(key)] = found
+    raw = values
+    enabled = raw.get("enabled", True)
+    disabled = enabled is False or str(enabled).strip().lower() in _FALSE
+    if disabled:
+        # A disabled source is never built: its secrets may be unset until someone enables it.
+        raw = {k: v for k, v in raw.items() if k not in env_problems}
+    else:
+        problems.extend(p for found in env_problems.values() for p in found)
     platform = str(raw.get("platform") or name)
     known = available_platforms()
     if platform not in known:
@@ -215,17 +298,66 @@ def _parse_source(name: str, raw: Any, problems: list[str]) -> SourceSettings | 
         return None
     cls = source_class(platform).Settings
     try:
-        return cls.model_validate({**raw, "platform": platform})
+        settings = cls.model_validate({**raw, "platform": platform})
     except ValidationError as exc:
-        problems.extend(_format_errors(exc, cls, prefix=f"sources.{name}"))
+        errors = exc.errors(include_url=False)
+        if disabled:
+            # Typos and bad values still count; what is missing can be filled in when enabling it.
+            errors = [e for e in errors if e["type"] != "missing"]
+            if not errors:
+                return _disabled_placeholder(cls, {**raw, "platform": platform})
+        problems.extend(_format_error_list(errors, cls, prefix=f"sources.{name}"))
+        return None
     except SecretFileError as exc:
+        if disabled:
+            return _disabled_placeholder(cls, {k: v for k, v in raw.items() if not str(k).endswith("_file")})
         problems.append(f"sources.{name}.{exc}")
-    return None
+        return None
+    if not disabled:
+        problems.extend(_missing_when_enabled(settings, f"sources.{name}", skip=set(env_problems)))
+    return settings
+
+
+def _disabled_placeholder(cls: type[SourceSettings], raw: dict[str, Any]) -> SourceSettings:
+    """A disabled source's settings as given (unvalidated, never used to poll; shown by check-config)."""
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = cls.model_fields.get(str(key))
+        if field is None:
+            continue
+        secret = field.annotation is SecretStr or SecretStr in getattr(field.annotation, "__args__", ())
+        values[str(key)] = SecretStr(str(value)) if secret and value is not None else value
+    values["enabled"] = False
+    return cls.model_construct(**values)
+
+
+def _missing_when_enabled(settings: SourceSettings, prefix: str, skip: set[str]) -> list[str]:
+    """Credentials an enabled source cannot poll without (``required_when_enabled``, empty secrets)."""
+    out = []
+    for key, field in type(settings).model_fields.items():
+        if key in skip:
+            continue  # already reported: its ${VAR} is not set
+        value = getattr(settings, key, None)
+        empty = value is None or (isinstance(value, SecretStr) and not value.get_secret_value())
+        needed = key in settings.required_when_enabled or (
+            isinstance(value, SecretStr) and field.is_required()
+        )
+        if needed and empty:
+            what = f" ({field.description})" if field.description else ""
+            out.append(
+                f"{prefix}.{key}: required when the source is enabled{what}; "
+                f"set it (or {key}_file: /path), or set enabled: false"
+            )
+    return out
 
 
 def _format_errors(exc: ValidationError, model: type[BaseModel], prefix: str) -> list[str]:
+    return _format_error_list(exc.errors(include_url=False), model, prefix)
+
+
+def _format_error_list(errors: list[Any], model: type[BaseModel], prefix: str) -> list[str]:
     lines = []
-    for err in exc.errors(include_url=False):
+    for err in errors:
         loc = [str(p) for p in err["loc"]]
         path = ".".join(x for x in [prefix, *loc] if x)
         lines.append(f"{path}: {_describe(err, model, err['loc'])}")

@@ -1,4 +1,5 @@
 """Alerts: routing rules, the alert outbox and delivery through Apprise."""
 
-# Register the console:// Apprise target before anything instantiates a URL.
-from monitor.alerts import console as _console  # noqa: F401
+# The console:// Apprise target is registered by the modules that instantiate Apprise URLs
+# (delivery, routing.mask_url), not here: the config imports monitor.alerts.settings, and the
+# CLI must not load Apprise (~0.3 s) to acknowledge a mention.

@@ -11,16 +11,17 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-from monitor.alerts import delivery, outbox
-from monitor.alerts.compose import mention_message
-from monitor.alerts.settings import OPERATORS_ROUTE
-from monitor.config import Config
-from monitor.store import models as m
+    from monitor.alerts import delivery
+    from monitor.config import Config
+    from monitor.store import models as m
+
+# SQLAlchemy, the models and Apprise load inside the functions that use them: the CLI builds
+# its parser (add_arguments) for every command, including --version.
 
 STATUSES = ("pending", "sending", "failed", "delivered", "unknown", "gave_up")
 
@@ -51,6 +52,10 @@ def list_alerts(
     engine: Engine, status: str | None = None, limit: int = 50, alert_id: int | None = None
 ) -> list[AlertRow]:
     """Newest alerts first, one row per destination; filter by delivery ``status`` or one alert."""
+    from sqlalchemy import select
+
+    from monitor.store import models as m
+
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
     a = m.AlertOutbox.__table__
@@ -95,6 +100,8 @@ class TargetResult:
 
 def sample_mention(now: datetime) -> m.Mention:
     """A made-up P1 complaint, including the strings a hostile post would use."""
+    from monitor.store import models as m
+
     return m.Mention(
         id=0,
         platform="test",
@@ -119,6 +126,9 @@ def sample_mention(now: datetime) -> m.Mention:
 
 def send_test_alert(config: Config, route_name: str, *, now: datetime | None = None) -> list[TargetResult]:
     """Send a sample alert to every target of ``route_name`` (or ``operators``); one result per target."""
+    from monitor.alerts import delivery, outbox
+    from monitor.alerts.compose import mention_message
+
     by_route = outbox.route_destinations(config.alerts)
     if route_name not in by_route:
         known = ", ".join(sorted(by_route))
@@ -151,7 +161,9 @@ def add_arguments(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--log", action="store_true", help="show every attempt")
     p = sub.add_parser("test-alert", help="send a sample alert through a route's targets")
-    p.add_argument("route", help=f"route name from alerts.routes, or {OPERATORS_ROUTE!r}")
+    # 'operators' is alerts.settings.OPERATORS_ROUTE, written out: importing the settings (pydantic)
+    # here would slow every command's start-up.
+    p.add_argument("route", help="route name from alerts.routes, or 'operators'")
 
 
 def format_rows(rows: list[AlertRow], *, now: datetime, show_log: bool = False) -> list[str]:
@@ -180,6 +192,13 @@ def format_rows(rows: list[AlertRow], *, now: datetime, show_log: bool = False) 
 def handle_alerts(args: argparse.Namespace, engine: Engine) -> int:
     """``mention-monitor alerts``: prints the ledger; exit 0."""
     rows = list_alerts(engine, status=args.status, limit=args.limit, alert_id=args.alert)
+    if args.status == "unknown":
+        # What became of ambiguous sends: re-sent once (P1/P2), listed in a digest (P3), or left.
+        from monitor.alerts import followup
+
+        with engine.connect() as conn:
+            for line in followup.summary(followup.counts(conn, datetime.now(UTC))):
+                print(line)
     if not rows:
         print("no alerts" + (f" with status {args.status}" if args.status else ""))
         return 0

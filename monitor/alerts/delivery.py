@@ -24,6 +24,7 @@ from typing import Literal
 import apprise
 from apprise.result import AppriseResultStatus
 
+from monitor.alerts import console as _console  # noqa: F401  (registers console://)
 from monitor.alerts.message import Format, Message, render
 from monitor.alerts.routing import Destination
 

@@ -93,6 +93,8 @@ def mask_url(url: str) -> str:
     """The URL as Apprise prints it with secrets hidden (``slack://T1/****/…``)."""
     import apprise
 
+    from monitor.alerts import console as _console  # noqa: F401  (registers console://)
+
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None:
         return url.split("://", 1)[0] + "://…"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlmodel import create_engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,90 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class StorageError(RuntimeError):
     """The storage URL or database cannot be used; the message says how to fix it."""
+
+
+class SchemaTooNew(StorageError):
+    """The database was migrated by a newer mention-monitor than this one."""
+
+
+# (pattern in the driver's message, what it means, what to do) — first match wins.
+_CAUSES: list[tuple[str, str, str]] = [
+    (
+        "file is not a database",
+        "the file is not a SQLite database",
+        "point storage.url (or --db) at the right file, or move this file away to start a new database",
+    ),
+    (
+        "readonly database",
+        "the database file is read-only for this user",
+        "give the service user write access to the file and its folder (systemd: StateDirectory=)",
+    ),
+    (
+        "read-only file system",
+        "the file system is mounted read-only",
+        "put the database under a writable path (systemd: StateDirectory=, ReadWritePaths=)",
+    ),
+    (
+        "disk is full",
+        "the disk holding the database is full",
+        "free space on that file system (or prune: mention-monitor prune --older-than 365d --apply)",
+    ),
+    (
+        "unable to open database file",
+        "the database file cannot be opened or created",
+        "check that its folder exists and the service user may write there",
+    ),
+    ("disk i/o error", "the disk returned an I/O error", "check the disk (dmesg) and free space"),
+    (
+        "password authentication failed",
+        "PostgreSQL refused the user name or password",
+        "check the user and password in storage.url (or its *_file credential)",
+    ),
+    (
+        "does not exist",
+        "the database or role does not exist on the server",
+        "create it (createdb / CREATE ROLE) or fix the name in storage.url",
+    ),
+    (
+        "connection refused",
+        "nothing listens at that host and port",
+        "start PostgreSQL, or fix the host and port in storage.url",
+    ),
+    ("could not translate host name", "the host name does not resolve", "fix the host in storage.url"),
+    ("timeout", "the server did not answer in time", "check the network path and that the server runs"),
+    (
+        "terminating connection",
+        "the server closed the connection (restart or admin shutdown)",
+        "check that PostgreSQL is running; the daemon retries on its own",
+    ),
+    ("server closed the connection", "the server closed the connection", "check that PostgreSQL is running"),
+    (
+        "permission denied",
+        "the database user lacks a privilege",
+        "grant the user rights on the database/schema (GRANT ALL ON SCHEMA … TO …)",
+    ),
+]
+
+
+def masked_url(url: Any) -> str:
+    """The URL with its password replaced by ``***``."""
+    try:
+        return make_url(str(url) if not hasattr(url, "render_as_string") else url).render_as_string(
+            hide_password=True
+        )
+    except ArgumentError:
+        return "<not a database URL>"
+
+
+def describe_error(exc: BaseException, url: Any) -> str:
+    """One line for a person: which database, what went wrong, what to do."""
+    orig = getattr(exc, "orig", None) or exc
+    raw = " ".join(str(orig).split())[:300]
+    low = raw.lower()
+    for pattern, cause, fix in _CAUSES:
+        if pattern in low:
+            return f"database {masked_url(url)}: {cause} ({raw}); {fix}"
+    return f"database {masked_url(url)}: {raw}; check storage.url and that the database is reachable"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -67,24 +153,129 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
+_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN = re.compile(r"^down_revision\b[^=]*=\s*(.+)$", re.M)
+_LITERAL = re.compile(r"[\"']([^\"']+)[\"']")
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest revision(s), read from the migration files' ``revision``/``down_revision`` lines.
+
+    Reading a few small files is ~1 ms; importing alembic and loading its script directory is
+    ~0.3 s, which every CLI command paid before doing anything.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = _REVISION.search(text)
+        if rev is None:
+            continue
+        revisions.add(rev.group(1))
+        down = _DOWN.search(text)
+        if down:
+            parents.update(_LITERAL.findall(down.group(1)))
+    return frozenset(revisions - parents)
+
+
+def _at_heads(conn: Connection) -> bool:
+    """True when the database's alembic_version rows are exactly the migration heads."""
+    if not conn.dialect.has_table(conn, "alembic_version"):
+        return False
+    stored = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    return stored == migration_heads()
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision id this release ships."""
+    found = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        rev = _REVISION.search(path.read_text(encoding="utf-8"))
+        if rev is not None:
+            found.add(rev.group(1))
+    return frozenset(found)
+
+
+def stored_revisions(conn: Connection) -> set[str]:
+    """The revisions recorded in the database (empty for a new database)."""
+    if not conn.dialect.has_table(conn, "alembic_version"):
+        return set()
+    return {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+
+
+def refuse_newer(conn: Connection, url: Any) -> None:
+    """Raise :class:`SchemaTooNew` when the database holds revisions this release does not know."""
+    unknown = stored_revisions(conn) - known_revisions()
+    if not unknown:
+        return
+    from monitor import __version__
+
+    by = None
+    if conn.dialect.has_table(conn, "schema_info"):
+        by = conn.exec_driver_sql("SELECT value FROM schema_info WHERE key = 'migrated_by'").scalar()
+    install = f"mention-monitor {by} or newer" if by else "the mention-monitor release that migrated it"
+    raise SchemaTooNew(
+        f"database {masked_url(url)} has schema revision {', '.join(sorted(unknown))}, newer than this "
+        f"mention-monitor {__version__} knows (up to {', '.join(sorted(migration_heads()))}); "
+        f"install {install} (pip install -U …), or point storage.url at another database"
+    )
+
+
+def _record_release(conn: Connection) -> None:
+    from monitor import __version__
+
+    if not conn.dialect.has_table(conn, "schema_info"):
+        return
+    conn.exec_driver_sql("DELETE FROM schema_info WHERE key = 'migrated_by'")
+    conn.exec_driver_sql(
+        "INSERT INTO schema_info (key, value) VALUES ('migrated_by', %s)"
+        if conn.dialect.name == "postgresql"
+        else "INSERT INTO schema_info (key, value) VALUES ('migrated_by', ?)",
+        (__version__,),
+    )
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (creates it on an empty database)."""
+    """Bring the schema to the newest revision (creates it on an empty database).
+
+    A database already at the newest revision is recognised with one query, without alembic.
+    A schema newer than this release raises :class:`SchemaTooNew`. On PostgreSQL the
+    upgrade holds an advisory lock, so instances starting together on an empty database
+    migrate one after the other instead of racing on ``CREATE TABLE``.
+    """
     try:
+        with engine.connect() as conn:
+            if _at_heads(conn):
+                return
+            refuse_newer(conn, engine.url)
+        from alembic import command
+
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_xact_lock(hashtext('mention-monitor:migrate:' || current_schema()))"
+                )
+                if _at_heads(conn):  # another instance migrated while we waited
+                    return
+                refuse_newer(conn, engine.url)
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")
-    except OperationalError as exc:
-        raise StorageError(
-            f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}; check storage.url, that the server runs and the user may write there"
-        ) from exc
+            _record_release(conn)
+    except StorageError:
+        raise
+    except DBAPIError as exc:
+        raise StorageError(describe_error(exc, engine.url)) from exc
 
 
 def insert_for(engine_or_session: Any) -> Any:
