@@ -108,8 +108,8 @@ class DashboardSettings(ConfigModel):
     def _enabled_needs_secret(self) -> DashboardSettings:
         if self.enabled and self.secret_key is None:
             raise ValueError(
-                "secret_key is required when enabled is true (it signs logins and "
-                f"acknowledge links); generate one: {GENERATE_SECRET}, and set it via ${{VAR}} or secret_key_file"
+                "secret_key is required when enabled is true (it signs logins and acknowledge links); "
+                f"generate one: {GENERATE_SECRET}, and set it via ${{VAR}} or secret_key_file"
             )
         return self
 

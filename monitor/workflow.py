@@ -1,4 +1,4 @@
-"""The support workflow on stored mentions: acknowledge, assign, reply, resolve, ignore, relabel.
+"""The support workflow on stored mentions: acknowledge, assign, claim, reply, resolve, ignore, relabel.
 
 The CLI, signed chat links and the dashboard all call these functions, so every
 change is validated the same way and written to the audit log (``event``) with
@@ -7,12 +7,13 @@ who and when, in the same transaction as the change itself.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.store import models as m
@@ -23,12 +24,49 @@ class WorkflowError(ValueError):
     """A workflow request that cannot be done as asked (unknown label, empty assignee…)."""
 
 
+class Conflict(WorkflowError):
+    """Someone else changed the mention since the caller looked: ``what`` was done ``by`` whom ``at`` when.
+
+    The message names them, e.g. "mention 42 already claimed by alice 3 min ago".
+    """
+
+    def __init__(
+        self,
+        what: str,
+        by: str,
+        at: datetime | None,
+        *,
+        mention_id: int | None = None,
+        now: datetime | None = None,
+        hint: str = "",
+    ) -> None:
+        self.what = what
+        self.by = by
+        self.at = at
+        self.mention_id = mention_id
+        subject = f"mention {mention_id}" if mention_id is not None else "this mention"
+        ago = f" {_ago(at, _now(now))}" if at is not None else ""
+        super().__init__(f"{subject} already {what} by {by}{ago}{'; ' + hint if hint else ''}")
+
+
+def _ago(at: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - at).total_seconds()))
+    if seconds < 60:
+        return "just now" if seconds < 5 else f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     mention_id: int
     result: str  # "changed" | "unchanged" | "missing"
     status: str | None = None
     detail: str = ""
+    version: int | None = None  # the mention's version after the action (for expect_version)
 
 
 # Which statuses each action may leave; anything else is reported "unchanged".
@@ -78,7 +116,7 @@ def transition(
     with engine.begin() as conn:
         for mention_id in ids:
             row = conn.execute(
-                select(table.c.status, table.c.acknowledged_at, table.c.first_response_at).where(
+                select(table.c.status, table.c.acknowledged_at, table.c.version).where(
                     table.c.id == mention_id
                 )
             ).first()
@@ -86,14 +124,16 @@ def transition(
                 outcomes.append(Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}"))
                 continue
             if row.status not in _FROM[action]:
-                outcomes.append(Outcome(mention_id, "unchanged", row.status, f"already {row.status}"))
+                outcomes.append(
+                    Outcome(mention_id, "unchanged", row.status, f"already {row.status}", row.version)
+                )
                 continue
             target = _TO[action]
-            values: dict[str, Any] = {"status": target, "updated_at": at}
+            values: dict[str, Any] = {"status": target, "updated_at": at, "version": table.c.version + 1}
             if row.acknowledged_at is None and target in ("acknowledged", "replied", "resolved"):
                 values["acknowledged_at"] = at
-            if target == "replied" and row.first_response_at is None:
-                values["first_response_at"] = at
+            # first_response_at is not set here: only a reply the platform confirmed stops that clock
+            # (see reply_confirmed); marking "replied" by hand records the status only.
             if target == "resolved":
                 values["resolved_at"] = at
             conn.execute(update(table).where(table.c.id == mention_id).values(**values))
@@ -107,7 +147,7 @@ def transition(
                 after=target,
                 **({"note": note} if note else {}),
             )
-            outcomes.append(Outcome(mention_id, "changed", target))
+            outcomes.append(Outcome(mention_id, "changed", target, version=row.version + 1))
     return outcomes
 
 
@@ -142,19 +182,31 @@ def assign(
     with engine.begin() as conn:
         for mention_id in ids:
             row = conn.execute(
-                select(table.c.status, table.c.assignee).where(table.c.id == mention_id)
+                select(table.c.status, table.c.assignee, table.c.version).where(table.c.id == mention_id)
             ).first()
             if row is None:
                 outcomes.append(Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}"))
                 continue
             if row.assignee == who:
                 outcomes.append(
-                    Outcome(mention_id, "unchanged", row.status, f"already assigned to {who or 'nobody'}")
+                    Outcome(
+                        mention_id,
+                        "unchanged",
+                        row.status,
+                        f"already assigned to {who or 'nobody'}",
+                        row.version,
+                    )
                 )
                 continue
-            conn.execute(update(table).where(table.c.id == mention_id).values(assignee=who, updated_at=at))
+            conn.execute(
+                update(table)
+                .where(table.c.id == mention_id)
+                .values(assignee=who, updated_at=at, version=table.c.version + 1)
+            )
             _event(conn, mention_id, "assign", actor, at, before=row.assignee, after=who)
-            outcomes.append(Outcome(mention_id, "changed", row.status, f"assigned to {who or 'nobody'}"))
+            outcomes.append(
+                Outcome(mention_id, "changed", row.status, f"assigned to {who or 'nobody'}", row.version + 1)
+            )
     return outcomes
 
 
@@ -167,7 +219,9 @@ def correct_label(
     at = _now(now)
     table = m.Mention.__table__
     with engine.begin() as conn:
-        row = conn.execute(select(table.c.label, table.c.status).where(table.c.id == mention_id)).first()
+        row = conn.execute(
+            select(table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
+        ).first()
         if row is None:
             return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
         conn.execute(
@@ -175,6 +229,556 @@ def correct_label(
                 mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at
             )
         )
-        conn.execute(update(table).where(table.c.id == mention_id).values(label=label, updated_at=at))
+        conn.execute(
+            update(table)
+            .where(table.c.id == mention_id)
+            .values(label=label, updated_at=at, version=table.c.version + 1)
+        )
         _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label)
-    return Outcome(mention_id, "changed" if row.label != label else "unchanged", row.status, f"label {label}")
+    return Outcome(
+        mention_id,
+        "changed" if row.label != label else "unchanged",
+        row.status,
+        f"label {label}",
+        row.version + 1,
+    )
+
+
+# -- claims -------------------------------------------------------------------------------------
+
+_PAST = {
+    "acknowledge": "acknowledged",
+    "resolve": "resolved",
+    "ignore": "ignored",
+    "reopen": "reopened",
+    "assign": "reassigned",
+    "relabel": "relabelled",
+    "claim": "claimed",
+    "release_claim": "released",
+    "reply_requested": "answered",
+    "replied": "replied to",
+    "reply_failed": "tried to reply to",
+}
+
+
+def _locked(conn: Connection, mention_id: int) -> Any:
+    """The mention row, locked for the rest of the transaction on PostgreSQL (SQLite locks on write)."""
+    t = m.Mention.__table__
+    query = select(t).where(t.c.id == mention_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def _stale(conn: Connection, row: Any, expect_version: int | None, now: datetime) -> None:
+    """Raise :class:`Conflict` naming the last change when the caller looked at an older version."""
+    if expect_version is None or row.version == expect_version:
+        return
+    ev = m.Event.__table__
+    last = conn.execute(
+        select(ev.c.action, ev.c.actor, ev.c.at)
+        .where(ev.c.mention_id == row.id)
+        .order_by(ev.c.at.desc(), ev.c.id.desc())
+        .limit(1)
+    ).first()
+    hint = f"reload it (now version {row.version}, you saw {expect_version}) and decide again"
+    if last is None:
+        raise Conflict("changed", "someone", None, mention_id=row.id, now=now, hint=hint)
+    raise Conflict(
+        _PAST.get(last.action, last.action), last.actor, last.at, mention_id=row.id, now=now, hint=hint
+    )
+
+
+def claim(
+    engine: Engine,
+    ids: Iterable[int],
+    *,
+    actor: str,
+    expect_version: int | None = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Claim mentions for ``actor`` ("I am answering these"); all or none.
+
+    A mention claimed by someone else raises :class:`Conflict` naming them (nothing is
+    claimed); so does ``expect_version`` when the mention changed since it was read.
+    Claiming a new mention acknowledges it.
+    """
+    actor = actor.strip()
+    if not actor:
+        raise WorkflowError("a claim needs an agent name (--as NAME)")
+    at = _now(now)
+    table = m.Mention.__table__
+    outcomes = []
+    with engine.begin() as conn:
+        for mention_id in ids:
+            row = _locked(conn, mention_id)
+            if row is None:
+                outcomes.append(Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}"))
+                continue
+            _stale(conn, row, expect_version, at)
+            if row.claimed_by == actor:
+                outcomes.append(
+                    Outcome(mention_id, "unchanged", row.status, "already claimed by you", row.version)
+                )
+                continue
+            if row.claimed_by:
+                raise Conflict(
+                    "claimed",
+                    row.claimed_by,
+                    row.claimed_at,
+                    mention_id=mention_id,
+                    now=at,
+                    hint=f"ask {row.claimed_by} to release it (`mention-monitor release {mention_id}`)",
+                )
+            values: dict[str, Any] = {
+                "claimed_by": actor,
+                "claimed_at": at,
+                "updated_at": at,
+                "version": table.c.version + 1,
+            }
+            status = row.status
+            if row.status == "new":
+                values["status"] = status = "acknowledged"
+            if row.acknowledged_at is None:
+                values["acknowledged_at"] = at
+            conn.execute(update(table).where(table.c.id == mention_id).values(**values))
+            _event(conn, mention_id, "claim", actor, at, before=row.status, after=status)
+            outcomes.append(Outcome(mention_id, "changed", status, f"claimed by {actor}", row.version + 1))
+    return outcomes
+
+
+def release_claim(
+    engine: Engine, ids: Iterable[int], *, actor: str, now: datetime | None = None
+) -> list[Outcome]:
+    """Drop the claim on mentions (anyone may; the audit log says who released whose claim)."""
+    at = _now(now)
+    table = m.Mention.__table__
+    outcomes = []
+    with engine.begin() as conn:
+        for mention_id in ids:
+            row = _locked(conn, mention_id)
+            if row is None:
+                outcomes.append(Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}"))
+                continue
+            if row.claimed_by is None:
+                outcomes.append(Outcome(mention_id, "unchanged", row.status, "not claimed", row.version))
+                continue
+            conn.execute(
+                update(table)
+                .where(table.c.id == mention_id)
+                .values(claimed_by=None, claimed_at=None, updated_at=at, version=table.c.version + 1)
+            )
+            _event(conn, mention_id, "release_claim", actor, at, before=row.claimed_by, after=None)
+            outcomes.append(
+                Outcome(
+                    mention_id, "changed", row.status, f"released {row.claimed_by}'s claim", row.version + 1
+                )
+            )
+    return outcomes
+
+
+# -- replies ------------------------------------------------------------------------------------
+
+# Reply rows in these states are (or may be) on the platform or about to be.
+LIVE_REPLY = ("pending", "sending", "sent", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRequest:
+    """A queued reply: ``status`` is the outbox row's; ``duplicate`` when the same request existed."""
+
+    reply_id: int
+    mention_id: int
+    status: str
+    text: str
+    platform: str
+    automatic: bool = False
+    duplicate: bool = False
+    version: int | None = None
+
+
+def agent_name(config: Any, actor: str) -> str:
+    """The first name for ``{agent}``: ``responder.agents`` or the login's first part, capitalised."""
+    mapped = config.responder.agents.get(actor)
+    if mapped:
+        return mapped
+    first = actor.split("@")[0].replace(".", " ").replace("_", " ").split()
+    return first[0].capitalize() if first else actor
+
+
+def render_reply(config: Any, mention: Any, *, text: str | None, template: str | None, actor: str) -> str:
+    """The reply text: ``text`` as given or ``template`` rendered; WorkflowError if neither."""
+    from monitor.responder import templates
+
+    if (text is None) == (template is None):
+        raise WorkflowError("give the reply text (--text) or a template name (--template), exactly one")
+    if template is not None:
+        known = config.responder.templates
+        if template not in known:
+            raise WorkflowError(
+                f"no reply template named {template!r}; known: {', '.join(sorted(known)) or 'none'} "
+                "(add it under responder.templates)"
+            )
+        values = templates.values_for(
+            author_name=mention.author_name,
+            author_handle=mention.author_handle,
+            brand=config.brand.name,
+            product=config.responder.product,
+            agent=agent_name(config, actor),
+            window=config.responder.window,
+            ticket_link=config.responder.ticket_link,
+            mention_id=mention.id,
+        )
+        try:
+            text = templates.render(known[template], values, name=f"template {template!r}")
+        except templates.TemplateError as exc:
+            raise WorkflowError(str(exc)) from exc
+    assert text is not None
+    return text
+
+
+def check_reply(config: Any, mention: Any, text: str) -> tuple[str, str]:
+    """``(prepared text, source account)`` for a reply to ``mention``, or WorkflowError saying why not."""
+    from monitor.responder.accounts import account_for, replier_class
+    from monitor.responder.base import ReplyError
+
+    body = text.strip()
+    if not body:
+        raise WorkflowError(
+            f"mention {mention.id}: the reply text is empty or only whitespace; nothing was queued"
+        )
+    try:
+        cls = replier_class(mention.platform)
+        account = account_for(config, mention.platform, mention.source)
+    except ReplyError as exc:
+        raise WorkflowError(f"mention {mention.id}: {exc}") from exc
+    target = target_of(mention)
+    prepared = cls.prepare(body, target)
+    problems = cls.check(prepared, target)
+    if problems:
+        raise WorkflowError(f"mention {mention.id} ({mention.platform}): " + "; ".join(problems))
+    return prepared, account
+
+
+def target_of(mention: Any) -> Any:
+    from monitor.responder.base import ReplyTarget
+
+    return ReplyTarget(
+        mention_id=mention.id,
+        platform=mention.platform,
+        external_id=mention.external_id,
+        author_handle=mention.author_handle,
+        url=mention.url,
+        conversation_id=mention.conversation_id,
+        in_reply_to_id=mention.in_reply_to_id,
+        raw=mention.raw or {},
+    )
+
+
+def request_reply(
+    engine: Engine,
+    config: Any,
+    mention_id: int,
+    *,
+    text: str | None = None,
+    template: str | None = None,
+    actor: str,
+    expect_version: int | None = None,
+    automatic: bool = False,
+    now: datetime | None = None,
+    incident_id: int | None = None,
+) -> ReplyRequest:
+    """Check a reply and queue it in the reply outbox, recording who asked, in one transaction.
+
+    Refused with :class:`WorkflowError` (empty text, too long, unknown template or variable,
+    a read-only platform) before anything is written, and with :class:`Conflict` when another
+    agent claimed or answered the mention (or it changed since ``expect_version``). The same
+    request twice (a double click, a retried form) returns the first one: ``duplicate=True``.
+    """
+    actor = actor.strip()
+    if not actor:
+        raise WorkflowError("a reply needs an agent name (--as NAME)")
+    at = _now(now)
+    mt = m.Mention.__table__
+    rt = m.ReplyOutbox.__table__
+    with engine.connect() as conn:
+        mention = conn.execute(select(mt).where(mt.c.id == mention_id)).first()
+    if mention is None:
+        raise WorkflowError(f"no mention with id {mention_id}")
+    body = render_reply(config, mention, text=text, template=template, actor=actor)
+    prepared, account = check_reply(config, mention, body)
+    if automatic:
+        key = f"auto:{mention_id}"
+    elif incident_id is not None:
+        key = f"incident:{incident_id}"
+    else:
+        digest = hashlib.sha256(f"{actor}\n{prepared}".encode()).hexdigest()[:24]
+        key = f"reply:{mention_id}:{digest}"
+    with engine.begin() as conn:
+        row = _locked(conn, mention_id)
+        if row is None:
+            raise WorkflowError(f"no mention with id {mention_id} (deleted meanwhile)")
+        existing = conn.execute(select(rt).where(rt.c.key == key)).first()
+        if existing is not None:
+            if existing.status in ("failed", "cancelled") and existing.platform_reply_id is None:
+                # Asked again after a definite failure (e.g. the token was renewed): send it again.
+                conn.execute(
+                    update(rt)
+                    .where(rt.c.id == existing.id)
+                    .values(status="pending", attempts=0, next_attempt_at=at, last_error=None)
+                )
+                conn.execute(
+                    update(mt)
+                    .where(mt.c.id == mention_id)
+                    .values(reply_status="pending", reply_error=None, version=mt.c.version + 1, updated_at=at)
+                )
+                _event(conn, mention_id, "reply_requested", actor, at, reply_id=existing.id, again=True)
+                return ReplyRequest(
+                    existing.id,
+                    mention_id,
+                    "pending",
+                    existing.body,
+                    row.platform,
+                    existing.automatic,
+                    False,
+                    row.version + 1,
+                )
+            return ReplyRequest(
+                existing.id,
+                mention_id,
+                existing.status,
+                existing.body,
+                row.platform,
+                existing.automatic,
+                True,
+                row.version,
+            )
+        _stale(conn, row, expect_version, at)
+        if automatic:
+            if conn.execute(
+                select(func.count()).select_from(rt).where(rt.c.mention_id == mention_id)
+            ).scalar():
+                raise WorkflowError(f"mention {mention_id} already has a reply; no automatic one is added")
+        else:
+            if row.claimed_by and row.claimed_by != actor:
+                raise Conflict(
+                    "claimed",
+                    row.claimed_by,
+                    row.claimed_at,
+                    mention_id=mention_id,
+                    now=at,
+                    hint=f"leave it to {row.claimed_by} or ask them to release it",
+                )
+            other = conn.execute(
+                select(rt.c.author, rt.c.status, rt.c.created_at, rt.c.sent_at)
+                .where(
+                    rt.c.mention_id == mention_id,
+                    rt.c.author != actor,
+                    rt.c.automatic.is_(False),
+                    rt.c.status.in_(LIVE_REPLY),
+                )
+                .order_by(rt.c.id.desc())
+                .limit(1)
+            ).first()
+            if other is not None and expect_version is None:
+                raise Conflict(
+                    "replied to" if other.status == "sent" else "being answered",
+                    other.author,
+                    other.sent_at or other.created_at,
+                    mention_id=mention_id,
+                    now=at,
+                    hint=f"read their reply; to add yours anyway pass --expect-version {row.version}",
+                )
+        reply_id = conn.execute(
+            rt.insert()
+            .values(
+                key=key,
+                mention_id=mention_id,
+                body=prepared,
+                author=actor,
+                status="pending",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+                platform=row.platform,
+                source=account,
+                automatic=automatic,
+                template=template,
+                incident_id=incident_id,
+                log=[],
+            )
+            .returning(rt.c.id)
+        ).scalar_one()
+        values: dict[str, Any] = {
+            "reply_status": "pending",
+            "reply_error": None,
+            "updated_at": at,
+            "version": mt.c.version + 1,
+        }
+        if not automatic and row.claimed_by is None:
+            values.update(claimed_by=actor, claimed_at=at)
+        conn.execute(update(mt).where(mt.c.id == mention_id).values(**values))
+        _event(
+            conn,
+            mention_id,
+            "reply_requested",
+            actor,
+            at,
+            reply_id=reply_id,
+            automatic=automatic,
+            **({"template": template} if template else {}),
+            **({"incident_id": incident_id} if incident_id is not None else {}),
+        )
+    return ReplyRequest(
+        reply_id, mention_id, "pending", prepared, row.platform, automatic, False, row.version + 1
+    )
+
+
+def list_replies(
+    engine: Engine, mention_id: int | None = None, status: str | None = None, *, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Reply outbox rows, newest first, with the mention's platform/handle; ``automatic`` is marked."""
+    rt = m.ReplyOutbox.__table__
+    mt = m.Mention.__table__
+    query = (
+        select(rt, mt.c.author_handle, mt.c.url.label("mention_url"), mt.c.status.label("mention_status"))
+        .select_from(rt.join(mt, mt.c.id == rt.c.mention_id, isouter=True))
+        .order_by(rt.c.id.desc())
+        .limit(limit)
+    )
+    if mention_id is not None:
+        query = query.where(rt.c.mention_id == mention_id)
+    if status is not None:
+        query = query.where(rt.c.status == status)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def reply_confirmed(conn: Connection, reply: Any, post_id: str, url: str | None, at: datetime) -> None:
+    """Bookkeeping once the platform returned the reply's id (the sender calls this in its commit).
+
+    A person's reply marks the mention ``replied`` and, the first time, stops the first-response
+    clock (``first_response_at``/``first_responder``); an automatic one only records itself.
+    """
+    rt = m.ReplyOutbox.__table__
+    mt = m.Mention.__table__
+    conn.execute(
+        update(rt)
+        .where(rt.c.id == reply.id)
+        .values(
+            status="sent",
+            platform_reply_id=post_id,
+            platform_reply_url=url,
+            sent_at=at,
+            last_error=None,
+            next_attempt_at=None,
+            claimed_by=None,
+            claimed_at=None,
+        )
+    )
+    row = conn.execute(select(mt).where(mt.c.id == reply.mention_id)).first()
+    if row is None:
+        return
+    values: dict[str, Any] = {
+        "reply_status": "sent",
+        "reply_error": None,
+        "updated_at": at,
+        "version": mt.c.version + 1,
+    }
+    if not reply.automatic:
+        if row.status in ("new", "acknowledged"):
+            values["status"] = "replied"
+        if row.acknowledged_at is None:
+            values["acknowledged_at"] = at
+        if row.first_response_at is None:
+            values["first_response_at"] = at
+            values["first_responder"] = reply.author
+    conn.execute(update(mt).where(mt.c.id == row.id).values(**values))
+    _event(
+        conn,
+        row.id,
+        "replied",
+        reply.author,
+        at,
+        reply_id=reply.id,
+        platform_id=post_id,
+        url=url,
+        automatic=bool(reply.automatic),
+        before=row.status,
+        after=values.get("status", row.status),
+    )
+
+
+def reply_failed(conn: Connection, reply: Any, reason: str, at: datetime, *, status: str = "failed") -> None:
+    """A reply that will not be retried: the mention shows ``reply failed`` with the platform's reason."""
+    rt = m.ReplyOutbox.__table__
+    mt = m.Mention.__table__
+    conn.execute(
+        update(rt)
+        .where(rt.c.id == reply.id)
+        .values(status=status, last_error=reason, next_attempt_at=None, claimed_by=None, claimed_at=None)
+    )
+    conn.execute(
+        update(mt)
+        .where(mt.c.id == reply.mention_id)
+        .values(reply_status="failed", reply_error=reason, updated_at=at, version=mt.c.version + 1)
+    )
+    _event(conn, reply.mention_id, "reply_failed", "responder", at, reply_id=reply.id, reason=reason[:500])
+
+
+def attach_followups(conn: Connection, mention_ids: Iterable[int], at: datetime) -> int:
+    """Pipeline hook: a new mention from the same author answering our reply (or in the thread of a
+    mention we replied to) joins that conversation and re-opens it. Returns how many re-opened."""
+    mt = m.Mention.__table__
+    rt = m.ReplyOutbox.__table__
+    reopened = 0
+    for mention_id in mention_ids:
+        new = conn.execute(
+            select(
+                mt.c.id, mt.c.platform, mt.c.author_handle, mt.c.in_reply_to_id, mt.c.conversation_id
+            ).where(mt.c.id == mention_id)
+        ).first()
+        if new is None or (new.in_reply_to_id is None and new.conversation_id is None):
+            continue
+        # The mention we answered: either the new post replies to our reply, or shares its thread.
+        conds = []
+        if new.in_reply_to_id is not None:
+            conds.append(rt.c.platform_reply_id == new.in_reply_to_id)
+        if new.conversation_id is not None:
+            conds.append(mt.c.conversation_id == new.conversation_id)
+            conds.append(mt.c.external_id == new.conversation_id)
+        original = conn.execute(
+            select(mt.c.id, mt.c.status, mt.c.conversation_id, mt.c.external_id)
+            .select_from(rt.join(mt, mt.c.id == rt.c.mention_id))
+            .where(
+                rt.c.status == "sent",
+                mt.c.platform == new.platform,
+                mt.c.author_handle == new.author_handle,
+                mt.c.id != new.id,
+                or_(*conds),
+            )
+            .order_by(rt.c.sent_at.desc())
+            .limit(1)
+        ).first()
+        if original is None:
+            continue
+        conversation = original.conversation_id or original.external_id
+        conn.execute(update(mt).where(mt.c.id == new.id).values(conversation_id=conversation))
+        if original.status in ("replied", "resolved"):
+            conn.execute(
+                update(mt)
+                .where(mt.c.id == original.id)
+                .values(status="acknowledged", resolved_at=None, updated_at=at, version=mt.c.version + 1)
+            )
+            _event(
+                conn,
+                original.id,
+                "reopen",
+                "responder",
+                at,
+                before=original.status,
+                after="acknowledged",
+                followup=new.id,
+            )
+            reopened += 1
+    return reopened

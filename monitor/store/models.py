@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, Text, UniqueConstraint, false
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from monitor.store.types import JSONType, UTCDateTime
@@ -48,6 +49,20 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
         Index("ix_mention_conversation", "platform", "conversation_id"),
+        # reports (migration 0008): open complaints by age, repeat complainers, responses to roll up,
+        # and mentions still waiting for a first response (partial: only the unanswered ones).
+        Index("ix_mention_label_status_created", "label", "status", "created_at"),
+        Index("ix_mention_label_created_author", "label", "created_at", "platform", "author_handle"),
+        Index("ix_mention_first_response", "first_response_at"),
+        Index(
+            "ix_mention_unanswered",
+            "label",
+            "priority",
+            "status",
+            "created_at",
+            sqlite_where=sql_text("first_response_at IS NULL"),
+            postgresql_where=sql_text("first_response_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -82,6 +97,15 @@ class Mention(SQLModel, table=True):
     resolved_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     incident_id: int | None = Field(default=None, index=True)
+    # responder: bumped by every workflow change, so a stale screen's action is refused (Conflict).
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0"))
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = _ts()
+    # Who sent the first person-written reply the platform confirmed (stops the first-response clock).
+    first_responder: str | None = Field(default=None, max_length=128)
+    # Latest reply's state on this mention ("pending" | "sent" | "failed") and the platform's reason.
+    reply_status: str | None = Field(default=None, max_length=16)
+    reply_error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Author(SQLModel, table=True):
@@ -221,6 +245,9 @@ class AlertDelivery(SQLModel, table=True):
     # Several instances: which process is sending it and when it last renewed the claim (store/claims.py).
     claimed_by: str | None = Field(default=None, max_length=128)
     claimed_at: datetime | None = _ts()
+    # An ambiguous (unknown) send's follow-up: resend → resent, digest → digested, none (alerts/followup.py).
+    followup: str | None = Field(default=None, max_length=16, index=True)
+    followup_alert_id: int | None = None  # the digest alert that lists this P3 ambiguous send
 
 
 class ReplyOutbox(SQLModel, table=True):
@@ -242,6 +269,16 @@ class ReplyOutbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = _ts()
+    # responder (migration 0004)
+    platform: str | None = Field(default=None, max_length=32)
+    source: str | None = Field(default=None, max_length=64)  # config name of the source whose account replies
+    automatic: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    template: str | None = Field(default=None, max_length=64)
+    incident_id: int | None = Field(default=None, index=True)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = _ts()
+    last_attempt_at: datetime | None = _ts()
+    log: list = _json(list)
 
 
 class Event(SQLModel, table=True):
@@ -268,3 +305,82 @@ class LabelCorrection(SQLModel, table=True):
     corrected: str = Field(max_length=16)
     actor: str = Field(max_length=128)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# -- reports: pre-aggregated figures (monitor/reports/rollup.py keeps them up to date) -------------
+
+
+class ReportHourly(SQLModel, table=True):
+    """Mentions per source, UTC hour and label with sentiment sums: volume and sentiment charts."""
+
+    __tablename__ = "report_hourly"
+    __table_args__ = (Index("ix_report_hourly_hour", "hour"),)
+
+    platform: str = Field(primary_key=True, max_length=32)
+    source: str = Field(primary_key=True, max_length=64)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    label: str = Field(primary_key=True, max_length=16)
+    n: int = 0
+    polarity_sum: float = 0.0
+    polarity_n: int = 0
+    negative_n: int = 0
+
+
+class ReportTopic(SQLModel, table=True):
+    """Key phrases of complaints per UTC day and platform (extracted once, at roll-up)."""
+
+    __tablename__ = "report_topic"
+    __table_args__ = (Index("ix_report_topic_day", "day"),)
+
+    day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    platform: str = Field(primary_key=True, max_length=32)
+    phrase: str = Field(primary_key=True, max_length=128)
+    n: int = 0
+
+
+class ReportResponse(SQLModel, table=True):
+    """A mention's first response, timed on the wall clock and in business hours; and what came next."""
+
+    __tablename__ = "report_response"
+    __table_args__ = (
+        Index("ix_report_response_created", "created_at"),
+        Index("ix_report_response_author", "platform", "author_handle", "responded_at"),
+    )
+
+    mention_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    platform: str = Field(max_length=32)
+    author_handle: str = Field(max_length=256)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    responded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    responder: str | None = Field(default=None, max_length=128)
+    priority: str | None = Field(default=None, max_length=4)
+    label: str | None = Field(default=None, max_length=16)
+    polarity: float | None = None
+    wall_seconds: float = 0.0
+    business_seconds: float = 0.0
+    # The author's next mention after the reply (recovery: was it less negative?).
+    next_mention_id: int | None = None
+    next_polarity: float | None = None
+
+
+class ReportState(SQLModel, table=True):
+    """How far the roll-up has read (mention id, correction id, response time) and with which hours."""
+
+    __tablename__ = "report_state"
+
+    name: str = Field(primary_key=True, max_length=32)
+    int_value: int | None = None
+    at: datetime | None = _ts()
+    text_value: str | None = Field(default=None, max_length=256)
+
+
+class SchemaInfo(SQLModel, table=True):
+    """Facts about the schema itself, e.g. ``migrated_by``: the release that last migrated it.
+
+    An older release that finds an unknown revision names this release in its refusal.
+    """
+
+    __tablename__ = "schema_info"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))

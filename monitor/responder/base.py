@@ -1,0 +1,122 @@
+"""What every platform's reply call is: one :class:`Replier` per platform and a few well-named errors.
+
+A replier turns (text, the mention replied to, an idempotency key) into one
+platform request and returns the new post's id and URL. It never sleeps or
+retries: it raises a :class:`ReplyError` saying whether trying again can help,
+and :mod:`monitor.responder.sender` owns retries, back-off and bookkeeping.
+
+``check`` runs *before* a reply is queued (length and format limits), and
+``find_existing`` runs before any re-send: where the platform has no
+idempotency key, a reply that may already have been accepted (the process died
+mid-send, the answer timed out) is looked for in the thread first.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """The mention being answered, as stored (``raw`` is the platform's own object)."""
+
+    mention_id: int
+    platform: str
+    external_id: str
+    author_handle: str
+    url: str | None = None
+    conversation_id: str | None = None
+    in_reply_to_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """The platform accepted the reply: its id and public URL."""
+
+    id: str
+    url: str | None
+
+
+class ReplyError(Exception):
+    """The platform did not take the reply. ``retry``: trying again later may work.
+
+    ``ambiguous``: the request may have been accepted (timeout, connection lost after
+    sending); the sender looks for it in the thread before sending again.
+    """
+
+    retry: bool = False
+    ambiguous: bool = False
+
+    def __init__(self, message: str, *, reset_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class ReplyRejected(ReplyError):
+    """Permanent for this reply: deleted post, suspended/blocked account, not allowed to reply."""
+
+
+class ReplyAuthFailed(ReplyError):
+    """The credentials were refused (expired or revoked token); an operator must act, then retry."""
+
+
+class ReplyRateLimited(ReplyError):
+    """HTTP 429: wait until ``reset_at`` and try again (not counted as a failed attempt)."""
+
+    retry = True
+
+
+class ReplyUnavailable(ReplyError):
+    """5xx or network trouble before the platform answered: try again with back-off."""
+
+    retry = True
+
+
+class ReplyAmbiguous(ReplyUnavailable):
+    """The request went out but no answer came back: it may have been posted."""
+
+    ambiguous = True
+
+
+class ReplyNotSupported(ReplyRejected):
+    """The platform has no reply API (Hacker News): nothing will ever be posted there."""
+
+
+class Replier(ABC):
+    """One platform's reply call, built from the same source settings (``api_base``, credentials)."""
+
+    platform: ClassVar[str]
+    # Said in docs/responder.md and `mention-monitor replies`: what a crash mid-send can do.
+    guarantee: ClassVar[str] = ""
+
+    @classmethod
+    @abstractmethod
+    def check(cls, text: str, target: ReplyTarget) -> list[str]:
+        """Problems with ``text`` (already prepared) as a reply to ``target``; empty when it can go. Pure."""
+
+    @classmethod
+    def prepare(cls, text: str, target: ReplyTarget) -> str:
+        """The text as it will be posted (e.g. the author's handle prefixed); pure."""
+        return text
+
+    @abstractmethod
+    def post(self, text: str, target: ReplyTarget, key: str) -> Posted:
+        """Post ``text`` (already prepared) as a reply; ``key`` is this reply's idempotency key."""
+
+    def find_existing(self, text: str, target: ReplyTarget, key: str) -> Posted | None:
+        """Our own reply with this text under ``target``, if the platform already has it."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+def too_long(limit: int, size: int, unit: str) -> str:
+    """ "the reply is 312 characters, 12 over X's limit of 280" — shared wording."""
+    return (
+        f"the reply is {size} {unit}, {size - limit} over the limit of {limit}; shorten it by {size - limit}"
+    )
