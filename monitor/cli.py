@@ -618,7 +618,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print(str(exc), markup=False)
             return EXIT_USAGE
         if db_mod is not None and isinstance(exc, db_mod.StorageError):
-            err.print(f"storage error: {exc}", markup=False)
+            err.print(f"storage error: {exc}", markup=False, soft_wrap=True)
+            return EXIT_STORAGE
+        sa_exc = sys.modules.get("sqlalchemy.exc")
+        if db_mod is not None and sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+            # Any database failure after opening (disk full, read-only, server gone): one line, exit 3.
+            line = db_mod.describe_error(exc, db_mod.last_url)
+            err.print(f"storage error: {line}", markup=False, soft_wrap=True)
             return EXIT_STORAGE
         raise
 

@@ -25,6 +25,10 @@ class StorageError(RuntimeError):
     """The storage URL or database cannot be used; the message says how to fix it."""
 
 
+# The URL of the engine made last: a command's top level names it when a database error escapes.
+last_url: Any = None
+
+
 class SchemaTooNew(StorageError):
     """The database was migrated by a newer mention-monitor than this one."""
 
@@ -98,15 +102,15 @@ def masked_url(url: Any) -> str:
         return "<not a database URL>"
 
 
-def describe_error(exc: BaseException, url: Any) -> str:
-    """One line for a person: which database, what went wrong, what to do."""
+def describe_error(exc: BaseException, url: Any, *, what: str = "database error at") -> str:
+    """One line for a person: which database (password masked), what went wrong, what to do."""
     orig = getattr(exc, "orig", None) or exc
     raw = " ".join(str(orig).split())[:300]
     low = raw.lower()
     for pattern, cause, fix in _CAUSES:
         if pattern in low:
-            return f"database {masked_url(url)}: {cause} ({raw}); {fix}"
-    return f"database {masked_url(url)}: {raw}; check storage.url and that the database is reachable"
+            return f"{what} {masked_url(url)}: {cause} ({raw}); {fix}"
+    return f"{what} {masked_url(url)}: {raw}; check storage.url and that the database is reachable"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -117,6 +121,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         raise StorageError(
             f"storage.url: not a database URL: {url!r} (e.g. sqlite:////var/lib/x.db)"
         ) from exc
+    global last_url
+    last_url = parsed
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -275,7 +281,7 @@ def migrate(engine: Engine) -> None:
     except StorageError:
         raise
     except DBAPIError as exc:
-        raise StorageError(describe_error(exc, engine.url)) from exc
+        raise StorageError(describe_error(exc, engine.url, what="cannot open the database at")) from exc
 
 
 def insert_for(engine_or_session: Any) -> Any:

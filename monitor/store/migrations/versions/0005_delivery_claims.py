@@ -1,4 +1,4 @@
-"""Alert deliveries record which instance claimed them and when (several instances on one database)
+"""Alert deliveries record which instance claimed them and when; schema_info names the migrating release
 
 Revision ID: 0005
 Revises: 0003
@@ -19,6 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "schema_info",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
     with op.batch_alter_table("alert_delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("claimed_at", monitor.store.types.UTCDateTime(), nullable=True))
@@ -28,3 +34,4 @@ def downgrade() -> None:
     with op.batch_alter_table("alert_delivery", schema=None) as batch_op:
         batch_op.drop_column("claimed_at")
         batch_op.drop_column("claimed_by")
+    op.drop_table("schema_info")
