@@ -7,7 +7,7 @@ from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from monitor.configbase import ConfigModel
 
@@ -69,16 +69,28 @@ class Route(ConfigModel):
     tags: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _has_target(self) -> Route:
+    def _has_target(self, info: ValidationInfo) -> Route:
         if not self.notify and not self.apprise_config:
             raise ValueError(
                 f"route {self.name!r} has no targets: add notify: [apprise URL] or apprise_config"
             )
+        if _check_targets(info):
+            from monitor.alerts.targets import urls_problem
+
+            problem = urls_problem([u.get_secret_value() for u in self.notify], "notify")
+            if problem:
+                raise ValueError(f"route {self.name!r}, {problem}")
         return self
 
 
+def _check_targets(info: ValidationInfo) -> bool:
+    """Apprise URLs are checked unless the loader says not to (commands that only read the database)."""
+    return bool((info.context or {}).get("check_targets", True))
+
+
 def _default_routes() -> list[Route]:
-    return [Route(name="urgent", match=RouteMatch(priority="P1"), notify=[SecretStr("console://")])]
+    # Built without validation: checking console:// would load Apprise on every config load.
+    return [Route.model_construct(name="urgent", match=RouteMatch(priority="P1"), notify=[SecretStr("console://")])]
 
 
 class SLASettings(ConfigModel):
@@ -150,6 +162,15 @@ class OperatorChecks(ConfigModel):
     repeat_minutes: float = Field(default=240, gt=0, description="remind about the same problem after")
 
 
+class AmbiguousSettings(ConfigModel):
+    """Sends that may or may not have arrived (``unknown``): urgent ones are re-sent once, marked."""
+
+    resend_after: float = Field(default=60, ge=0, description="seconds to wait before the one re-send")
+    resend_priorities: list[Literal["P1", "P2", "P3"]] = Field(default_factory=lambda: ["P1", "P2"])
+    # Operators hear about it when more ambiguous sends than this happen within an hour.
+    operator_alert_per_hour: int = Field(default=5, ge=1)
+
+
 class AlertSettings(ConfigModel):
     # "first": a mention goes to the first route that matches; "all": to every matching route.
     routing: Literal["first", "all"] = "first"
@@ -162,6 +183,7 @@ class AlertSettings(ConfigModel):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     operator_checks: OperatorChecks = Field(default_factory=OperatorChecks)
+    ambiguous: AmbiguousSettings = Field(default_factory=AmbiguousSettings)
     # The same author (or thread) alerts at most once in this many minutes; 0 disables.
     author_window_minutes: float = Field(default=30, ge=0)
     # Apprise's deadline for one send; running out of it is an ambiguous outcome (``unknown``).
@@ -169,6 +191,17 @@ class AlertSettings(ConfigModel):
     # Acknowledge links in alerts (need dashboard.public_url and dashboard.secret_key).
     ack_link_hours: float = Field(default=24, gt=0, description="how long an acknowledge link works")
     text_limit: int = Field(default=600, ge=50, description="longest quoted mention text, characters")
+
+    @field_validator("operators")
+    @classmethod
+    def _operator_targets(cls, v: list[SecretStr], info: ValidationInfo) -> list[SecretStr]:
+        if v and _check_targets(info):
+            from monitor.alerts.targets import urls_problem
+
+            problem = urls_problem([u.get_secret_value() for u in v], "operators")
+            if problem:
+                raise ValueError(problem)
+        return v
 
     @field_validator("routes")
     @classmethod

@@ -149,6 +149,9 @@ class SourceSettings(ConfigModel):
     # Requests per rolling hour this source may make; None means only the platform's limits.
     request_budget_per_hour: int | None = Field(default=None, ge=1)
 
+    # Optional fields the source cannot poll without once enabled (checked by the config loader).
+    required_when_enabled: ClassVar[tuple[str, ...]] = ()
+
 
 class Source(ABC):
     """One platform account or search, polled by the scheduler.

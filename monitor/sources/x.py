@@ -78,6 +78,10 @@ _DIGITS = re.compile(r"^\d{1,20}$")
 class XSettings(SourceSettings):
     """``sources.<name>:`` keys for an X source (besides the common ones)."""
 
+    # Optional in the model (a source built in code may lack it and fail with AuthFailed),
+    # but an enabled source in the config file must have it.
+    required_when_enabled: ClassVar[tuple[str, ...]] = ("bearer_token",)
+
     bearer_token: SecretStr | None = Field(
         default=None, description="app-only bearer token from the X developer portal (or bearer_token_file)"
     )

@@ -1,4 +1,4 @@
-"""The acknowledge link in an alert, served by the daemon's web endpoint: signed, expiring, works once."""
+"""The acknowledge link in an alert, served by the daemon's web app: signed, expiring, works once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from monitor.alerts.ack import TokenError, sign, verify
 from monitor.alerts.notifier import Notifier
 from monitor.store import models as m
-from monitor.web.app import make_app, serve, wanted
+from monitor.web.app import create_app
+from monitor.web.server import serve, wanted
 from tests.alerts.conftest import free_port, make_config, mention, pipeline
 
 
@@ -34,6 +35,13 @@ def test_tokens_are_signed_and_expire(clock):
         verify("../../etc/passwd", "k1", clock.now)
 
 
+KEY = "k" * 32
+
+
+def _form_token(page: httpx.Response) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
 @pytest.fixture
 def web(engine, receiver, clock):
     port = free_port()
@@ -42,7 +50,7 @@ def web(engine, receiver, clock):
         dashboard={
             "listen": f"127.0.0.1:{port}",
             "public_url": f"http://127.0.0.1:{port}",
-            "secret_key": "k",
+            "secret_key": "k" * 32,
         },
     )
     stop = threading.Event()
@@ -69,21 +77,27 @@ def test_ack_link_from_the_alert_acknowledges_once(engine, receiver, clock, web)
     link = re.search(r"Acknowledge: (\S+)", post["message"]).group(1)
     assert link.startswith(f"{base}/ack/")
 
-    page = httpx.get(link)  # what a chat app's link preview does: must not acknowledge
-    assert page.status_code == 200 and "<form method='post'>" in page.text
+    browser = httpx.Client()
+    page = browser.get(link)  # what a chat app's link preview does: must not acknowledge
+    assert page.status_code == 200 and '<form method="post">' in page.text
     with Session(engine) as s:
         assert s.exec(select(m.Mention)).one().status == "new"
 
-    done = httpx.post(link, data={"by": "Dana <script>"})
+    # A cross-site form post (no form cookie, no token) changes nothing.
+    assert httpx.post(link, data={"by": "mallory"}).status_code == 403
+    with Session(engine) as s:
+        assert s.exec(select(m.Mention)).one().status == "new"
+
+    done = browser.post(link, data={"by": "Dana <script>", "csrf": _form_token(page)})
     assert done.status_code == 200 and "acknowledged" in done.text
-    assert "<script>" not in done.text
+    assert "Dana <script>" not in done.text and "Dana &lt;script&gt;" in done.text
     with Session(engine) as s:
         mention_row = s.exec(select(m.Mention)).one()
         event = s.exec(select(m.Event)).one()
     assert mention_row.status == "acknowledged" and mention_row.acknowledged_at is not None
     assert (event.action, event.actor) == ("acknowledge", "ack-link:Dana <script>")
 
-    again = httpx.post(link, data={})
+    again = browser.post(link, data={"csrf": _form_token(page)})
     assert again.status_code == 409 and "already acknowledged" in again.text
     assert httpx.get(link).status_code == 409
 
@@ -95,24 +109,30 @@ def test_ack_link_from_the_alert_acknowledges_once(engine, receiver, clock, web)
 def test_forged_or_expired_links_change_nothing(engine, clock, web):
     config, base = web
     pipeline(engine, config, clock).ingest([mention(clock.now, priority="P1")], source="x")
-    good = sign(1, "k", clock.now, timedelta(hours=1))
+    good = sign(1, "k" * 32, clock.now, timedelta(hours=1))
     forged = sign(1, "not-the-key", clock.now, timedelta(hours=1))
     assert httpx.post(f"{base}/ack/{forged}").status_code == 403
-    expired = sign(1, "k", clock.now - timedelta(hours=2), timedelta(hours=1))
+    expired = sign(1, "k" * 32, clock.now - timedelta(hours=2), timedelta(hours=1))
     response = httpx.post(f"{base}/ack/{expired}")
     assert response.status_code == 403 and "expired" in response.text
-    assert httpx.get(f"{base}/ack/{sign(999, 'k', clock.now, timedelta(hours=1))}").status_code == 404
+    assert httpx.get(f"{base}/ack/{sign(999, KEY, clock.now, timedelta(hours=1))}").status_code == 404
     with Session(engine) as s:
         assert s.exec(select(m.Mention)).one().status == "new"
     assert httpx.get(f"{base}/ack/{good}").status_code == 200
 
 
 def test_without_a_secret_key_links_are_off(engine, clock):
+    from fastapi.testclient import TestClient
+
     config = make_config()
-    app = make_app(engine, config, clock=clock)
-    statuses = []
-    body = b"".join(
-        app({"PATH_INFO": "/ack/1.2.3", "REQUEST_METHOD": "GET"}, lambda s, h: statuses.append(s))
-    )
-    assert statuses == ["503 Service Unavailable"] and b"secret_key" in body
+    page = TestClient(create_app(config, engine, clock=clock)).get("/ack/1.2.3")
+    assert page.status_code == 503 and "secret_key" in page.text
     assert not wanted(config)
+
+
+def test_an_ack_token_is_not_a_claim_token(engine, clock, web):
+    config, base = web
+    pipeline(engine, config, clock).ingest([mention(clock.now, priority="P1")], source="x")
+    ack_token = sign(1, KEY, clock.now, timedelta(hours=1))
+    assert httpx.get(f"{base}/claim/{ack_token}").status_code == 403
+    assert httpx.get(f"{base}/ack/{ack_token}").status_code == 200

@@ -136,6 +136,9 @@ def test_example_config_is_valid(monkeypatch):
         "MENTION_MONITOR_SECRET",
     ):
         monkeypatch.setenv(var, "test-value")
+    # Values that pass the checks of an Apprise URL and of a dashboard secret.
+    monkeypatch.setenv("SLACK_WEBHOOK", "slack://T000/B000/XXXXXXXX")
+    monkeypatch.setenv("MENTION_MONITOR_SECRET", "s" * 32)
     config = load_config(example)
     assert config.brand.names and set(config.sources) == {
         "x",

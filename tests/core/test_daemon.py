@@ -212,7 +212,7 @@ def test_daemon_serves_the_web_endpoint_and_survives_a_taken_port(tmp_path, sqli
     port = free_port()
     path = write_config(tmp_path, sqlite_url, simulated={"interval": 1, "per_poll": 2})
     raw = yaml.safe_load(Path(path).read_text())
-    raw["dashboard"] = {"enabled": True, "listen": f"127.0.0.1:{port}"}
+    raw["dashboard"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "secret_key": "s" * 32}
     (tmp_path / "web.yaml").write_text(yaml.safe_dump(raw))
     daemon = Daemon(load_config(tmp_path / "web.yaml"))
     runner = threading.Thread(target=daemon.run_forever, kwargs={"install_signals": False, "duration": 30})
