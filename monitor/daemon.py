@@ -23,7 +23,7 @@ from monitor.scheduler import PollOutcome, SourceRunner, instance_id
 from monitor.sources import Source, source_class
 from monitor.store.db import make_engine, migrate
 from monitor.systemd import notify, watchdog_interval
-from monitor.web import app as web
+from monitor.web import server as web
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Daemon:
         ]
         self._threads: list[threading.Thread] = []
         self.extra_services: list[Callable[[threading.Event], None]] = []
-        if web.wanted(config):  # acknowledge links (and, later, the dashboard)
+        if web.wanted(config):  # the dashboard and the acknowledge/claim links (uvicorn in a thread)
             self.extra_services.append(functools.partial(web.serve, self.engine, config, clock=clock))
 
     # -- one pass, for cron -------------------------------------------

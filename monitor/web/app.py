@@ -1,177 +1,201 @@
-"""A tiny WSGI app served by the daemon: ``/ack/<token>`` and ``/healthz``.
+"""The dashboard's ASGI app: ``create_app(config, engine, clock=…)`` wires routers, auth, CSRF, errors.
 
-``GET /ack/<token>`` checks the signed link and shows the mention with an
-*Acknowledge* button; the button's ``POST`` acknowledges it through
-:func:`monitor.workflow.acknowledge`. The two steps matter: chat apps and mail
-scanners fetch links to build previews, and a bare GET must not acknowledge
-(and so silence the escalation of) a mention nobody has looked at. A link works
-once: a mention that is no longer ``new`` is not changed again.
-Standard library only (wsgiref), so the daemon needs no web framework to offer it.
+One app serves everything the daemon offers over HTTP: the dashboard (inbox,
+mention pages, incidents, reports), the signed chat links (``/ack``, ``/claim``)
+and, when the operations router exists, ``/healthz`` and ``/metrics``.
+
+Adding a page: write a module with ``router = APIRouter()`` whose handlers take
+``ctx: Annotated[WebContext, Depends(get_ctx)]`` and a user (``Viewer``,
+``Agent`` or ``Manager`` from :mod:`monitor.web.auth`), render templates that
+``{% extends "base.html" %}`` with :func:`monitor.web.pages.render`, and call
+``monitor.workflow`` for any change. CSRF is checked app-wide; unknown ids
+raise ``HTTPException(404)`` and get the 404 page; nothing answers with a bare 500.
 """
 
 from __future__ import annotations
 
-import html
+import importlib
 import logging
-import threading
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from socketserver import ThreadingMixIn
-from typing import Any
-from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from pathlib import Path
 
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from monitor import workflow
-from monitor.alerts.ack import TokenError, verify
 from monitor.config import Config
-from monitor.store import models as m
+from monitor.web import auth
+from monitor.web.context import Clock, NavItem, WebContext, utcnow
+from monitor.web.csrf import CSRFRefused, csrf_guard
+from monitor.web.pages import render
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-StartResponse = Callable[..., Any]
+STATIC = Path(__file__).with_name("static")
+
+# Security headers on every answer: no inline script, nothing from other sites, no framing.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
-def _page(title: str, body: str) -> bytes:
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<meta name='robots' content='noindex'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1em}"
-        "blockquote{border-left:3px solid #ccc;margin:1em 0;padding-left:1em;white-space:pre-wrap}"
-        "button{font-size:1.2em;padding:.5em 1.5em}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    ).encode()
+def _user_or_none(request: Request) -> auth.User | None:
+    return getattr(request.state, "user", None)
 
 
-def make_app(engine: Engine, config: Config, *, clock: Clock = _utcnow) -> Callable[..., Iterable[bytes]]:
-    """The WSGI application; ``clock`` is injectable so tests can expire links."""
-    secret = config.dashboard.secret_key
+def create_app(config: Config, engine: Engine, *, clock: Clock = utcnow) -> FastAPI:
+    """The whole web app for ``config``; ``clock`` is injectable so tests can expire links and sessions."""
+    ctx = WebContext(config=config, engine=engine, clock=clock)
+    app = FastAPI(
+        title="mention-monitor",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_guard)],
+    )
+    app.state.ctx = ctx
 
-    def respond(start: StartResponse, status: str, title: str, body: str) -> list[bytes]:
-        payload = _page(title, body)
-        start(
-            status,
-            [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(payload))),
-                ("Cache-Control", "no-store"),
-                ("X-Content-Type-Options", "nosniff"),
-                (
-                    "Content-Security-Policy",
-                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-                ),
-                ("Referrer-Policy", "no-referrer"),
-            ],
+    @app.middleware("http")
+    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(auth.LoginRequired)
+    async def login_required(request: Request, exc: auth.LoginRequired) -> Response:
+        if _wants_json(request) or request.url.path.endswith((".json", "/poll")):
+            return JSONResponse({"error": "login required", "login": "/login"}, status_code=401)
+        return auth.login_redirect(request, exc.reason)
+
+    @app.exception_handler(auth.Forbidden)
+    async def forbidden(request: Request, exc: auth.Forbidden) -> Response:
+        return render(
+            request,
+            ctx,
+            "error.html",
+            {"title": "Not allowed"},
+            status=403,
+            user=_user_or_none(request),
+            message=("error", exc.message),
         )
-        return [payload]
 
-    def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz":
-            start("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
-        if not path.startswith("/ack/"):
-            return respond(start, "404 Not Found", "Not found", "<p>Nothing here.</p>")
-        if secret is None:
-            return respond(
-                start,
-                "503 Service Unavailable",
-                "Acknowledge links are off",
-                "<p>Set <code>dashboard.secret_key</code> in the config to use acknowledge links.</p>",
-            )
-        token = path[len("/ack/") :]
-        now = clock()
-        try:
-            mention_id = verify(token, secret.get_secret_value(), now)
-        except TokenError as exc:
-            return respond(start, "403 Forbidden", "Link not valid", f"<p>{html.escape(str(exc))}</p>")
-        with Session(engine) as s:
-            mention = s.get(m.Mention, mention_id)
-        if mention is None:
-            return respond(start, "404 Not Found", "Mention not found", f"<p>No mention #{mention_id}.</p>")
-        summary = (
-            f"<p><b>@{html.escape(mention.author_handle)}</b> on {html.escape(mention.platform)} · "
-            f"{html.escape(mention.priority or '-')} {html.escape(mention.label or '')}</p>"
-            f"<blockquote>{html.escape(mention.text[:1000])}</blockquote>"
+    @app.exception_handler(CSRFRefused)
+    async def csrf_refused(request: Request, exc: CSRFRefused) -> Response:
+        return render(
+            request,
+            ctx,
+            "error.html",
+            {"title": "Request refused"},
+            status=403,
+            user=_user_or_none(request),
+            message=(
+                "error",
+                "This action came without a valid form token (CSRF), so nothing was changed. "
+                "Reload the page and try again.",
+            ),
         )
-        if mention.status != "new":
-            when = f" at {mention.acknowledged_at:%Y-%m-%d %H:%M} UTC" if mention.acknowledged_at else ""
-            return respond(
-                start,
-                "409 Conflict",
-                f"Mention #{mention_id} is already {mention.status}",
-                f"{summary}<p>Already {html.escape(mention.status)}{when}; nothing changed.</p>",
-            )
-        if method == "GET":
-            form = (
-                f"{summary}<form method='post'>"
-                "<p><label>Your name (optional) <input name='by' maxlength='64'></label></p>"
-                "<button type='submit'>Acknowledge</button></form>"
-            )
-            return respond(start, "200 OK", f"Acknowledge mention #{mention_id}?", form)
-        if method != "POST":
-            return respond(start, "405 Method Not Allowed", "Not allowed", "<p>Use the button.</p>")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        title = {404: "Not found", 405: "Not allowed", 400: "Bad request"}.get(exc.status_code, "Error")
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is no page at this address."
+        return render(
+            request,
+            ctx,
+            "error.html",
+            {"title": title},
+            status=exc.status_code,
+            user=_user_or_none(request),
+            message=("error", detail),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_input(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+        return render(
+            request,
+            ctx,
+            "error.html",
+            {"title": "Bad request"},
+            status=400,
+            user=_user_or_none(request),
+            message=("error", f"Some input could not be read ({fields}). Go back and check it."),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> Response:
+        log.error("dashboard: database error on %s: %s", request.url.path, exc.orig)
+        return render(
+            request,
+            ctx,
+            "error.html",
+            {"title": "Database unavailable"},
+            status=503,
+            user=_user_or_none(request),
+            message=("error", "The database did not answer; try again in a moment. Nothing was changed."),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("dashboard: unexpected error on %s %s", request.method, request.url.path)
+        return render(
+            request,
+            ctx,
+            "error.html",
+            {"title": "Something went wrong"},
+            status=500,
+            user=_user_or_none(request),
+            message=("error", "The dashboard hit an error (it is in the daemon's log). Nothing was changed."),
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
+    for module, nav in (
+        ("monitor.web.inbox", NavItem("Inbox", "/", "inbox")),
+        ("monitor.web.mention_page", None),
+        ("monitor.web.incidents", NavItem("Incidents", "/incidents", "incidents")),
+        ("monitor.web.links", None),
+        # Built by other engineers; included when present.
+        ("monitor.web.reports", NavItem("Reports", "/reports", "reports")),
+        ("monitor.web.health", None),
+    ):
         try:
-            size = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
-        except ValueError:
-            size = 0
-        fields = parse_qs(environ["wsgi.input"].read(size).decode("utf-8", "replace")) if size else {}
-        by = (fields.get("by", [""])[0].strip() or "anonymous")[:64]
-        outcome = workflow.acknowledge(engine, [mention_id], actor=f"ack-link:{by}", now=now)[0]
-        if outcome.result != "changed":
-            return respond(
-                start,
-                "409 Conflict",
-                f"Mention #{mention_id} was not changed",
-                f"{summary}<p>{html.escape(outcome.detail or outcome.result)}</p>",
-            )
-        log.info("mention %d acknowledged through its link by %s", mention_id, by)
-        return respond(start, "200 OK", f"Mention #{mention_id} acknowledged", f"{summary}<p>Thank you.</p>")
+            router = importlib.import_module(module).router
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.include_router(router)
+        if nav:
+            ctx.nav.append(nav)
+    if not any(getattr(r, "path", None) == "/healthz" for r in app.routes):
+
+        @app.get("/healthz", include_in_schema=False)
+        def healthz() -> PlainTextResponse:
+            return PlainTextResponse("ok")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
 
     return app
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        # Request lines carry the signed token; keep them out of the journal.
-        log.debug("web: %s", format % args)
-
-
-def serve(engine: Engine, config: Config, stop: threading.Event, *, clock: Clock = _utcnow) -> None:
-    """Serve on ``dashboard.listen`` until ``stop`` is set (run it in a thread)."""
-    host, port = config.dashboard.listen.rsplit(":", 1)
-    server = make_server(
-        host,
-        int(port),
-        make_app(engine, config, clock=clock),
-        server_class=_ThreadingServer,
-        handler_class=_QuietHandler,
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True)
-    thread.start()
-    log.info("web endpoint listening on http://%s:%s", host, port)
-    try:
-        stop.wait()
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def wanted(config: Config) -> bool:
-    """Whether the daemon should start the web endpoint: the dashboard, or acknowledge links, is on."""
-    dash = config.dashboard
-    return dash.enabled or bool(dash.public_url and dash.secret_key)
