@@ -1,0 +1,399 @@
+"""Keeps the report roll-ups up to date: a cheap catch-up keyed on what it has already read.
+
+Reports never scan a million mentions per request. They read three small
+tables this module maintains:
+
+* ``report_hourly`` – mentions per source, UTC hour and label with sentiment sums
+  (new mentions, read by id; label corrections move a mention between labels);
+* ``report_topic`` – key phrases of complaints per day and platform;
+* ``report_response`` – each first response timed on the wall clock and in
+  business hours, and the author's next mention after it (recovery).
+
+:func:`catch_up` reads only what is new since its last run (mention id,
+correction id, first-response time), in batches, each batch in one
+transaction that starts by taking the ``report_state`` lock row, so two
+dashboard workers never count a mention twice. The dashboard calls it before
+each report; on a live system that is a few rows. Changing the business hours
+re-times every response once (their fingerprint is stored).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from monitor.alerts.settings import BusinessHours
+from monitor.reports.businesshours import business_seconds, fingerprint
+from monitor.reports.phrases import key_phrases
+from monitor.store import models as m
+from monitor.store.db import insert_for
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+# First responses are read from the newest one already rolled up minus this margin, so a reply
+# recorded a little out of order is still picked up (the anti-join skips those already done).
+RESPONSE_MARGIN = timedelta(days=1)
+_STATE = ("lock", "mentions", "corrections", "responses", "hours")
+
+
+@dataclass(frozen=True)
+class RollupSettings:
+    """What the roll-up needs from the config."""
+
+    business_hours: BusinessHours
+    brand_terms: tuple[str, ...] = ()
+
+
+@dataclass
+class CatchUp:
+    """What one :func:`catch_up` call read."""
+
+    mentions: int = 0
+    corrections: int = 0
+    responses: int = 0
+    retimed: bool = False
+
+
+def hour_of(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(t: datetime) -> datetime:
+    return t.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def catch_up(engine: Engine, settings: RollupSettings, *, batch: int = BATCH) -> CatchUp:
+    """Roll up everything stored since the last call; returns how much was read."""
+    result = CatchUp()
+    _ensure_state(engine)
+    if _retime_if_hours_changed(engine, settings):
+        result.retimed = True
+    while True:
+        with engine.begin() as conn:
+            state = _lock(conn)
+            did = _corrections(conn, state, batch, settings)
+            result.corrections += did
+            done = _mentions(conn, state, batch, settings)
+            result.mentions += done
+        if done < batch and did < batch:
+            break
+    while True:
+        with engine.begin() as conn:
+            state = _lock(conn)
+            done = _responses(conn, state, batch, settings)
+            result.responses += done
+        if done < batch:
+            break
+    return result
+
+
+# -- state ------------------------------------------------------------------------------------
+
+
+def _ensure_state(engine: Engine) -> None:
+    table = m.ReportState.__table__
+    with engine.connect() as conn:
+        present = {r[0] for r in conn.execute(select(table.c.name))}
+    missing = [n for n in _STATE if n not in present]
+    if missing:
+        insert = insert_for(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(table).on_conflict_do_nothing(index_elements=["name"]),
+                [{"name": n, "int_value": 0 if n != "responses" else None} for n in missing],
+            )
+
+
+def _lock(conn: Connection) -> dict[str, Any]:
+    """Take the roll-up lock (a row write) and read the state under it."""
+    table = m.ReportState.__table__
+    conn.execute(update(table).where(table.c.name == "lock").values(int_value=table.c.int_value + 1))
+    return {r.name: r for r in conn.execute(select(table))}
+
+
+def _set(conn: Connection, name: str, **values: Any) -> None:
+    table = m.ReportState.__table__
+    conn.execute(update(table).where(table.c.name == name).values(**values))
+
+
+def _retime_if_hours_changed(engine: Engine, settings: RollupSettings) -> bool:
+    stamp = fingerprint(settings.business_hours)
+    with engine.begin() as conn:
+        state = _lock(conn)
+        if state["hours"].text_value == stamp:
+            return False
+        had = state["hours"].text_value is not None
+        # Response times depend on the hours: drop them and read every first response again.
+        conn.execute(m.ReportResponse.__table__.delete())
+        _set(conn, "responses", at=None)
+        _set(conn, "hours", text_value=stamp)
+    if had:
+        log.info("business hours changed: response times are computed again for the reports")
+    return had
+
+
+# -- upserts ----------------------------------------------------------------------------------
+
+
+def _add_hourly(conn: Connection, deltas: dict[tuple[str, str, datetime, str], list[float]]) -> None:
+    if not deltas:
+        return
+    table = m.ReportHourly.__table__
+    insert = insert_for(conn)
+    rows = [
+        {
+            "platform": p,
+            "source": s,
+            "hour": h,
+            "label": lab,
+            "n": int(v[0]),
+            "polarity_sum": v[1],
+            "polarity_n": int(v[2]),
+            "negative_n": int(v[3]),
+        }
+        for (p, s, h, lab), v in deltas.items()
+    ]
+    stmt = insert(table)
+    ex = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["platform", "source", "hour", "label"],
+        set_={
+            "n": table.c.n + ex.n,
+            "polarity_sum": table.c.polarity_sum + ex.polarity_sum,
+            "polarity_n": table.c.polarity_n + ex.polarity_n,
+            "negative_n": table.c.negative_n + ex.negative_n,
+        },
+    )
+    conn.execute(stmt, rows)
+
+
+def _add_topics(conn: Connection, deltas: dict[tuple[datetime, str, str], int]) -> None:
+    rows = [{"day": d, "platform": p, "phrase": ph, "n": n} for (d, p, ph), n in deltas.items() if n]
+    if not rows:
+        return
+    table = m.ReportTopic.__table__
+    insert = insert_for(conn)
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day", "platform", "phrase"], set_={"n": table.c.n + stmt.excluded.n}
+    )
+    conn.execute(stmt, rows)
+
+
+def _count(
+    hourly: dict[tuple[str, str, datetime, str], list[float]],
+    row: Any,
+    label: str | None,
+    sign: int,
+) -> None:
+    key = (row.platform, row.source, hour_of(row.created_at), label or "unscored")
+    v = hourly.setdefault(key, [0, 0.0, 0, 0])
+    v[0] += sign
+    if row.polarity is not None:
+        v[1] += sign * row.polarity
+        v[2] += sign
+        if row.polarity < 0:
+            v[3] += sign
+
+
+def _phrases(
+    topics: dict[tuple[datetime, str, str], int], row: Any, sign: int, settings: RollupSettings
+) -> None:
+    day = day_of(row.created_at)
+    for phrase in key_phrases(row.text, settings.brand_terms):
+        key = (day, row.platform, phrase)
+        topics[key] = topics.get(key, 0) + sign
+
+
+# -- new mentions -----------------------------------------------------------------------------
+
+
+def _mentions(conn: Connection, state: dict[str, Any], batch: int, settings: RollupSettings) -> int:
+    t = m.Mention.__table__
+    last = int(state["mentions"].int_value or 0)
+    rows = conn.execute(
+        select(
+            t.c.id,
+            t.c.platform,
+            t.c.source,
+            t.c.created_at,
+            t.c.label,
+            t.c.polarity,
+            t.c.text,
+            t.c.author_handle,
+        )
+        .where(t.c.id > last)
+        .order_by(t.c.id)
+        .limit(batch)
+    ).all()
+    if not rows:
+        return 0
+    hourly: dict[tuple[str, str, datetime, str], list[float]] = {}
+    topics: dict[tuple[datetime, str, str], int] = {}
+    for row in rows:
+        _count(hourly, row, row.label, +1)
+        if row.label == "complaint":
+            _phrases(topics, row, +1, settings)
+    _add_hourly(conn, hourly)
+    _add_topics(conn, topics)
+    _link_next_mentions(conn, rows)
+    _set(conn, "mentions", int_value=rows[-1].id)
+    return len(rows)
+
+
+def _link_next_mentions(conn: Connection, rows: Iterable[Any]) -> None:
+    """A new mention by an author we replied to earlier is the 'next mention' of that reply."""
+    r = m.ReportResponse.__table__
+    by_author: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        by_author[(row.platform, row.author_handle)].append(row)
+    per_platform: dict[str, list[str]] = defaultdict(list)
+    for platform, handle in by_author:
+        per_platform[platform].append(handle)
+    for platform, handles in per_platform.items():
+        for start in range(0, len(handles), 500):
+            facts = conn.execute(
+                select(r.c.mention_id, r.c.author_handle, r.c.responded_at).where(
+                    r.c.platform == platform,
+                    r.c.author_handle.in_(handles[start : start + 500]),
+                    r.c.next_mention_id.is_(None),
+                )
+            ).all()
+            for fact in facts:
+                later = [
+                    x
+                    for x in by_author[(platform, fact.author_handle)]
+                    if x.created_at > fact.responded_at and x.id != fact.mention_id
+                ]
+                if later:
+                    nxt = min(later, key=lambda x: (x.created_at, x.id))
+                    conn.execute(
+                        update(r)
+                        .where(r.c.mention_id == fact.mention_id)
+                        .values(next_mention_id=nxt.id, next_polarity=nxt.polarity)
+                    )
+
+
+# -- label corrections ------------------------------------------------------------------------
+
+
+def _corrections(conn: Connection, state: dict[str, Any], batch: int, settings: RollupSettings) -> int:
+    c = m.LabelCorrection.__table__
+    t = m.Mention.__table__
+    last = int(state["corrections"].int_value or 0)
+    rolled = int(state["mentions"].int_value or 0)
+    rows = conn.execute(
+        select(
+            c.c.id.label("cid"),
+            c.c.mention_id,
+            c.c.predicted,
+            c.c.corrected,
+            t.c.platform,
+            t.c.source,
+            t.c.created_at,
+            t.c.polarity,
+            t.c.text,
+        )
+        .select_from(c.join(t, t.c.id == c.c.mention_id))
+        .where(c.c.id > last)
+        .order_by(c.c.id)
+        .limit(batch)
+    ).all()
+    if not rows:
+        return 0
+    hourly: dict[tuple[str, str, datetime, str], list[float]] = {}
+    topics: dict[tuple[datetime, str, str], int] = {}
+    for row in rows:
+        # A mention not rolled up yet will be counted with its corrected label anyway.
+        if row.mention_id > rolled or row.predicted == row.corrected:
+            continue
+        _count(hourly, row, row.predicted, -1)
+        _count(hourly, row, row.corrected, +1)
+        if row.predicted == "complaint":
+            _phrases(topics, row, -1, settings)
+        if row.corrected == "complaint":
+            _phrases(topics, row, +1, settings)
+    _add_hourly(conn, hourly)
+    _add_topics(conn, topics)
+    _set(conn, "corrections", int_value=rows[-1].cid)
+    return len(rows)
+
+
+# -- first responses --------------------------------------------------------------------------
+
+
+def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: RollupSettings) -> int:
+    t = m.Mention.__table__
+    r = m.ReportResponse.__table__
+    since: datetime | None = state["responses"].at
+    responder = t.c.first_responder if "first_responder" in t.c else t.c.assignee
+    q = (
+        select(
+            t.c.id,
+            t.c.platform,
+            t.c.author_handle,
+            t.c.created_at,
+            t.c.first_response_at,
+            responder.label("responder"),
+            t.c.priority,
+            t.c.label,
+            t.c.polarity,
+        )
+        .select_from(t.outerjoin(r, r.c.mention_id == t.c.id))
+        .where(t.c.first_response_at.is_not(None), r.c.mention_id.is_(None))
+        .order_by(t.c.first_response_at, t.c.id)
+        .limit(batch)
+    )
+    if since is not None:
+        q = q.where(t.c.first_response_at >= since - RESPONSE_MARGIN)
+    rows = conn.execute(q).all()
+    if not rows:
+        return 0
+    facts = []
+    for row in rows:
+        nxt = conn.execute(
+            select(t.c.id, t.c.polarity)
+            .where(
+                and_(
+                    t.c.platform == row.platform,
+                    t.c.author_handle == row.author_handle,
+                    t.c.created_at > row.first_response_at,
+                    t.c.id != row.id,
+                )
+            )
+            .order_by(t.c.created_at, t.c.id)
+            .limit(1)
+        ).first()
+        facts.append(
+            {
+                "mention_id": row.id,
+                "platform": row.platform,
+                "author_handle": row.author_handle,
+                "created_at": row.created_at,
+                "responded_at": row.first_response_at,
+                "responder": row.responder,
+                "priority": row.priority,
+                "label": row.label,
+                "polarity": row.polarity,
+                "wall_seconds": max(0.0, (row.first_response_at - row.created_at).total_seconds()),
+                "business_seconds": business_seconds(
+                    row.created_at, row.first_response_at, settings.business_hours
+                ),
+                "next_mention_id": nxt.id if nxt else None,
+                "next_polarity": nxt.polarity if nxt else None,
+            }
+        )
+    insert = insert_for(conn)
+    conn.execute(insert(r).on_conflict_do_nothing(index_elements=["mention_id"]), facts)
+    newest = max(row.first_response_at for row in rows)
+    if since is None or newest > since:
+        _set(conn, "responses", at=newest)
+    return len(rows)

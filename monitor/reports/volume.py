@@ -1,0 +1,142 @@
+"""Volume and sentiment over time per platform, from the hourly roll-up (never the mention table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection
+
+from monitor.reports.gaps import GapNote, coverage_gaps
+from monitor.reports.period import ReportQuery
+from monitor.reports.rollup import hour_of
+from monitor.store import models as m
+
+LABELS = ("complaint", "question", "praise", "neutral", "spam", "unscored")
+
+
+@dataclass
+class VolumePoint:
+    """One platform in one bucket (an hour, or a day in the business time zone)."""
+
+    bucket: datetime
+    platform: str
+    mentions: int = 0
+    by_label: dict[str, int] = field(default_factory=dict)
+    polarity_sum: float = 0.0
+    polarity_n: int = 0
+    negative: int = 0
+
+    @property
+    def avg_polarity(self) -> float | None:
+        return round(self.polarity_sum / self.polarity_n, 3) if self.polarity_n else None
+
+    @property
+    def negative_share(self) -> float | None:
+        return round(self.negative / self.polarity_n, 3) if self.polarity_n else None
+
+
+@dataclass
+class VolumeReport:
+    query: ReportQuery
+    timezone: str
+    buckets: list[datetime]
+    platforms: list[str]
+    points: dict[tuple[datetime, str], VolumePoint]
+    gaps: list[GapNote]
+
+    def point(self, bucket: datetime, platform: str) -> VolumePoint:
+        return self.points.get((bucket, platform)) or VolumePoint(bucket, platform)
+
+    def total(self, platform: str | None = None) -> int:
+        return sum(p.mentions for p in self.points.values() if platform in (None, p.platform))
+
+    def gap_buckets(self, now: datetime) -> list[bool]:
+        """For each bucket: does a coverage gap overlap it?"""
+        width = timedelta(days=1) if self.query.by_day else timedelta(hours=1)
+        return [any(g.overlaps(b, b + width, now) for g in self.gaps) for b in self.buckets]
+
+    def rows(self) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for b in self.buckets:
+            for platform in self.platforms:
+                p = self.point(b, platform)
+                out.append(
+                    {
+                        "bucket": b.isoformat(),
+                        "platform": platform,
+                        "mentions": p.mentions,
+                        **{lab: p.by_label.get(lab, 0) for lab in LABELS},
+                        "avg_polarity": p.avg_polarity,
+                        "negative_share": p.negative_share,
+                    }
+                )
+        return out
+
+
+def volume(conn: Connection, query: ReportQuery, now: datetime, timezone: str = "UTC") -> VolumeReport:
+    """Mentions per platform and bucket with the label mix and mean sentiment."""
+    h = m.ReportHourly.__table__
+    zone = ZoneInfo(timezone)
+    cols = [func.sum(case((h.c.label == lab, h.c.n), else_=0)).label(lab) for lab in LABELS]
+    q = (
+        select(
+            h.c.platform,
+            h.c.hour,
+            func.sum(h.c.n).label("n"),
+            func.sum(h.c.polarity_sum).label("ps"),
+            func.sum(h.c.polarity_n).label("pn"),
+            func.sum(h.c.negative_n).label("neg"),
+            *cols,
+        )
+        .where(h.c.hour >= hour_of(query.start), h.c.hour < query.end)
+        .group_by(h.c.platform, h.c.hour)
+    )
+    if query.platform:
+        q = q.where(h.c.platform == query.platform)
+    buckets = _buckets(query, zone)
+    points: dict[tuple[datetime, str], VolumePoint] = {}
+    platforms: set[str] = set()
+    for row in conn.execute(q):
+        bucket = _bucket_of(row.hour, query, zone)
+        platforms.add(row.platform)
+        p = points.setdefault((bucket, row.platform), VolumePoint(bucket, row.platform))
+        p.mentions += int(row.n or 0)
+        p.polarity_sum += float(row.ps or 0)
+        p.polarity_n += int(row.pn or 0)
+        p.negative += int(row.neg or 0)
+        for lab in LABELS:
+            p.by_label[lab] = p.by_label.get(lab, 0) + int(getattr(row, lab) or 0)
+    return VolumeReport(
+        query=query,
+        timezone=timezone,
+        buckets=buckets,
+        platforms=sorted(platforms),
+        points=points,
+        gaps=coverage_gaps(conn, query, now),
+    )
+
+
+def _bucket_of(hour: datetime, query: ReportQuery, zone: ZoneInfo) -> datetime:
+    if not query.by_day:
+        return hour
+    local = hour.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _buckets(query: ReportQuery, zone: ZoneInfo) -> list[datetime]:
+    out: list[datetime] = []
+    if query.by_day:
+        day = query.start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < query.end:
+            out.append(day)
+            # Aware arithmetic with a ZoneInfo is wall-clock: the next local midnight, DST or not.
+            day = day + timedelta(days=1)
+        return out
+    hour = hour_of(query.start)
+    while hour < query.end:
+        out.append(hour)
+        hour += timedelta(hours=1)
+    return out
