@@ -106,8 +106,13 @@ def transition(
     actor: str,
     now: datetime | None = None,
     note: str | None = None,
+    expect_version: int | None = None,
 ) -> list[Outcome]:
-    """Move mentions through the workflow; one outcome per id, in the order given."""
+    """Move mentions through the workflow; one outcome per id, in the order given.
+
+    ``expect_version`` (the version the caller's screen showed) raises :class:`Conflict`
+    naming the last change when the mention changed since.
+    """
     if action not in _TO:
         raise WorkflowError(f"unknown action {action!r}; use one of {', '.join(sorted(_TO))}")
     at = _now(now)
@@ -116,13 +121,14 @@ def transition(
     with engine.begin() as conn:
         for mention_id in ids:
             row = conn.execute(
-                select(table.c.status, table.c.acknowledged_at, table.c.version).where(
+                select(table.c.id, table.c.status, table.c.acknowledged_at, table.c.version).where(
                     table.c.id == mention_id
                 )
             ).first()
             if row is None:
                 outcomes.append(Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}"))
                 continue
+            _stale(conn, row, expect_version, at)
             if row.status not in _FROM[action]:
                 outcomes.append(
                     Outcome(mention_id, "unchanged", row.status, f"already {row.status}", row.version)
@@ -136,6 +142,8 @@ def transition(
             # (see reply_confirmed); marking "replied" by hand records the status only.
             if target == "resolved":
                 values["resolved_at"] = at
+            elif action == "reopen":
+                values["resolved_at"] = None  # open again: time-to-resolve counts from the next resolve
             conn.execute(update(table).where(table.c.id == mention_id).values(**values))
             _event(
                 conn,
@@ -152,25 +160,48 @@ def transition(
 
 
 def acknowledge(
-    engine: Engine, ids: Iterable[int], *, actor: str, now: datetime | None = None
+    engine: Engine,
+    ids: Iterable[int],
+    *,
+    actor: str,
+    now: datetime | None = None,
+    expect_version: int | None = None,
 ) -> list[Outcome]:
-    return transition(engine, ids, "acknowledge", actor=actor, now=now)
+    return transition(engine, ids, "acknowledge", actor=actor, now=now, expect_version=expect_version)
 
 
 def resolve(
-    engine: Engine, ids: Iterable[int], *, actor: str, now: datetime | None = None, note: str | None = None
+    engine: Engine,
+    ids: Iterable[int],
+    *,
+    actor: str,
+    now: datetime | None = None,
+    note: str | None = None,
+    expect_version: int | None = None,
 ) -> list[Outcome]:
-    return transition(engine, ids, "resolve", actor=actor, now=now, note=note)
+    return transition(engine, ids, "resolve", actor=actor, now=now, note=note, expect_version=expect_version)
 
 
 def ignore(
-    engine: Engine, ids: Iterable[int], *, actor: str, now: datetime | None = None, note: str | None = None
+    engine: Engine,
+    ids: Iterable[int],
+    *,
+    actor: str,
+    now: datetime | None = None,
+    note: str | None = None,
+    expect_version: int | None = None,
 ) -> list[Outcome]:
-    return transition(engine, ids, "ignore", actor=actor, now=now, note=note)
+    return transition(engine, ids, "ignore", actor=actor, now=now, note=note, expect_version=expect_version)
 
 
 def assign(
-    engine: Engine, ids: Iterable[int], assignee: str, *, actor: str, now: datetime | None = None
+    engine: Engine,
+    ids: Iterable[int],
+    assignee: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    expect_version: int | None = None,
 ) -> list[Outcome]:
     """Give mentions an owner (empty string or ``-`` clears it). Status is left as it is."""
     who: str | None = assignee.strip()
@@ -182,11 +213,14 @@ def assign(
     with engine.begin() as conn:
         for mention_id in ids:
             row = conn.execute(
-                select(table.c.status, table.c.assignee, table.c.version).where(table.c.id == mention_id)
+                select(table.c.id, table.c.status, table.c.assignee, table.c.version).where(
+                    table.c.id == mention_id
+                )
             ).first()
             if row is None:
                 outcomes.append(Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}"))
                 continue
+            _stale(conn, row, expect_version, at)
             if row.assignee == who:
                 outcomes.append(
                     Outcome(
@@ -211,7 +245,13 @@ def assign(
 
 
 def correct_label(
-    engine: Engine, mention_id: int, label: str, *, actor: str, now: datetime | None = None
+    engine: Engine,
+    mention_id: int,
+    label: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    expect_version: int | None = None,
 ) -> Outcome:
     """Record an agent's correction of the triage label (evaluation and training data)."""
     if label not in LABELS:
@@ -220,10 +260,16 @@ def correct_label(
     table = m.Mention.__table__
     with engine.begin() as conn:
         row = conn.execute(
-            select(table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
+            select(table.c.id, table.c.label, table.c.status, table.c.version).where(
+                table.c.id == mention_id
+            )
         ).first()
         if row is None:
             return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
+        _stale(conn, row, expect_version, at)
+        if row.label == label:
+            # Nothing to correct: no audit event, and no "praise→praise" example for triage-eval.
+            return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
         conn.execute(
             m.LabelCorrection.__table__.insert().values(
                 mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at
@@ -242,6 +288,34 @@ def correct_label(
         f"label {label}",
         row.version + 1,
     )
+
+
+# -- internal notes -----------------------------------------------------------------------------
+
+NOTE_MAX = 4000
+
+
+def add_note(
+    engine: Engine, mention_id: int, text: str, *, actor: str, now: datetime | None = None
+) -> Outcome:
+    """An internal note on a mention (never posted publicly); kept in the audit log as a ``note`` event.
+
+    A note is not a change to the mention, so it does not bump ``version``: writing one
+    never makes a colleague's open screen stale.
+    """
+    body = text.strip()
+    if not body:
+        raise WorkflowError("the note is empty; write something for your colleagues")
+    if len(body) > NOTE_MAX:
+        raise WorkflowError(f"the note is {len(body)} characters; keep it under {NOTE_MAX}")
+    at = _now(now)
+    table = m.Mention.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(table.c.status, table.c.version).where(table.c.id == mention_id)).first()
+        if row is None:
+            return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
+        _event(conn, mention_id, "note", actor, at, text=body)
+    return Outcome(mention_id, "changed", row.status, "note added", row.version)
 
 
 # -- claims -------------------------------------------------------------------------------------
