@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,12 +156,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @command("poll-once")
 def cmd_poll_once(args: argparse.Namespace) -> int:
+    from monitor.alerts.outbox import undelivered_since
     from monitor.daemon import Daemon
 
     config = _config(args)
     logs.setup(args.log_level or config.logging.level, config.logging.format)
     daemon = Daemon(config)
+    # A second of slack: a database may keep timestamps to the second.
+    started = datetime.now(UTC) - timedelta(seconds=1)
     outcomes = daemon.poll_once()
+    undelivered = undelivered_since(daemon.engine, started)
     daemon.engine.dispose()
     failed = 0
     for o in outcomes:
@@ -176,6 +180,13 @@ def cmd_poll_once(args: argparse.Namespace) -> int:
                 f"{o.source}: {r.stored} new, {r.duplicates} already stored, "
                 f"{sum(r.filtered.values())} filtered, {r.alerts} alert(s), {o.pages} page(s)"
             )
+    if undelivered:
+        failed += 1
+        out.print(f"[red]{len(undelivered)} alert delivery(ies) failed[/]:")
+        for d in undelivered[:10]:
+            line = f"  alert #{d['alert_id']} to {d['destination_label']}: {d['status']}"
+            out.print(line + (f" — {d['last_error']}" if d["last_error"] else ""), markup=False)
+        out.print("  details: mention-monitor alerts --status failed (failed ones are retried by the daemon)")
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -243,3 +243,15 @@ def recover(engine: Engine, now: datetime, *, owner: str | None = None, ttl: flo
                 )
             )
     return len(rows)
+
+
+def undelivered_since(engine: Engine, since: datetime) -> list[dict[str, Any]]:
+    """Deliveries attempted at or after ``since`` that did not arrive (failed, gave up or unknown)."""
+    d = m.AlertDelivery.__table__
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(d.c.alert_id, d.c.destination_label, d.c.status, d.c.last_error)
+            .where(d.c.last_attempt_at >= since, d.c.status != "delivered")
+            .order_by(d.c.id)
+        )
+        return [dict(r) for r in found.mappings()]
