@@ -8,7 +8,7 @@ send time, so "posted 4 min ago" and the SLA countdown are true when it lands.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from monitor.alerts import sla as sla_math
@@ -51,6 +51,7 @@ def mention_message(
     dashboard_link: str | None = None,
     escalation: bool = False,
     incident_id: int | None = None,
+    claim_link: str | None = None,
 ) -> Message:
     """The alert for one mention: who, what, why urgent, how long ago, SLA, links."""
     priority = mention.priority or "P3"
@@ -79,6 +80,9 @@ def mention_message(
     )
     if incident_id is not None:
         lines.append((plain(f"Part of incident #{incident_id}."),))
+    claimed_by = getattr(mention, "claimed_by", None)
+    if claimed_by:
+        lines.append((plain("Claimed by "), untrusted(claimed_by), plain(" — they are answering it.")))
     links: list[Span] = []
     if mention.url:
         links.append(Span("Open post", "link", url=mention.url))
@@ -88,6 +92,9 @@ def mention_message(
             if links
             else [Span("Acknowledge", "link", url=ack_link)]
         )
+    if claim_link and not claimed_by:
+        links += [plain(" · ")] if links else []
+        links.append(Span("Claim", "link", url=claim_link))
     if dashboard_link:
         links += [plain(" · "), Span(f"Mention #{mention.id}", "link", url=dashboard_link)]
     else:
@@ -173,8 +180,21 @@ class DigestView:
     top: Sequence[m.Mention]
 
 
-def digest_message(view: DigestView) -> Message:
-    """The hourly/daily summary: volume, sentiment and the top complaints held back from alerting."""
+def resent(message: Message, note: str) -> Message:
+    """The same alert marked as a possible repeat: the title says so and the first line explains."""
+    return replace(
+        message,
+        title=(plain("RE-SENT ·"), *message.title),
+        lines=((Span(note, "bold"),), *message.lines),
+        quote_after=message.quote_after + 1,
+    )
+
+
+def digest_message(view: DigestView, *, ambiguous: Sequence[tuple[int | None, str | None]] = ()) -> Message:
+    """The hourly/daily summary: volume, sentiment and the top complaints held back from alerting.
+
+    ``ambiguous`` lists P3 alerts whose own send may not have arrived (mention id, title).
+    """
     title = (plain(f"Mentions digest {view.start:%Y-%m-%d %H:%M}–{view.end:%H:%M} UTC · {view.total} total"),)
     labels = ", ".join(f"{k} {v}" for k, v in sorted(view.by_label.items(), key=lambda kv: -kv[1])) or "none"
     platforms = ", ".join(f"{k} {v}" for k, v in sorted(view.by_platform.items(), key=lambda kv: -kv[1]))
@@ -199,6 +219,15 @@ def digest_message(view: DigestView) -> Message:
                 plain(f" — #{mention.id}"),
             )
         )
+    if ambiguous:
+        lines.append((Span(f"{len(ambiguous)} low-priority alert(s) may not have arrived earlier:", "bold"),))
+        for mention_id, alert_title in ambiguous:
+            lines.append(
+                (
+                    plain(f"• mention #{mention_id}" if mention_id else "• "),
+                    untrusted("" if mention_id else (alert_title or "alert")),
+                )
+            )
     return Message(title=title, lines=tuple(lines), notify_type="info")
 
 

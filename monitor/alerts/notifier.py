@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.alerts import compose, delivery, digest, followup, incidents, jobs, outbox
-from monitor.alerts.ack import ack_url
+from monitor.alerts.ack import ack_url, claim_url
 from monitor.alerts.message import Message
 from monitor.alerts.retry import next_attempt
 from monitor.alerts.routing import Destination
@@ -151,7 +151,7 @@ class Notifier:
             followup.plan(conn, self.settings, now)
             n = followup.release(conn, now)
         if n:
-            log.warning("%d ambiguous urgent alert delivery(ies) re-sent once, marked as a possible repeat", n)
+            log.warning("%d ambiguous urgent alert delivery(ies) re-sent once, marked as a repeat", n)
         return n
 
     def renew_claims(self, now: datetime) -> int:
@@ -278,6 +278,7 @@ class Notifier:
                         ack_link=self._ack_link(mention.id, now),
                         escalation=claimed.kind == "escalation",
                         incident_id=mention.incident_id,
+                        claim_link=self._ack_link(mention.id, now, purpose="claim"),
                     )
             if claimed.kind == "incident":
                 view = incidents.view(s, claimed.key, self.settings.incidents, now)
@@ -292,10 +293,11 @@ class Notifier:
             return compose.operator_message(claimed.title or "problem", claimed.body or "")
         return compose.text_message(claimed.title or f"{claimed.kind} alert", claimed.body or "", "warning")
 
-    def _ack_link(self, mention_id: int | None, now: datetime) -> str | None:
+    def _ack_link(self, mention_id: int | None, now: datetime, *, purpose: str = "ack") -> str | None:
         dash = self.config.dashboard
         if mention_id is None or dash.secret_key is None:
             return None
-        return ack_url(
+        make = claim_url if purpose == "claim" else ack_url
+        return make(
             dash.public_url, dash.secret_key.get_secret_value(), mention_id, now, self.settings.ack_link_hours
         )

@@ -1,11 +1,12 @@
 """Operator alerts: the monitor tells its operators when it is broken, instead of going quiet.
 
-Three checks, each to the ``alerts.operators`` targets and repeated at most every
+Four checks, each to the ``alerts.operators`` targets and repeated at most every
 ``operator_checks.repeat_minutes`` while the problem lasts:
 
 * a source unhealthy (rate limited, auth failed, degraded…) for ``source_failing_minutes``;
 * a notification target failing for ``target_failing_minutes`` (no success since its oldest failure);
-* an alert waiting for delivery longer than ``backlog_minutes``.
+* an alert waiting for delivery longer than ``backlog_minutes``;
+* more ambiguous (``unknown``) sends in the last hour than ``ambiguous.operator_alert_per_hour``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from monitor.alerts import followup
 from monitor.alerts.outbox import RETRYABLE, enqueue
 from monitor.alerts.routing import Destination
 from monitor.alerts.settings import OPERATORS_ROUTE, AlertSettings
@@ -111,6 +113,21 @@ def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> l
                 title=f"{waiting} alert delivery(ies) waiting, oldest {minutes} min",
                 detail="Agents are not getting these alerts. Check the failing targets in "
                 "`mention-monitor alerts --status failed` and that the daemon's notifier is running.",
+            )
+        )
+    ambiguous = followup.counts(conn, now)
+    if ambiguous.recent > settings.ambiguous.operator_alert_per_hour:
+        problems.append(
+            Problem(
+                key=f"operator:ambiguous:{now:%Y%m%dT%H}",
+                title=f"{ambiguous.recent} alert send(s) in the last hour may not have arrived",
+                detail=(
+                    f"A target took the request but did not answer in time, or the notifier was killed "
+                    f"mid-send. P1/P2 alerts are re-sent once, marked ({ambiguous.resent} so far, "
+                    f"{ambiguous.resend_waiting} waiting); P3 go into the next digest "
+                    f"({ambiguous.digest_waiting} waiting). Check the targets' health and "
+                    "`mention-monitor alerts --status unknown`."
+                ),
             )
         )
     return problems

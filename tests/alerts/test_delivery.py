@@ -107,7 +107,7 @@ def test_one_broken_target_does_not_block_the_others(engine, receiver, clock):
     assert len(receiver.posts("/a")) == 2 and len(receiver.posts("/b")) == 2
 
 
-def test_a_timeout_is_unknown_and_never_resent(engine, receiver, clock):
+def test_a_timeout_is_unknown_and_resent_only_once_marked(engine, receiver, clock):
     # The receiver takes the post but answers only after Apprise's deadline.
     config = _route(receiver.hook(), send_timeout=0.5)
     receiver.fail(Response(200, delay=2.0))
@@ -117,9 +117,12 @@ def test_a_timeout_is_unknown_and_never_resent(engine, receiver, clock):
     [row] = _deliveries(engine)
     assert row.status == "unknown"
     assert row.log[-1]["apprise"] == "TIMEOUT"
+    # A P1: after the grace period it goes out once more, marked as a possible repeat (test_ambiguous.py).
     clock.advance(hours=1)
+    assert notifier.deliver_due() == 1
     assert notifier.deliver_due() == 0
-    assert len(receiver.received("/hook")) == 1
+    posts = receiver.posts("/hook")
+    assert len(posts) == 2 and "re-sent: an earlier delivery may not have arrived" in posts[1]["message"]
 
 
 def test_a_read_timeout_after_sending_is_unknown(engine, receiver, clock):
@@ -233,7 +236,9 @@ def test_run_loop_delivers_when_woken_and_stops(engine, receiver):
     assert row.status == "delivered"
 
 
-def test_partial_delivery_to_a_config_group_is_unknown_not_resent(engine, receiver, clock, tmp_path):
+def test_partial_delivery_to_a_config_group_is_unknown_then_resent_once_marked(
+    engine, receiver, clock, tmp_path
+):
     apprise_file = tmp_path / "apprise.txt"
     dead = f"json://127.0.0.1:{free_port()}/dead"
     apprise_file.write_text(f"oncall={receiver.hook('/pager')}\noncall={dead}\n", encoding="utf-8")
@@ -247,5 +252,13 @@ def test_partial_delivery_to_a_config_group_is_unknown_not_resent(engine, receiv
     assert row.status == "unknown" and row.log[-1]["apprise"] == "PARTIAL"
     assert "partly delivered" in row.last_error and "/dead" in row.last_error
     clock.advance(hours=1)
+    # A P1 that may not have reached part of the group: sent to the group once more, marked as a
+    # possible repeat (the service that got it sees the mark), then never again.
+    assert notifier.deliver_due() == 1
+    clock.advance(hours=1)
     assert notifier.deliver_due() == 0
-    assert len(receiver.posts("/pager")) == 1  # the service that got it is not pinged again
+    pager = receiver.posts("/pager")
+    assert len(pager) == 2 and "earlier delivery may not have arrived" not in pager[0]["message"]
+    # Markdown for a config group: "RE\\-SENT", "re\\-sent: …".
+    assert pager[1]["title"].startswith("RE\\-SENT · P1")
+    assert "an earlier delivery may not have arrived" in pager[1]["message"]
