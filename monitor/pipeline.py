@@ -357,6 +357,7 @@ def _mention_row(mention: Mention, verdict: Verdict, *, source: str, now: dateti
         "label": verdict.label,
         "urgency": verdict.urgency,
         "priority": verdict.priority,
+        "severity": verdict.severity,
         "reasons": list(verdict.reasons),
         "status": "new",
         "updated_at": now,

@@ -88,6 +88,8 @@ class Mention(SQLModel, table=True):
     label: str | None = Field(default=None, max_length=16)
     urgency: int | None = None
     priority: str | None = Field(default=None, max_length=4)
+    # Triage's severity of a complaint: severe | moderate | mild (None when not a complaint).
+    severity: str | None = Field(default=None, max_length=8)
     reasons: list = _json(list)
     # workflow
     status: str = Field(default="new", max_length=16)
@@ -303,6 +305,8 @@ class LabelCorrection(SQLModel, table=True):
     mention_id: int = Field(index=True)
     predicted: str | None = Field(default=None, max_length=16)
     corrected: str = Field(max_length=16)
+    # The team's severity for a complaint (severe | moderate | mild), when the label file gives one.
+    severity: str | None = Field(default=None, max_length=8)
     actor: str = Field(max_length=128)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

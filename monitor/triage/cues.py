@@ -65,7 +65,8 @@ FAILURE: list[tuple[str, str]] = [
         ),
     ),
     ("delayed", _alt("delay(?:ed|s)?|late|behind schedule|overdue|postponed")),
-    ("cancelled", r"\bcancel+(?:ed|ing|ation|led)?\w*\b"),
+    # Past forms only: "how do I cancel?" is a question, not a cancelled service.
+    ("cancelled", r"\bcancel(?:l?ed|l?ing|lations?)\b"),
     (
         "lost or damaged",
         _alt(
@@ -212,9 +213,9 @@ PERSISTENCE: list[tuple[str, str]] = [
         "",
         _alt(
             r"""
-            (?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?)
-            (?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:hrs?|days?)
-            (?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
+            (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?)
+            (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:hrs?|days?)
+            (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
             hours|days|weeks|forever|ages|all day|all night
             since (?:yesterday|last|this morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)
             """
@@ -241,7 +242,17 @@ ACCUSING_QUESTION: list[tuple[str, str]] = [
 ]
 
 PRAISE: list[tuple[str, str]] = [
-    ("", _alt("thank(?:s| you| u)|thx|ty|appreciate\\w*|grateful|kudos|cheers|shout ?out")),
+    # A problem that was solved is praise: "sorted my issue in five minutes" names no failure.
+    (
+        "",
+        _alt(
+            r"""
+            (?:sorted|fixed|resolved|solved|handled|took care of|helped (?:me )?with) (?:out )?(?:my|the|our|this|that) (?:\w+ )?(?:issues?|problems?|orders?|accounts?|refunds?|query|queries|complaints?|case)
+            (?:sorted|fixed|resolved|solved|handled|took care of|helped (?:me )?with) (?:out )?(?:my|the|our|this|that|it)
+            """
+        ),
+    ),
+    ("", _alt("thank(?:s| you| u)|thx|ty|appreciate\\w*|grateful|kudos|cheers|shout[- ]?out")),
     (
         "",
         # A negated or hedged praise word ("not friendly", "less than helpful") is frustration, not praise.
@@ -366,6 +377,8 @@ class CueHit:
 
     tags: tuple[str, ...] = ()
     spans: tuple[tuple[int, int], ...] = ()
+    # The words of the post that matched, one per distinct tag: reasons quote these, never the tag.
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,18 +436,21 @@ class CueSet:
     def find(self, lower: str) -> dict[str, CueHit]:
         """Hits per family in ``lower`` (lower-case text; families without a hit are absent)."""
         tags: dict[str, list[str]] = {}
+        words: dict[str, list[str]] = {}
         spans: dict[str, list[tuple[int, int]]] = {}
         matches = list(self._words.finditer(lower))
         if self._symbols is not None and _SYMBOL_TRIGGER.search(lower):
             matches += self._symbols.finditer(lower)
         for m in matches:
             family, tag = self._groups[m.lastgroup or ""]
-            tag = tag or m.group(m.lastgroup or 0)
+            said = m.group(m.lastgroup or 0)
+            tag = tag or said
             found = tags.setdefault(family, [])
             if tag not in found:
                 found.append(tag)
+                words.setdefault(family, []).append(said)
             spans.setdefault(family, []).append(m.span())
-        return {f: CueHit(tuple(tags[f]), tuple(spans[f])) for f in tags}
+        return {f: CueHit(tuple(tags[f]), tuple(spans[f]), tuple(words[f])) for f in tags}
 
     def read(self, text: PreparedText) -> CueReading:
         """Every family, the question test, emphasis and shouting for one prepared text."""
@@ -444,7 +460,7 @@ class CueSet:
         angry_tags = tuple(f"#{h}" for h in text.hashtags if _HASHTAG_COMPLAINT.search(h))
         if angry_tags:
             found = hits.get("frustration", empty)
-            hits["frustration"] = CueHit(found.tags + angry_tags, found.spans)
+            hits["frustration"] = CueHit(found.tags + angry_tags, found.spans, found.words + angry_tags)
         return CueReading(
             failure=hits.get("failure", empty),
             demand=hits.get("demand", empty),
@@ -543,25 +559,25 @@ def cue_evidence(cues: CueReading, settings: TriageSettings, sarcastic: bool) ->
         if hit.tags and weight:
             out.append(Evidence(signal, weight * min(len(hit.tags), cap), reason))
 
-    add("failure", cues.failure, w.failure, f"service failure: {_quoted(cues.failure.tags, cap)}")
+    add("failure", cues.failure, w.failure, f"service failure: {_quoted(cues.failure.words, cap)}")
     demands = " and ".join(cues.demand.tags[:cap])
     add("demand", cues.demand, w.demand, f"asks for {demands}")
-    add("frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.tags, cap)}")
+    add("frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.words, cap)}")
     # "still", "again", "for 3 hours" count even alone: said to a brand they mostly mean "not fixed yet".
-    add("persistence", cues.persistence, w.persistence, f"ongoing: {_quoted(cues.persistence.tags, cap)}")
+    add("persistence", cues.persistence, w.persistence, f"ongoing: {_quoted(cues.persistence.words, cap)}")
     if cues.accusing_question.tags:
         out.append(
             Evidence(
                 "accusing_question",
                 w.accusing_question,
-                f"complains in a question ({_quoted(cues.accusing_question.tags, 1)})",
+                f"complains in a question ({_quoted(cues.accusing_question.words, 1)})",
             )
         )
     supported = cues.failure.tags or cues.frustration.tags or cues.demand.tags or cues.accusing_question.tags
     if cues.possessive.tags and supported:
-        out.append(Evidence("possessive", w.possessive, f"about {cues.possessive.tags[0]}"))
+        out.append(Evidence("possessive", w.possessive, f"about “{cues.possessive.words[0]}”"))
     if cues.praise.tags and not sarcastic and not _praise_retracted(cues):
-        add("praise", cues.praise, -w.praise, f"praise: {_quoted(cues.praise.tags, cap)}")
+        add("praise", cues.praise, -w.praise, f"praise: {_quoted(cues.praise.words, cap)}")
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LABELS = ("complaint", "question", "praise", "neutral", "spam", "unscored")
+SEVERITIES = ("severe", "moderate", "mild")
 PRIORITIES = ("P1", "P2", "P3")
 
 
@@ -52,3 +53,5 @@ class Verdict:
     sentiment: float = 0.0
     # The language the decision was made for ("en", the platform's code, or a guess); None if unknown.
     language: str | None = None
+    # How bad a complaint is: "severe" (look within minutes), "moderate", "mild"; None when not a complaint.
+    severity: str | None = None

@@ -35,6 +35,8 @@ class PreparedText:
     # The words of ``lower`` (letters and apostrophes), for the language guess.
     words: tuple[str, ...]
     truncated: bool
+    # The @handles that were removed, as written (without '@'): severity looks for regulators.
+    handles: tuple[str, ...] = ()
 
 
 class BrandMatcher:
@@ -71,7 +73,12 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         raw = html.unescape(raw)
     low = raw.lower()
     body, url_count = _URL.subn(" ", raw) if ("http" in low or "www." in low) else (raw, 0)
-    body, handle_count = _HANDLE.subn(" ", body) if "@" in body else (body, 0)
+    handles: tuple[str, ...] = ()
+    if "@" in body:
+        handles = tuple(h.lstrip(".@") for h in _HANDLE.findall(body))
+        body, handle_count = _HANDLE.subn(" ", body)
+    else:
+        handle_count = 0
     if brand is not None:
         # Brand names collide with lexicon entries ("Delta", "Target", "Virgin"): drop them.
         body = brand.sub(body, body.lower())
@@ -92,4 +99,5 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         word_count=len(words),
         words=words,
         truncated=truncated,
+        handles=handles,
     )

@@ -78,16 +78,26 @@ class TriageWeights(ConfigModel):
 class UrgencyWeights(ConfigModel):
     """Points (of 100) each fact adds to urgency; the label sets the base."""
 
-    base_complaint: int = Field(default=45, ge=0, le=100)
+    base_complaint: int = Field(default=30, ge=0, le=100)
     base_question: int = Field(default=30, ge=0, le=100)
     base_unscored: int = Field(default=35, ge=0, le=100)
     base_neutral: int = Field(default=10, ge=0, le=100)
     base_praise: int = Field(default=5, ge=0, le=100)
     base_spam: int = Field(default=0, ge=0, le=100)
     # Extra points per unit of complaint score above the threshold, capped at ``complaint_strength_max``.
-    complaint_strength: int = Field(default=6, ge=0, le=100)
-    complaint_strength_max: int = Field(default=15, ge=0, le=100)
+    # Kept small: how *negative* a complaint reads says little about how urgent it is; severity
+    # (below) decides P1/P2. A complaint with no severity cue stays under ``p2_urgency`` (digest).
+    complaint_strength: int = Field(default=3, ge=0, le=100)
+    complaint_strength_max: int = Field(default=4, ge=0, le=100)
     escalation: int = Field(default=30, ge=0, le=100)
+    # Severity (``severity.py``): its points (accusation, harm, threats, repetition, waiting,
+    # public shaming; capped at 60) are multiplied by this and added to a complaint's urgency.
+    severity_scale: float = Field(default=1.0, ge=0)
+    # Severity points from which a complaint's severity reads "severe" (below: "moderate", 0: "mild").
+    severe_points: int = Field(default=25, ge=1, le=100)
+    # A complaint that asks for something (refund, call back, a fix, a manager) expects an answer.
+    # Off by default: on X-FINCORP it lowers P1/P2 precision for severe complaints (0.351 -> 0.338).
+    demand: int = Field(default=0, ge=0, le=100)
     # Reach: ``reach_max`` points at ``very_high_reach_followers``, half of it at ``high_reach_followers``.
     reach_max: int = Field(default=20, ge=0, le=100)
     # Each earlier complaint by the same author in the last 24 h, capped at ``repeat_max``.

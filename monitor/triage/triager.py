@@ -18,11 +18,27 @@ from monitor.triage.reach import reach_evidence
 from monitor.triage.sarcasm import sarcasm_evidence, sarcasm_marker
 from monitor.triage.sentiment import SentimentReading, SentimentScorer, sentiment_evidence
 from monitor.triage.settings import TriageSettings
+from monitor.triage.severity import SeverityCues, SeverityReading
 from monitor.triage.thread import addressed_evidence, thread_evidence
 
 # Spam by shape: link farms and hashtag walls.
 _SPAM_URLS = 3
 _SPAM_HASHTAGS = 6
+# Demands that need a person to act (not "please help", which every question says).
+_ANSWER_DEMANDS = frozenset({"a refund", "compensation", "a call back", "a manager"})
+# Evidence that states a complaint in words (not just a tone): needed to call a question or a promo one.
+_STATED = frozenset(
+    {
+        "failure",
+        "demand",
+        "frustration",
+        "accusing_question",
+        "sarcasm",
+        "escalation",
+        "learned",
+        "multilingual",
+    }
+)
 
 
 class Triager:
@@ -45,6 +61,7 @@ class Triager:
         self._brand = brand_pattern(brand_terms)
         self._sentiment = SentimentScorer()
         self._cues = CueSet(self.settings)
+        self._severity = SeverityCues()
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
         """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
@@ -59,9 +76,17 @@ class Triager:
 
         if not language.scored:
             # English lexicons would read 0 here; say so and let reach decide how soon a human looks.
-            urgency = self._context_points("unscored", mention, ctx, escalations)
+            severity = self._severity.read(text)
+            urgency = self._context_points("unscored", mention, ctx, escalations, severity)
             return self._verdict(
-                "unscored", None, 0.0, s.urgency.base_unscored, [language.reason], urgency, language.code
+                "unscored",
+                None,
+                0.0,
+                s.urgency.base_unscored,
+                [language.reason],
+                urgency,
+                language.code,
+                severity,
             )
 
         reading = self._sentiment.read(text.clean, s.textblob_weight, s.vader_weight)
@@ -90,9 +115,21 @@ class Triager:
         if label == "complaint":
             extra = s.urgency.complaint_strength * (score - s.complaint_threshold)
             base += round(max(0.0, min(float(s.urgency.complaint_strength_max), extra)))
-        urgency = self._context_points(label, mention, ctx, escalations)
+        severity = self._severity.read(text) if label in {"complaint", "neutral", "question"} else None
+        if severity is not None and label != "complaint":
+            strong = [e for e in severity.evidence if e.weight >= s.urgency.severe_points]
+            if not strong:
+                severity = None
+            else:
+                # An accusation, a threat or a harm is a complaint even without a failure word
+                # ("this is daylight robbery", "I'm reporting you to the ombudsman").
+                label, label_reasons = "complaint", []
+                base = s.urgency.base_complaint
+        urgency = self._context_points(
+            label, mention, ctx, escalations, severity, bool(set(cues.demand.tags) & _ANSWER_DEMANDS)
+        )
         reasons = [*label_reasons, language.reason] if language.reason else label_reasons
-        return self._verdict(label, reading, score, base, reasons, urgency, language.code)
+        return self._verdict(label, reading, score, base, reasons, urgency, language.code, severity)
 
     def complaint_evidence(
         self,
@@ -135,9 +172,14 @@ class Triager:
     ) -> tuple[str, list[str]]:
         s = self.settings
         spammy = bool(cues.spam.tags) or text.url_count >= _SPAM_URLS or len(text.hashtags) >= _SPAM_HASHTAGS
-        if spammy and score < s.complaint_threshold + 1:
+        # Sentiment and "!!!" alone do not make a complaint of a promo or of a plain help request:
+        # it takes a cue that names a failure, a demand, frustration, blame or a threat.
+        stated = any(e.weight > 0 and e.signal in _STATED for e in evidence)
+        if spammy and (score < s.complaint_threshold + 1 or not stated):
             what = f"“{cues.spam.tags[0]}”" if cues.spam.tags else "links and hashtags"
             return "spam", [f"looks like spam ({what})"]
+        if cues.question and not stated:
+            return "question", ["asks the brand a question" if addressed else "asks a question"]
         if score >= s.complaint_threshold:
             ranked = sorted((e for e in evidence if e.reason and e.weight > 0), key=lambda e: -e.weight)
             return "complaint", [e.reason for e in ranked]
@@ -149,14 +191,31 @@ class Triager:
         return "neutral", []
 
     def _context_points(
-        self, label: str, mention: Mention, ctx: TriageContext, escalations: tuple[str, ...]
+        self,
+        label: str,
+        mention: Mention,
+        ctx: TriageContext,
+        escalations: tuple[str, ...],
+        severity: SeverityReading | None = None,
+        demands: bool = False,
     ) -> list[Evidence]:
-        """Urgency from outside the text's label: escalation, reach, history, thread, addressivity."""
+        """Urgency beyond the label: severity, escalation, reach, history, thread, addressivity."""
         if label == "spam":
             return []
         s = self.settings
         u = s.urgency
-        points = escalation_evidence(escalations, u.escalation)
+        points: list[Evidence] = []
+        said = " ".join(severity.reasons) if severity else ""
+        # Configured escalation terms the severity families did not already quote.
+        extra = tuple(t for t in escalations if f"“{t}" not in said and t not in said)
+        if severity is not None and severity.points:
+            points += [Evidence(e.signal, 0, e.reason) for e in severity.evidence]
+            sev_points = round(severity.points * u.severity_scale)
+            points.append(Evidence("severity", sev_points, ""))
+        if label == "complaint" and demands:
+            # A complaint that asks for something (refund, call back, fix) waits for an answer.
+            points.append(Evidence("demand", u.demand, ""))
+        points += escalation_evidence(extra, u.escalation)
         if label in {"complaint", "question", "unscored"}:
             points += reach_evidence(
                 mention.author_followers, s.high_reach_followers, s.very_high_reach_followers, u.reach_max
@@ -178,6 +237,7 @@ class Triager:
         reasons: list[str],
         urgency_points: list[Evidence],
         language: str | None,
+        severity: SeverityReading | None = None,
     ) -> Verdict:
         s = self.settings
         urgency = max(0, min(100, base + sum(round(e.weight) for e in urgency_points)))
@@ -197,4 +257,15 @@ class Triager:
             vader=round(reading.vader, 4) if reading else 0.0,
             sentiment=round(reading.combined, 4) if reading else 0.0,
             language=language,
+            severity=self._severity_level(label, severity),
         )
+
+    def _severity_level(self, label: str, severity: SeverityReading | None) -> str | None:
+        """'severe', 'moderate' or 'mild' for complaints (and unscored posts with severity cues)."""
+        if label != "complaint" and (label != "unscored" or severity is None or not severity.points):
+            return None
+        points = severity.points if severity else 0
+        u = self.settings.urgency
+        if points >= u.severe_points:
+            return "severe"
+        return "moderate" if points > 0 else "mild"

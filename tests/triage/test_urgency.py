@@ -11,7 +11,7 @@ def test_reasons_of_a_plain_complaint(triager: Triager, make_mention) -> None:
     verdict = triager.assess(make_mention(COMPLAINT))
     assert verdict.label == "complaint"
     assert any(r.startswith("service failure: ") for r in verdict.reasons)
-    assert "about my order" in verdict.reasons
+    assert "about “my order”" in verdict.reasons
     # Reasons are distinct and non-empty.
     assert len(set(verdict.reasons)) == len(verdict.reasons)
     assert all(verdict.reasons)
@@ -31,20 +31,22 @@ def test_reach_history_and_thread_raise_urgency_with_reasons(triager: Triager, m
     assert "3rd complaint in 24 h" in loud.reasons
     assert "follow-up in a thread the brand already answered" in loud.reasons
     # Context reasons come after the ones that explain the label.
-    assert loud.reasons.index("author has 48k followers") > loud.reasons.index("about my order")
+    assert loud.reasons.index("author has 48k followers") > loud.reasons.index("about “my order”")
 
 
 def test_escalation_term_is_p1_with_reason(triager: Triager, make_mention) -> None:
     verdict = triager.assess(make_mention("@AcmeHelp the heater caught fire, this is a safety issue"))
     assert verdict.label == "complaint"
-    assert "mentions caught fire, safety" in verdict.reasons
+    assert "safety or health: “caught fire”, “safety”" in verdict.reasons
+    assert verdict.severity == "severe"
     assert verdict.priority == "P1"
 
 
 def test_legal_threat_without_failure_words_is_a_complaint(triager: Triager, make_mention) -> None:
     verdict = triager.assess(make_mention("@AcmeHelp you will hear from my lawyer"))
     assert verdict.label == "complaint"
-    assert "mentions lawyer" in verdict.reasons
+    assert "threatens legal action: “lawyer”" in verdict.reasons
+    assert verdict.priority == "P1"
 
 
 def test_praise_ignores_complaint_history(triager: Triager, make_mention) -> None:
