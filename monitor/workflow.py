@@ -260,9 +260,7 @@ def correct_label(
     table = m.Mention.__table__
     with engine.begin() as conn:
         row = conn.execute(
-            select(table.c.id, table.c.label, table.c.status, table.c.version).where(
-                table.c.id == mention_id
-            )
+            select(table.c.id, table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
         ).first()
         if row is None:
             return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
@@ -523,7 +521,6 @@ def check_reply(config: Any, mention: Any, text: str) -> tuple[str, str]:
         )
     try:
         cls = replier_class(mention.platform)
-        account = account_for(config, mention.platform, mention.source)
     except ReplyError as exc:
         raise WorkflowError(f"mention {mention.id}: {exc}") from exc
     target = target_of(mention)
@@ -531,6 +528,10 @@ def check_reply(config: Any, mention: Any, text: str) -> tuple[str, str]:
     problems = cls.check(prepared, target)
     if problems:
         raise WorkflowError(f"mention {mention.id} ({mention.platform}): " + "; ".join(problems))
+    try:
+        account = account_for(config, mention.platform, mention.source)
+    except ReplyError as exc:
+        raise WorkflowError(f"mention {mention.id}: {exc}") from exc
     return prepared, account
 
 
@@ -856,3 +857,95 @@ def attach_followups(conn: Connection, mention_ids: Iterable[int], at: datetime)
             )
             reopened += 1
     return reopened
+
+
+def request_incident_reply(
+    engine: Engine,
+    config: Any,
+    incident_id: int,
+    *,
+    text: str | None = None,
+    template: str | None = None,
+    actor: str,
+    mention_id: int | None = None,
+    now: datetime | None = None,
+) -> ReplyRequest:
+    """One public status reply for an incident (to ``mention_id``, default its earliest member).
+
+    When the platform confirms it, the members are resolved in bulk, except those whose
+    authors have at least ``responder.incidents.personal_min_followers`` followers: they stay
+    open for a personal reply.
+    """
+    it = m.Incident.__table__
+    mt = m.Mention.__table__
+    with engine.connect() as conn:
+        incident = conn.execute(select(it).where(it.c.id == incident_id)).first()
+        if incident is None:
+            raise WorkflowError(f"no incident with id {incident_id}")
+        if mention_id is None:
+            mention_id = conn.execute(
+                select(mt.c.id)
+                .where(mt.c.incident_id == incident_id)
+                .order_by(mt.c.created_at, mt.c.id)
+                .limit(1)
+            ).scalar()
+            if mention_id is None:
+                raise WorkflowError(f"incident {incident_id} has no member mention to reply to")
+    return request_reply(
+        engine,
+        config,
+        mention_id,
+        text=text,
+        template=template,
+        actor=actor,
+        now=now,
+        incident_id=incident_id,
+    )
+
+
+def personal_threshold(config: Any) -> int | None:
+    chosen = config.responder.incidents.personal_min_followers
+    return chosen if chosen is not None else config.alerts.incidents.individual_min_followers
+
+
+def incident_reply_sent(conn: Connection, reply: Any, at: datetime, config: Any) -> int:
+    """The incident's status reply is on the platform: resolve its members (big accounts stay open)."""
+    mt = m.Mention.__table__
+    threshold = personal_threshold(config)
+    rows = conn.execute(
+        select(mt.c.id, mt.c.status, mt.c.author_followers).where(
+            mt.c.incident_id == reply.incident_id,
+            mt.c.status.in_(("new", "acknowledged", "replied")),
+        )
+    ).all()
+    resolved = 0
+    for row in rows:
+        if threshold is not None and (row.author_followers or 0) >= threshold:
+            _event(
+                conn,
+                row.id,
+                "kept_open",
+                reply.author,
+                at,
+                note=f"{row.author_followers} followers: left open for a personal reply",
+            )
+            continue
+        values: dict[str, Any] = {
+            "status": "resolved",
+            "resolved_at": at,
+            "updated_at": at,
+            "version": mt.c.version + 1,
+        }
+        conn.execute(update(mt).where(mt.c.id == row.id).values(**values))
+        _event(
+            conn,
+            row.id,
+            "resolve",
+            reply.author,
+            at,
+            before=row.status,
+            after="resolved",
+            note=f"covered by the incident #{reply.incident_id} status reply {reply.id}",
+        )
+        resolved += 1
+    return resolved

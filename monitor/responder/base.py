@@ -120,3 +120,86 @@ def too_long(limit: int, size: int, unit: str) -> str:
     return (
         f"the reply is {size} {unit}, {size - limit} over the limit of {limit}; shorten it by {size - limit}"
     )
+
+
+# -- the HTTP call shared by the httpx-based platforms (Mastodon, Bluesky, Reddit) -----------------
+
+
+def http_call(
+    client: Any,
+    gate: Any,
+    method: str,
+    path: str,
+    *,
+    name: str,
+    bucket: str = "default",
+    reader: Any = None,
+    hints: dict[int, str] | None = None,
+    **kw: Any,
+) -> Any:
+    """One request through the source's rate-limit gate; non-2xx answers become :class:`ReplyError` s.
+
+    ``hints`` adds the platform's advice per status (what 403 or 404 mean there). A timeout
+    or a dropped connection on a POST is ambiguous: it may have been posted.
+    """
+    import httpx
+
+    from monitor.sources.base import RateLimited
+    from monitor.sources.http import retry_after_seconds
+
+    try:
+        gate.check(bucket)
+    except RateLimited as exc:
+        raise ReplyRateLimited(str(exc), reset_at=exc.reset_at) from exc
+    try:
+        response = client.request(method, path, **kw)
+    except httpx.ConnectError as exc:
+        raise ReplyUnavailable(f"{name}: cannot connect ({exc})") from exc
+    except httpx.HTTPError as exc:
+        kind = ReplyAmbiguous if method == "POST" else ReplyUnavailable
+        raise kind(f"{name}: no complete answer ({type(exc).__name__}: {exc})") from exc
+    status = response.status_code
+    if status < 400:
+        return response
+    detail = error_detail(response)
+    hint = (hints or {}).get(status, "")
+    hint = f"; {hint}" if hint else ""
+    if status == 429:
+        reset_at = reader(response)[1] if reader is not None else None
+        if reset_at is None:
+            wait = retry_after_seconds(response)
+            if wait is not None:
+                from datetime import UTC, datetime, timedelta
+
+                reset_at = datetime.now(UTC) + timedelta(seconds=wait)
+        raise ReplyRateLimited(f"{name}: rate limited (HTTP 429: {detail})", reset_at=reset_at)
+    if status == 401:
+        raise ReplyAuthFailed(f"{name}: credentials refused (HTTP 401: {detail}){hint}")
+    if status >= 500:
+        raise ReplyUnavailable(f"{name}: server error HTTP {status}: {detail}")
+    raise ReplyRejected(f"{name}: HTTP {status}: {detail}{hint}")
+
+
+def json_of(response: Any, name: str) -> Any:
+    """The JSON body; a 2xx without one is ambiguous (something was done, we cannot tell what)."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ReplyAmbiguous(
+            f"{name}: expected JSON from {response.request.url.path}, got "
+            f"{response.headers.get('content-type', 'no content-type')}"
+        ) from exc
+
+
+def error_detail(response: Any) -> str:
+    """The platform's own error text: ``error``/``message``/``detail`` fields, else the body start."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        return text.splitlines()[0][:160] if text and not text.startswith("<") else "no details"
+    if isinstance(body, dict):
+        parts = [str(body[k]) for k in ("error", "message", "detail") if isinstance(body.get(k), (str, int))]
+        if parts:
+            return ": ".join(dict.fromkeys(parts))[:240]
+    return "no details"

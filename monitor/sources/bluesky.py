@@ -195,6 +195,17 @@ class BlueskySource(Source):
         if self._search_client is not None:
             self._search_client.close()
 
+    # -- the responder posts with the same session --------------------------
+    def session(self) -> tuple[str, str]:
+        """``(did, access token)`` of the account, logging in first when there is no session yet."""
+        if self._access is None:
+            self._login()
+        return str(self.did or ""), str(self._access)
+
+    def renew_session(self) -> None:
+        """The access token was refused as expired: refresh it (or log in again)."""
+        self._renew()
+
     # -- session --------------------------------------------------------
     def _on_response(self, response: httpx.Response) -> None:
         """Every response: note rate-limit headers; spot a rejected token before ``send`` maps the status."""

@@ -176,6 +176,17 @@ class RedditSource(Source):
         self._api.close()
         self._auth.close()
 
+    # -- the responder posts with the same app and token ---------------------
+    def access_token(self, *, fresh: bool = False) -> str:
+        """A valid bearer token (``fresh``: drop the current one first, e.g. after a 401)."""
+        if fresh:
+            self._token = None
+        return self._ensure_token(Page(mentions=[], cursor={}, requests=0))
+
+    @property
+    def user_agent(self) -> str:
+        return self._user_agent
+
     # -- one page of one stream -----------------------------------------------------
     def _streams(self) -> list[str]:
         streams: list[str] = list(dict.fromkeys(self.settings.search_types))
