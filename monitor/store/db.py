@@ -29,6 +29,17 @@ class StorageError(RuntimeError):
 last_url: Any = None
 
 
+class NoDatabase(StorageError):
+    """A command that only reads was pointed at a SQLite file that does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"no database at {path} (check --db, -c or storage.url; nothing was created. "
+            "The daemon, `import` and `demo` create a database; try `mention-monitor demo` first)"
+        )
+
+
 class SchemaTooNew(StorageError):
     """The database was migrated by a newer mention-monitor than this one."""
 
@@ -113,8 +124,12 @@ def describe_error(exc: BaseException, url: Any, *, what: str = "database error 
     return f"{what} {masked_url(url)}: {raw}; check storage.url and that the database is reachable"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, a busy timeout and their parent folder."""
+def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and their parent folder.
+
+    ``create=False`` (commands that only read) refuses a SQLite file that does not exist
+    instead of creating it and its folders: a mistyped path is an error, not an empty table.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -126,7 +141,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database).expanduser()
+            if not create and not path.exists():
+                raise NoDatabase(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
@@ -277,6 +295,9 @@ def migrate(engine: Engine) -> None:
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")
+            from monitor.store.search import ensure_sqlite_triggers
+
+            ensure_sqlite_triggers(conn)  # a later table rebuild (batch ALTER) drops the FTS triggers
             _record_release(conn)
     except StorageError:
         raise

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import desc, func, or_, select
+from sqlalchemy import desc, select
 from sqlalchemy.engine import Engine
 
 from monitor.mention import Mention
 from monitor.store import models as m
+from monitor.store.search import search_clause
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -62,8 +63,8 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
     if f.since:
         q = q.where(t.c.created_at >= f.since)
     if f.search:
-        like = f"%{f.search.lower()}%"
-        q = q.where(or_(func.lower(t.c.text).like(like), func.lower(t.c.author_handle).like(like)))
+        # Full-text (FTS5 / tsvector GIN), not LIKE '%…%': see monitor.store.search for the syntax.
+        q = q.where(search_clause(engine.dialect.name, f.search))
     q = q.order_by(desc(t.c.created_at), desc(t.c.id)).limit(f.limit).offset(f.offset)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
@@ -103,3 +104,39 @@ def to_mention(row: dict[str, Any]) -> Mention:
         addressed_to_brand=bool(row["addressed_to_brand"]),
         raw=row["raw"] or {},
     )
+
+
+def mention_detail(engine: Engine, mention_id: int) -> dict[str, Any] | None:
+    """One mention with everything that happened to it, for ``show``: its alert deliveries,
+    audit events, label corrections and replies, each oldest first. None if no such mention."""
+    t = m.Mention.__table__
+    out_t, d = m.AlertOutbox.__table__, m.AlertDelivery.__table__
+    ev, corr, rep = m.Event.__table__, m.LabelCorrection.__table__, m.ReplyOutbox.__table__
+    with engine.connect() as conn:
+        row = conn.execute(select(t).where(t.c.id == mention_id)).mappings().first()
+        if row is None:
+            return None
+        detail: dict[str, Any] = {"mention": dict(row)}
+        detail["deliveries"] = [
+            dict(r)
+            for r in conn.execute(
+                select(
+                    out_t.c.id.label("alert_id"),
+                    out_t.c.route,
+                    out_t.c.kind,
+                    out_t.c.created_at,
+                    d.c.destination_label,
+                    d.c.status,
+                    d.c.attempts,
+                    d.c.delivered_at,
+                    d.c.last_error,
+                )
+                .select_from(out_t.outerjoin(d, d.c.alert_id == out_t.c.id))
+                .where(out_t.c.mention_id == mention_id)
+                .order_by(out_t.c.id, d.c.id)
+            ).mappings()
+        ]
+        for key, table in (("events", ev), ("corrections", corr), ("replies", rep)):
+            found = conn.execute(select(table).where(table.c.mention_id == mention_id).order_by(table.c.id))
+            detail[key] = [dict(r) for r in found.mappings()]
+    return detail

@@ -5,6 +5,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import monitor.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from monitor.store.search import include_in_autogenerate
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -35,6 +36,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table rebuilds for ALTERs
         compare_type=True,
         render_item=_render_item,
+        include_object=include_in_autogenerate,  # the FTS5 table is not a model
     )
     with context.begin_transaction():
         context.run_migrations()

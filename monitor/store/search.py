@@ -1,0 +1,137 @@
+"""Free-text search over mentions (text and author): SQLite FTS5, PostgreSQL full-text search.
+
+One query language for the CLI's ``mentions --search`` and the dashboard's inbox search:
+words (all must match, stemmed: ``refunds`` finds ``refund``), ``"quoted phrases"`` (adjacent
+words in order) and ``word*`` (prefix). Anything else in the query (operators, quotes left
+open, brackets, ``@``/``#``, ``_``) separates words and is never passed to the database's query
+syntax, so no query can raise a syntax error. A query with no words matches nothing.
+
+SQLite: an external-content FTS5 table ``mention_fts`` (porter stemmer over unicode61, accents
+folded) kept in step with ``mention`` by triggers (migration 0006). PostgreSQL: a GIN index on
+the ``english`` tsvector of the same two columns; :data:`PG_DOCUMENT` must stay the indexed
+expression, or the planner falls back to computing it per row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+FTS_TABLE = "mention_fts"
+PG_DOCUMENT = "to_tsvector('english'::regconfig, mention.text || ' ' || mention.author_handle)"
+PG_INDEX = "ix_mention_fulltext"
+
+# DDL for SQLite, each statement idempotent: the migration runs it, and migrate() runs the
+# triggers again after any upgrade (a later batch ALTER of ``mention`` rebuilds the table and
+# drops its triggers).
+SQLITE_TABLE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "text, author_handle, content='mention', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')"
+)
+SQLITE_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON mention BEGIN
+  INSERT INTO {FTS_TABLE}(rowid, text, author_handle) VALUES (new.id, new.text, new.author_handle);
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON mention BEGIN
+  INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, author_handle)
+  VALUES ('delete', old.id, old.text, old.author_handle);
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF text, author_handle ON mention BEGIN
+  INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, author_handle)
+  VALUES ('delete', old.id, old.text, old.author_handle);
+  INSERT INTO {FTS_TABLE}(rowid, text, author_handle) VALUES (new.id, new.text, new.author_handle);
+END""",
+)
+SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
+PG_CREATE_INDEX = f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON mention USING gin (({PG_DOCUMENT}))"
+
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One thing the query asks for: a word, or a phrase (several words); ``prefix`` on the last."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+def parse_query(query: str) -> list[Term]:
+    """Split a user's query into terms; characters other than letters and digits only separate."""
+    terms = []
+    for match in _TERM.finditer(query):
+        phrase, bare = match.group(1), match.group(2)
+        raw = phrase if phrase is not None else bare
+        words = tuple(w.lower() for w in _WORD.findall(raw))
+        if words:
+            terms.append(Term(words, prefix=phrase is None and raw.endswith("*")))
+    return terms
+
+
+def fts5_query(terms: list[Term]) -> str:
+    """The FTS5 MATCH string: every term a quoted phrase (so no word is read as an operator)."""
+    return " ".join(f'"{" ".join(t.words)}"' + ("*" if t.prefix else "") for t in terms)
+
+
+def search_clause(dialect: str, query: str) -> Any:
+    """A WHERE clause on the ``mention`` table for ``query`` (see the module docstring)."""
+    from sqlalchemy import bindparam, false, func, literal_column, or_, text
+    from sqlalchemy.sql import column
+
+    from monitor.store import models as m
+
+    t = m.Mention.__table__
+    terms = parse_query(query)
+    if not terms:
+        return false()
+    if dialect == "sqlite":
+        matching = (
+            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts")
+            .bindparams(fts=fts5_query(terms))
+            .columns(column("rowid"))
+        )
+        return t.c.id.in_(matching)
+    if dialect == "postgresql":
+        config = literal_column("'english'::regconfig")
+        tsquery = None
+        for i, term in enumerate(terms):
+            if term.prefix:
+                # Only letters and digits reach to_tsquery's syntax: ``w1 <-> w2:*``.
+                expr = " <-> ".join(term.words) + ":*"
+                part = func.to_tsquery(config, bindparam(f"fts_{i}", expr))
+            else:
+                part = func.phraseto_tsquery(config, bindparam(f"fts_{i}", " ".join(term.words)))
+            tsquery = part if tsquery is None else tsquery.op("&&")(part)
+        return literal_column(PG_DOCUMENT).op("@@")(tsquery)
+    like = f"%{query.lower()}%"  # another database: a plain scan, same meaning for single words
+    return or_(func.lower(t.c.text).like(like), func.lower(t.c.author_handle).like(like))
+
+
+def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic ``include_object``: the FTS5 table (+ shadow tables) and the GIN expression index are
+    made by migration 0006 only; they are not in the models."""
+    if type_ == "table" and name is not None:
+        return not (name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
+    return not (type_ == "index" and name == PG_INDEX)
+
+
+def ensure_sqlite_triggers(conn: Any) -> None:
+    """Re-create the FTS triggers if a table rebuild dropped them (no-op when present)."""
+    if conn.dialect.name != "sqlite":
+        return
+    exists = conn.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (FTS_TABLE,)
+    ).scalar()
+    if not exists:
+        return
+    have = conn.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?", (FTS_TABLE + "_a%",)
+    ).scalar()
+    if have < len(SQLITE_TRIGGERS):
+        for ddl in SQLITE_TRIGGERS:
+            conn.exec_driver_sql(ddl)
+        # Rows written while the triggers were missing: rebuild from the mention table.
+        conn.exec_driver_sql(SQLITE_REBUILD)
