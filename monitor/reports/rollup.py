@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.settings import BusinessHours
@@ -74,6 +74,8 @@ def catch_up(engine: Engine, settings: RollupSettings, *, batch: int = BATCH) ->
     """Roll up everything stored since the last call; returns how much was read."""
     result = CatchUp()
     _ensure_state(engine)
+    if not _anything_new(engine, settings):
+        return result  # the usual case on a quiet system: no write, no lock
     if _retime_if_hours_changed(engine, settings):
         result.retimed = True
     while True:
@@ -110,6 +112,32 @@ def _ensure_state(engine: Engine) -> None:
                 insert(table).on_conflict_do_nothing(index_elements=["name"]),
                 [{"name": n, "int_value": 0 if n != "responses" else None} for n in missing],
             )
+
+
+def _anything_new(engine: Engine, settings: RollupSettings) -> bool:
+    """Read-only check: new mentions, corrections or first responses, or other business hours?"""
+    table = m.ReportState.__table__
+    t = m.Mention.__table__
+    r = m.ReportResponse.__table__
+    c = m.LabelCorrection.__table__
+    with engine.connect() as conn:
+        state = {row.name: row for row in conn.execute(select(table))}
+        if state["hours"].text_value != fingerprint(settings.business_hours):
+            return True
+        if (conn.execute(select(func.max(t.c.id))).scalar() or 0) > (state["mentions"].int_value or 0):
+            return True
+        if (conn.execute(select(func.max(c.c.id))).scalar() or 0) > (state["corrections"].int_value or 0):
+            return True
+        q = (
+            select(t.c.id)
+            .select_from(t.outerjoin(r, r.c.mention_id == t.c.id))
+            .where(t.c.first_response_at.is_not(None), r.c.mention_id.is_(None))
+            .limit(1)
+        )
+        since = state["responses"].at
+        if since is not None:
+            q = q.where(t.c.first_response_at >= since - RESPONSE_MARGIN)
+        return conn.execute(q).first() is not None
 
 
 def _lock(conn: Connection) -> dict[str, Any]:
@@ -334,7 +362,8 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
     t = m.Mention.__table__
     r = m.ReportResponse.__table__
     since: datetime | None = state["responses"].at
-    responder = t.c.first_responder if "first_responder" in t.c else t.c.assignee
+    # The person whose confirmed reply stopped the clock; before the responder existed, the assignee.
+    responder = func.coalesce(t.c.first_responder, t.c.assignee) if "first_responder" in t.c else t.c.assignee
     q = (
         select(
             t.c.id,
