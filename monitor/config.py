@@ -55,6 +55,8 @@ class DashboardUser(ConfigModel):
     password_hash: SecretStr = Field(description="argon2 hash from `mention-monitor web hash-password`")
     role: Literal["viewer", "agent", "manager"] = "agent"
     name: str | None = Field(default=None, description="display name; default: the login")
+    # Reports group first-response SLA figures per team (e.g. "emea", "tier-2").
+    team: str | None = Field(default=None, max_length=64, description="team name for the SLA reports")
 
     @field_validator("password_hash")
     @classmethod
