@@ -89,6 +89,10 @@
     setInterval(poll, parseInt(list.dataset.interval || "5000", 10));
   }
 
+  // On a phone the filter panel starts folded unless a filter needs attention.
+  const fbox = document.getElementById("filter-box");
+  if (fbox && window.matchMedia("(max-width: 760px)").matches && fbox.dataset.keepOpen !== "1") fbox.open = false;
+
   // Select-all checkbox for bulk actions.
   const all = document.getElementById("pick-all");
   if (all) all.addEventListener("change", () => {

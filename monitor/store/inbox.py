@@ -1,0 +1,458 @@
+"""Read side of the dashboard: the filtered inbox (keyset pages, capped counts) and one mention's story.
+
+Built to stay fast at millions of mentions: pages are keyset (``created_at, id``
+or ``urgency, created_at, id``; never OFFSET), every filter has an index that
+starts with it (migration 0007), and per-filter counts stop at :data:`COUNT_CAP`
+("1000+") instead of counting the whole table.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
+
+from monitor.store import models as m
+
+COUNT_CAP = 1000
+OPEN_STATUSES = ("new", "acknowledged")
+NOBODY = "-"  # assignee / claimed-by filter value meaning "nobody"
+
+_LIST_COLUMNS = (
+    "id",
+    "created_at",
+    "platform",
+    "author_handle",
+    "author_name",
+    "author_followers",
+    "text",
+    "url",
+    "label",
+    "priority",
+    "urgency",
+    "reasons",
+    "status",
+    "assignee",
+    "claimed_by",
+    "version",
+    "incident_id",
+    "reply_status",
+    "polarity",
+)
+EXPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "platform",
+    "external_id",
+    "url",
+    "author_handle",
+    "author_name",
+    "author_followers",
+    "text",
+    "language",
+    "label",
+    "priority",
+    "urgency",
+    "polarity",
+    "reasons",
+    "status",
+    "assignee",
+    "claimed_by",
+    "acknowledged_at",
+    "first_response_at",
+    "resolved_at",
+    "incident_id",
+)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox shows; every field optional. ``status="open"`` means new or acknowledged."""
+
+    platform: str | None = None
+    label: str | None = None
+    priority: str | None = None
+    status: str | None = None
+    assignee: str | None = None
+    claimed_by: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    author: str | None = None
+    q: str | None = None
+    incident: int | None = None
+    sort: str = "age"  # age | urgency
+    ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+def _col(name: str) -> Any:
+    return m.Mention.__table__.c[name]
+
+
+def _where(query: Select, f: InboxFilter) -> Select:
+    t = m.Mention.__table__
+    if f.platform:
+        query = query.where(t.c.platform == f.platform)
+    if f.label:
+        query = query.where(t.c.label.is_(None) if f.label == "unscored" else t.c.label == f.label)
+    if f.priority:
+        query = query.where(t.c.priority == f.priority)
+    if f.status == "open":
+        query = query.where(t.c.status.in_(OPEN_STATUSES))
+    elif f.status:
+        query = query.where(t.c.status == f.status)
+    for name in ("assignee", "claimed_by"):
+        value = getattr(f, name)
+        if value == NOBODY:
+            query = query.where(t.c[name].is_(None))
+        elif value:
+            query = query.where(t.c[name] == value)
+    if f.since:
+        query = query.where(t.c.created_at >= f.since)
+    if f.until:
+        query = query.where(t.c.created_at < f.until)
+    if f.author:
+        query = query.where(t.c.author_handle == f.author.lstrip("@"))
+    if f.incident is not None:
+        query = query.where(t.c.incident_id == f.incident)
+    if f.q:
+        escaped = f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        query = query.where(
+            or_(
+                func.lower(t.c.text).like(like, escape="\\"),
+                func.lower(t.c.author_handle).like(like, escape="\\"),
+            )
+        )
+    return query
+
+
+# -- keyset cursors: opaque to the browser, validated on the way back
+
+
+def encode_cursor(row: dict[str, Any], sort: str) -> str:
+    key = [row["created_at"].isoformat(), row["id"]]
+    if sort == "urgency":
+        key.insert(0, row["urgency"])
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str, sort: str) -> list[Any]:
+    """The cursor's key; ValueError when it was tampered with or belongs to the other sort."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        if not isinstance(key, list) or len(key) != (3 if sort == "urgency" else 2):
+            raise ValueError
+        key[-2] = datetime.fromisoformat(key[-2])
+        if not isinstance(key[-1], int) or (sort == "urgency" and not isinstance(key[0], (int, type(None)))):
+            raise ValueError
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise ValueError("this page link is damaged; start again from the first page") from None
+    return key
+
+
+def inbox_page(
+    engine: Engine, f: InboxFilter, *, after: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of mentions and the cursor of the next page (None at the end)."""
+    t = m.Mention.__table__
+    cols = [_col(c) for c in _LIST_COLUMNS]
+    created, ident, urgency = t.c.created_at, t.c.id, t.c.urgency
+    rows: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        if f.sort == "urgency":
+            # Scored mentions by urgency first, then the unscored tail; each part walks an index.
+            key = decode_cursor(after, "urgency") if after else None
+            if key is None or key[0] is not None:
+                q = _where(select(*cols), f).where(urgency.is_not(None))
+                if key is not None:
+                    q = q.where(tuple_(urgency, created, ident) < tuple_(literal(key[0]), key[1], key[2]))
+                q = q.order_by(urgency.desc(), created.desc(), ident.desc()).limit(limit + 1)
+                rows = [dict(r) for r in conn.execute(q).mappings()]
+            if len(rows) <= limit:
+                q = _where(select(*cols), f).where(urgency.is_(None))
+                if key is not None and key[0] is None:
+                    q = q.where(tuple_(created, ident) < tuple_(key[1], key[2]))
+                q = q.order_by(created.desc(), ident.desc()).limit(limit + 1 - len(rows))
+                rows += [dict(r) for r in conn.execute(q).mappings()]
+        else:
+            q = _where(select(*cols), f)
+            if after:
+                key = decode_cursor(after, "age")
+                q = q.where(tuple_(created, ident) < tuple_(key[0], key[1]))
+            q = q.order_by(created.desc(), ident.desc()).limit(limit + 1)
+            rows = [dict(r) for r in conn.execute(q).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1], f.sort) if more and rows else None)
+
+
+def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Mentions stored after ``after_id`` that match ``f`` (newest first): the live-update poll."""
+    t = m.Mention.__table__
+    q = _where(select(*[_col(c) for c in _LIST_COLUMNS]), replace(f, sort="age"))
+    q = q.where(t.c.id > after_id).order_by(t.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def capped_count(engine: Engine, f: InboxFilter, cap: int = COUNT_CAP) -> int:
+    """How many match, counting at most ``cap + 1`` rows (shown as "1000+")."""
+    inner = _where(select(literal(1).label("one")), f).limit(cap + 1).subquery()
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
+
+
+FACETS: dict[str, tuple[str, ...]] = {
+    "status": ("open", "new", "acknowledged", "replied", "resolved", "ignored"),
+    "priority": ("P1", "P2", "P3"),
+    "label": ("complaint", "question", "praise", "neutral", "spam"),
+}
+
+
+def facet_counts(
+    engine: Engine, f: InboxFilter, platforms: list[str], cap: int = COUNT_CAP
+) -> dict[str, dict[str, int]]:
+    """For each filter value: how many mentions it would show with the other filters kept (capped)."""
+    out: dict[str, dict[str, int]] = {}
+    for name, values in (*FACETS.items(), ("platform", tuple(platforms))):
+        out[name] = {v: capped_count(engine, replace(f, **{name: v}), cap) for v in values}
+    return out
+
+
+def platforms_seen(engine: Engine) -> list[str]:
+    """Platforms that have sources (cheap: the cursor table, not a scan of mentions)."""
+    cur = m.SourceCursor.__table__
+    with engine.connect() as conn:
+        found = {r[0] for r in conn.execute(select(cur.c.platform).distinct())}
+    return sorted(found)
+
+
+def people(engine: Engine, column: str, limit: int = 50) -> list[str]:
+    """Recent assignees or claimers, for the filter's suggestions (from the audit log, indexed by time)."""
+    ev = m.Event.__table__
+    action = {"assignee": "assign", "claimed_by": "claim"}[column]
+    q = select(ev.c.actor, ev.c.detail).where(ev.c.action == action).order_by(ev.c.at.desc()).limit(500)
+    seen: list[str] = []
+    with engine.connect() as conn:
+        for actor, detail in conn.execute(q):
+            name = (detail or {}).get("after") if action == "assign" else actor
+            if name and name not in seen:
+                seen.append(name)
+            if len(seen) >= limit:
+                break
+    return seen
+
+
+def export_rows(engine: Engine, f: InboxFilter, *, limit: int = 100_000) -> Iterator[dict[str, Any]]:
+    """Every export column of the filtered list, newest first, streamed in keyset pages."""
+    after: str | None = None
+    sent = 0
+    t = m.Mention.__table__
+    cols = [t.c[c] for c in EXPORT_COLUMNS]
+    while sent < limit:
+        q = _where(select(*cols), replace(f, sort="age"))
+        if after:
+            key = decode_cursor(after, "age")
+            q = q.where(tuple_(t.c.created_at, t.c.id) < tuple_(key[0], key[1]))
+        q = q.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(min(1000, limit - sent))
+        with engine.connect() as conn:
+            batch = [dict(r) for r in conn.execute(q).mappings()]
+        if not batch:
+            return
+        yield from batch
+        sent += len(batch)
+        after = encode_cursor(batch[-1], "age")
+
+
+# -- one mention's story
+
+
+def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[str, Any] | None:
+    """The mention with its author, conversation, alerts and their deliveries, replies, notes and audit."""
+    t = m.Mention.__table__
+    with engine.connect() as conn:
+        row = conn.execute(select(t).where(t.c.id == mention_id)).mappings().first()
+        if row is None:
+            return None
+        mention = dict(row)
+        au = m.Author.__table__
+        author = (
+            conn.execute(
+                select(au).where(
+                    au.c.platform == mention["platform"], au.c.handle == mention["author_handle"]
+                )
+            )
+            .mappings()
+            .first()
+        )
+        brief = [t.c[c] for c in ("id", "created_at", "text", "label", "priority", "status", "author_handle")]
+        same_author = and_(t.c.platform == mention["platform"], t.c.author_handle == mention["author_handle"])
+        earlier = (
+            conn.execute(
+                select(*brief)
+                .where(
+                    same_author, tuple_(t.c.created_at, t.c.id) < tuple_(mention["created_at"], mention_id)
+                )
+                .order_by(t.c.created_at.desc(), t.c.id.desc())
+                .limit(around)
+            )
+            .mappings()
+            .all()
+        )
+        later = (
+            conn.execute(
+                select(*brief)
+                .where(
+                    same_author, tuple_(t.c.created_at, t.c.id) > tuple_(mention["created_at"], mention_id)
+                )
+                .order_by(t.c.created_at, t.c.id)
+                .limit(around)
+            )
+            .mappings()
+            .all()
+        )
+        thread: list[dict[str, Any]] = []
+        if mention["conversation_id"]:
+            thread = [
+                dict(r)
+                for r in conn.execute(
+                    select(*brief)
+                    .where(
+                        t.c.platform == mention["platform"],
+                        t.c.conversation_id == mention["conversation_id"],
+                        t.c.id != mention_id,
+                    )
+                    .order_by(t.c.created_at, t.c.id)
+                    .limit(30)
+                ).mappings()
+            ]
+        ao, ad = m.AlertOutbox.__table__, m.AlertDelivery.__table__
+        alerts = [
+            dict(r)
+            for r in conn.execute(
+                select(
+                    ao.c.id.label("alert_id"),
+                    ao.c.route,
+                    ao.c.kind,
+                    ao.c.created_at,
+                    ad.c.destination_label,
+                    ad.c.destination,
+                    ad.c.status,
+                    ad.c.attempts,
+                    ad.c.delivered_at,
+                    ad.c.last_error,
+                )
+                .select_from(ao.outerjoin(ad, ad.c.alert_id == ao.c.id))
+                .where(ao.c.mention_id == mention_id)
+                .order_by(ao.c.id, ad.c.id)
+                .limit(100)
+            ).mappings()
+        ]
+        rt = m.ReplyOutbox.__table__
+        replies = [
+            dict(r)
+            for r in conn.execute(
+                select(rt).where(rt.c.mention_id == mention_id).order_by(rt.c.id.desc()).limit(50)
+            ).mappings()
+        ]
+        ev = m.Event.__table__
+        events = [
+            dict(r)
+            for r in conn.execute(
+                select(ev).where(ev.c.mention_id == mention_id).order_by(ev.c.at, ev.c.id).limit(500)
+            ).mappings()
+        ]
+        incident = None
+        if mention["incident_id"] is not None:
+            it = m.Incident.__table__
+            found = conn.execute(select(it).where(it.c.id == mention["incident_id"])).mappings().first()
+            incident = dict(found) if found else None
+    return {
+        "mention": mention,
+        "author": dict(author) if author else None,
+        "earlier": [dict(r) for r in reversed(earlier)],
+        "later": [dict(r) for r in later],
+        "thread": thread,
+        "alerts": alerts,
+        "replies": replies,
+        "notes": [e for e in events if e["action"] == "note"],
+        "events": [e for e in events if e["action"] != "note"],
+        "incident": incident,
+    }
+
+
+# -- incidents
+
+
+def incidents_page(
+    engine: Engine, *, status: str | None = None, before: int | None = None, limit: int = 30
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Incidents newest first (keyset on id) and the id to continue before (None at the end)."""
+    it = m.Incident.__table__
+    q = select(it)
+    if status:
+        q = q.where(it.c.status == status)
+    if before is not None:
+        q = q.where(it.c.id < before)
+    q = q.order_by(it.c.id.desc()).limit(limit + 1)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["id"] if more and rows else None)
+
+
+def incident_story(engine: Engine, incident_id: int, *, members: int = 200) -> dict[str, Any] | None:
+    """An incident with its timeline (detected → acknowledged → first public reply → resolved) and members."""
+    it, t, rt = m.Incident.__table__, m.Mention.__table__, m.ReplyOutbox.__table__
+    with engine.connect() as conn:
+        found = conn.execute(select(it).where(it.c.id == incident_id)).mappings().first()
+        if found is None:
+            return None
+        incident = dict(found)
+        agg = conn.execute(
+            select(
+                func.count(),
+                func.min(t.c.acknowledged_at),
+                func.min(t.c.first_response_at),
+                func.max(t.c.resolved_at),
+                func.sum(case((t.c.status.in_(OPEN_STATUSES), 1), else_=0)),
+            ).where(t.c.incident_id == incident_id)
+        ).first()
+        total, first_ack, first_reply, last_resolved, still_open = agg
+        sent = conn.execute(
+            select(func.min(rt.c.sent_at))
+            .select_from(rt.join(t, t.c.id == rt.c.mention_id))
+            .where(t.c.incident_id == incident_id, rt.c.status == "sent")
+        ).scalar()
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                select(*[_col(c) for c in _LIST_COLUMNS])
+                .where(t.c.incident_id == incident_id)
+                .order_by(t.c.created_at.desc(), t.c.id.desc())
+                .limit(members)
+            ).mappings()
+        ]
+    replied = min((x for x in (first_reply, sent) if x is not None), default=None)
+    resolved = incident["resolved_at"] or (last_resolved if total and not still_open else None)
+    timeline = [
+        ("Detected", incident["opened_at"]),
+        ("Acknowledged", incident["acknowledged_at"] or first_ack),
+        ("First public reply", replied),
+        ("Resolved", resolved),
+    ]
+    return {
+        "incident": incident,
+        "timeline": timeline,
+        "members": rows,
+        "total": int(total or 0),
+        "open": int(still_open or 0),
+    }
