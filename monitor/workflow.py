@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -257,35 +257,115 @@ def correct_label(
     if label not in LABELS:
         raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
     at = _now(now)
-    table = m.Mention.__table__
     with engine.begin() as conn:
-        row = conn.execute(
-            select(table.c.id, table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
-        ).first()
-        if row is None:
-            return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
-        _stale(conn, row, expect_version, at)
-        if row.label == label:
-            # Nothing to correct: no audit event, and no "praise→praise" example for triage-eval.
-            return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
-        conn.execute(
-            m.LabelCorrection.__table__.insert().values(
-                mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at
-            )
+        return _relabel(conn, mention_id, label, actor=actor, at=at, expect_version=expect_version)
+
+
+def correct_labels(
+    engine: Engine, ids: Iterable[int], label: str, *, actor: str, now: datetime | None = None
+) -> list[Outcome]:
+    """:func:`correct_label` for many mentions in one transaction; one outcome per id, in order."""
+    if label not in LABELS:
+        raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
+    at = _now(now)
+    with engine.begin() as conn:
+        return [_relabel(conn, mention_id, label, actor=actor, at=at) for mention_id in ids]
+
+
+def _relabel(
+    conn: Connection,
+    mention_id: int,
+    label: str,
+    *,
+    actor: str,
+    at: datetime,
+    expect_version: int | None = None,
+) -> Outcome:
+    table = m.Mention.__table__
+    row = conn.execute(
+        select(table.c.id, table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
+    ).first()
+    if row is None:
+        return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
+    _stale(conn, row, expect_version, at)
+    if row.label == label:
+        # Nothing to correct: no audit event, and no "praise→praise" example for triage-eval.
+        return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
+    conn.execute(
+        m.LabelCorrection.__table__.insert().values(
+            mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at
         )
-        conn.execute(
-            update(table)
-            .where(table.c.id == mention_id)
-            .values(label=label, updated_at=at, version=table.c.version + 1)
-        )
-        _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label)
-    return Outcome(
-        mention_id,
-        "changed" if row.label != label else "unchanged",
-        row.status,
-        f"label {label}",
-        row.version + 1,
     )
+    conn.execute(
+        update(table)
+        .where(table.c.id == mention_id)
+        .values(label=label, updated_at=at, version=table.c.version + 1)
+    )
+    _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label)
+    return Outcome(mention_id, "changed", row.status, f"label {label}", row.version + 1)
+
+
+# -- bulk forms: many ids, one transaction per chunk ------------------------------------------------
+
+BULK_CHUNK = 500
+BULK_ACTIONS = ("acknowledge", "resolve", "ignore", "reopen", "assign", "label")
+
+
+@dataclass
+class BulkSummary:
+    """What a bulk action did: counts by result, and the ids that do not exist."""
+
+    action: str
+    changed: int = 0
+    unchanged: int = 0
+    missing: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.changed + self.unchanged + len(self.missing)
+
+
+def bulk(
+    engine: Engine,
+    ids: Iterable[int],
+    action: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    note: str | None = None,
+    assignee: str | None = None,
+    label: str | None = None,
+    chunk: int = BULK_CHUNK,
+) -> BulkSummary:
+    """Apply ``action`` to every id, ``chunk`` ids per transaction (a failure keeps earlier chunks).
+
+    The same validation and audit events as the one-id functions; duplicates in ``ids`` count once.
+    """
+    if action not in BULK_ACTIONS:
+        raise WorkflowError(f"unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}")
+    if action == "assign" and assignee is None:
+        raise WorkflowError("assign needs an assignee ('-' clears the owner)")
+    if action == "label" and (label is None or label not in LABELS):
+        raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
+    at = _now(now)
+    summary = BulkSummary(action)
+    todo = list(dict.fromkeys(ids))
+    for start in range(0, len(todo), chunk):
+        part = todo[start : start + chunk]
+        if action == "assign":
+            outcomes = assign(engine, part, assignee or "", actor=actor, now=at)
+        elif action == "label":
+            outcomes = correct_labels(engine, part, label or "", actor=actor, now=at)
+        else:
+            outcomes = transition(engine, part, action, actor=actor, now=at, note=note)
+        for o in outcomes:
+            if o.result == "changed":
+                summary.changed += 1
+            elif o.result == "unchanged":
+                summary.unchanged += 1
+            else:
+                summary.missing.append(o.mention_id)
+    return summary
 
 
 # -- internal notes -----------------------------------------------------------------------------
@@ -949,3 +1029,46 @@ def incident_reply_sent(conn: Connection, reply: Any, at: datetime, config: Any)
         )
         resolved += 1
     return resolved
+
+
+# -- incidents as a whole -----------------------------------------------------------------------
+
+_INCIDENT_ACTIONS = {"acknowledge": ("new",), "resolve": ("new", "acknowledged", "replied")}
+
+
+def incident_action(
+    engine: Engine, incident_id: int, action: str, *, actor: str, now: datetime | None = None
+) -> list[Outcome]:
+    """Acknowledge or resolve an incident: the incident's own time stamp and every open member.
+
+    Resolving also closes the incident. Members already past the step are left as they are.
+    """
+    if action not in _INCIDENT_ACTIONS:
+        raise WorkflowError(f"unknown incident action {action!r}; use acknowledge or resolve")
+    at = _now(now)
+    it = m.Incident.__table__
+    mt = m.Mention.__table__
+    with engine.begin() as conn:
+        incident = conn.execute(select(it).where(it.c.id == incident_id)).first()
+        if incident is None:
+            raise WorkflowError(f"no incident with id {incident_id}")
+        values: dict[str, Any] = {}
+        if incident.acknowledged_at is None:
+            values["acknowledged_at"] = at
+        if action == "resolve":
+            values.update(status="resolved", resolved_at=incident.resolved_at or at)
+            if incident.closed_at is None:
+                values["closed_at"] = at
+        if values:
+            conn.execute(update(it).where(it.c.id == incident_id).values(**values))
+        members = [
+            r.id
+            for r in conn.execute(
+                select(mt.c.id).where(
+                    mt.c.incident_id == incident_id, mt.c.status.in_(_INCIDENT_ACTIONS[action])
+                )
+            )
+        ]
+    if not members:
+        return []
+    return transition(engine, members, action, actor=actor, now=at, note=f"incident #{incident_id}")
