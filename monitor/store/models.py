@@ -63,6 +63,12 @@ class Mention(SQLModel, table=True):
             sqlite_where=sql_text("first_response_at IS NULL"),
             postgresql_where=sql_text("first_response_at IS NULL"),
         ),
+        # dashboard (migration 0007): the inbox sorted by urgency, filtered by assignee, claimer or
+        # author (any platform); each walks its index newest-first (keyset pages, capped counts).
+        Index("ix_mention_urgency_created", "urgency", "created_at", "id"),
+        Index("ix_mention_assignee_created", "assignee", "created_at"),
+        Index("ix_mention_claimed_created", "claimed_by", "created_at"),
+        Index("ix_mention_handle_created", "author_handle", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -287,6 +293,8 @@ class Event(SQLModel, table=True):
     """Audit log: who changed what on which mention, and when."""
 
     __tablename__ = "event"
+    # dashboard (migration 0007): recent assignees/claimers for the inbox's filter suggestions.
+    __table_args__ = (Index("ix_event_action_at", "action", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int | None = Field(default=None, index=True)
