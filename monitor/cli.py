@@ -47,7 +47,8 @@ class _LazyConsole:
             options = dict(self._options)
             if options.pop("wide_when_piped", False):
                 # Piped output (less, grep, a file) gets a wide page instead of 80 squashed columns.
-                options["width"] = None if sys.stdout.isatty() else 160
+                # COLUMNS, when set, is the width asked for, piped or not.
+                options["width"] = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
             self._console = Console(**options)
         return getattr(self._console, name)
 
@@ -75,11 +76,17 @@ def _config(args: argparse.Namespace) -> Config:
 
     if not getattr(args, "config", None):
         raise ConfigError(["no config file given: pass -c /etc/mention-monitor/config.yaml"])
-    return load_config(args.config)
+    config = load_config(args.config)
+    logs.register_config(config)  # its secrets are masked in every log line and message from here on
+    return config
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The database from --db, else the config's storage.url, else the default SQLite file."""
+def _engine(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
+    """The database from --db, else the config's storage.url, else the default SQLite file.
+
+    Only commands that write pass ``create=True``; the others refuse a SQLite file that does
+    not exist (exit 3) rather than create an empty one at a mistyped path.
+    """
     from monitor.store.db import make_engine, migrate
 
     if getattr(args, "db", None):
@@ -87,12 +94,13 @@ def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     elif getattr(args, "config", None):
         from monitor.config import load_config
 
-        url = load_config(args.config).storage.url.get_secret_value()
+        url = load_config(args.config, check_targets=False).storage.url.get_secret_value()
     else:
-        from monitor.store.location import default_database_url
+        from monitor.store.location import database_to_read, default_database_url
 
-        url = os.environ.get("MENTION_MONITOR_DB") or default_database_url()
-    engine = make_engine(url)
+        env_url = os.environ.get("MENTION_MONITOR_DB")
+        url = (env_url or default_database_url()) if create else database_to_read()
+    engine = make_engine(url, create=create)
     migrate(engine)
     return engine
 
@@ -117,6 +125,35 @@ def _ago(ts: datetime | None, now: datetime) -> str:
     if secs < 86400:
         return f"{secs // 3600}h ago"
     return f"{secs // 86400}d ago"
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+
+_LABEL_CHOICES = ("complaint", "question", "praise", "neutral", "spam", "unscored")
+
+
+def _add_bulk_args(p: argparse.ArgumentParser) -> None:
+    """The bulk forms of a per-id workflow command (one transaction per 500 mentions)."""
+    p.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="mention ids, one per line, or a CSV exported by `mentions --format csv` ('-': stdin)",
+    )
+    p.add_argument(
+        "--where",
+        metavar="FILTERS",
+        help="every mention matching mentions' filters, e.g. 'label=spam since=7d search=\"free prize\"' "
+        "(keys: platform, label, priority, status, assignee, since, search)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="with --from-file/--where: count, change nothing")
 
 
 def _add_db_args(p: argparse.ArgumentParser) -> None:
@@ -149,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     logs.setup(args.log_level or config.logging.level, config.logging.format)
-    daemon = Daemon(config)
+    daemon = Daemon(config, config_path=args.config)
     clean = daemon.run_forever()
     return EXIT_OK if clean else EXIT_FAILED
 
@@ -229,8 +266,9 @@ def cmd_mentions(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err.print(f"[red]error[/]: {exc}")
         return EXIT_USAGE
+    engine = _engine(args)
     rows = find_mentions(
-        _engine(args),
+        engine,
         MentionFilter(
             platform=args.platform,
             label=args.label,
@@ -261,34 +299,62 @@ def cmd_mentions(args: argparse.Namespace) -> int:
                     }
                 )
     else:
-        from rich.table import Table
-
-        now = datetime.now(UTC)
-        table = Table(show_lines=False, pad_edge=False)
-        for col in ("id", "when", "platform", "pri", "urg", "label", "status", "author", "text"):
-            table.add_column(
-                col, overflow="fold" if col == "text" else "ellipsis", max_width=60 if col == "text" else None
-            )
-        for r in rows:
-            who = f"@{r['author_handle']}" + (
-                f" ({r['author_followers']:,})" if r["author_followers"] else ""
-            )
-            table.add_row(
-                str(r["id"]),
-                _ago(r["created_at"], now),
-                r["platform"],
-                r["priority"] or "",
-                str(r["urgency"] if r["urgency"] is not None else ""),
-                r["label"] or "",
-                r["status"],
-                who,
-                r["text"].replace("\n", " ")[:200],
-            )
-        out.print(table)
-        err.print(
-            f"{len(rows)} mention(s)" + (" (limit reached: use --limit)" if len(rows) == args.limit else "")
-        )
+        out.print(_mentions_table(rows, out.width, datetime.now(UTC)))
+    limit = " (limit reached: use --limit)" if len(rows) == args.limit else ""
+    err.print(f"{len(rows)} mention(s){limit} from {_where(engine)}", markup=False, soft_wrap=True)
     return EXIT_OK
+
+
+def _where(engine: Any) -> str:
+    """The database a command read, as a person would find it: the file, or the URL without password."""
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        return engine.url.database
+    return engine.url.render_as_string(hide_password=True)
+
+
+# The table's columns, most useful first: at any width the first ones are kept and the text fills
+# what is left; narrower consoles drop columns from the end instead of squeezing every column.
+_TABLE_COLUMNS = ("id", "pri", "label", "platform", "author", "when", "status", "urg")
+_AUTHOR_MAX = 20
+
+
+def _mentions_table(rows: Sequence[dict[str, Any]], width: int, now: datetime) -> Any:
+    """One line per mention at ``width`` cells: the columns that fit, then the text cut with "…"."""
+    from rich import box
+    from rich.table import Table
+
+    cells: dict[str, list[str]] = {c: [] for c in _TABLE_COLUMNS}
+    texts = []
+    for r in rows:
+        followers = f" ({r['author_followers']:,})" if r["author_followers"] else ""
+        cells["id"].append(str(r["id"]))
+        cells["pri"].append(r["priority"] or "")
+        cells["label"].append(r["label"] or "")
+        cells["platform"].append(r["platform"])
+        cells["author"].append(f"@{r['author_handle']}{followers}")
+        cells["when"].append(_ago(r["created_at"], now))
+        cells["status"].append(r["status"])
+        cells["urg"].append(str(r["urgency"] if r["urgency"] is not None else ""))
+        texts.append(" ".join(r["text"].split()))
+    widths = {c: max([len(c), *(len(v) for v in cells[c])]) for c in _TABLE_COLUMNS}
+    widths["author"] = min(widths["author"], _AUTHOR_MAX)
+    text_min = max(24, int(width * 0.3))
+    chosen: list[str] = []
+    used = 0
+    for col in _TABLE_COLUMNS:
+        need = widths[col] + 2  # one space of padding each side
+        if chosen and width - (used + need) - 2 < text_min:
+            break
+        chosen.append(col)
+        used += need
+    text_width = max(10, width - used - 2)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    for col in chosen:
+        table.add_column(col, no_wrap=True, overflow="ellipsis", max_width=widths[col])
+    table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=text_width)
+    for i, text in enumerate(texts):
+        table.add_row(*(cells[c][i] for c in chosen), text)
+    return table
 
 
 def _print_outcomes(outcomes: Sequence[Any]) -> int:
@@ -304,10 +370,99 @@ def _print_outcomes(outcomes: Sequence[Any]) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+class _BadTargets(ValueError):
+    """The ids/--from-file/--where given to a workflow command cannot be used (usage error)."""
+
+
+def _read_ids(name: str) -> list[int]:
+    """Mention ids from a file (``-``: stdin): one per line, or the ``id`` column of an exported CSV.
+
+    Blank lines and ``#`` comments are skipped; the first field of a line counts.
+    """
+    try:
+        if name == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            lines = Path(name).read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise _BadTargets(f"--from-file {name}: cannot read it ({exc.strerror})") from None
+    ids = []
+    for number, line in enumerate(lines, 1):
+        first = line.strip().replace(",", " ").replace("\t", " ").split(" ", 1)[0].strip('"')
+        if not first or first.startswith("#") or (number == 1 and first.lower() == "id"):
+            continue
+        try:
+            ids.append(int(first))
+        except ValueError:
+            raise _BadTargets(
+                f"--from-file {name}, line {number}: {first!r} is not a mention id "
+                "(one id per line, or a CSV from `mentions --format csv`)"
+            ) from None
+    return ids
+
+
+def _targets(args: argparse.Namespace, engine: Any, ids: list[int]) -> list[int] | None:
+    """The ids a bulk form selects (--from-file or --where), or None for ids on the command line."""
+    chosen = [bool(ids), bool(args.from_file), bool(args.where)]
+    if sum(chosen) != 1:
+        raise _BadTargets("give mention ids, or --from-file FILE, or --where FILTERS (exactly one of them)")
+    if args.from_file:
+        return _read_ids(args.from_file)
+    if args.where:
+        from monitor.store.queries import mention_ids, parse_where
+
+        try:
+            return mention_ids(engine, parse_where(args.where))
+        except ValueError as exc:
+            raise _BadTargets(str(exc)) from None
+    return None
+
+
+def _print_bulk(summary: Any, verb: str) -> int:
+    """One summary line; missing ids listed (the first 20) on stderr; exit 1 when some were missing."""
+    out.print(
+        f"{verb}: {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
+        f"{len(summary.missing):,} missing (of {summary.total:,})",
+        markup=False,
+    )
+    if summary.missing:
+        shown = ", ".join(str(i) for i in summary.missing[:20])
+        more = f" and {len(summary.missing) - 20:,} more" if len(summary.missing) > 20 else ""
+        err.print(f"no mention with id {shown}{more}", markup=False)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_bulk(args: argparse.Namespace, action: str, ids: list[int], **kwargs: Any) -> int | None:
+    """Handle the --from-file/--where forms of a workflow command; None when ids came as arguments."""
+    from monitor import workflow
+
+    if ids and not (args.from_file or args.where):
+        return None
+    try:
+        engine = _engine(args) if args.where else None
+        targets = _targets(args, engine, ids)
+    except _BadTargets as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False)
+        return EXIT_USAGE
+    assert targets is not None
+    if engine is None:
+        engine = _engine(args)
+    if args.dry_run:
+        out.print(f"would {action} {len(set(targets)):,} mention(s); nothing changed (--dry-run)")
+        return EXIT_OK
+    summary = workflow.bulk(engine, targets, action, actor=_actor(args), **kwargs)
+    return _print_bulk(summary, action)
+
+
 def _workflow(action: str) -> Handler:
     def handler(args: argparse.Namespace) -> int:
         from monitor import workflow
 
+        extra = {"assignee": args.to} if action == "assign" else {"note": getattr(args, "note", None)}
+        done = _run_bulk(args, action, args.ids, **extra)
+        if done is not None:
+            return done
         engine = _engine(args)
         if action == "assign":
             return _print_outcomes(workflow.assign(engine, args.ids, args.to, actor=_actor(args)))
@@ -333,9 +488,98 @@ for _name, _action in (
 @command("label")
 def cmd_label(args: argparse.Namespace) -> int:
     from monitor import workflow
+    from monitor.triage.model import LABELS
 
-    outcome = workflow.correct_label(_engine(args), args.id, args.label, actor=_actor(args))
-    return _print_outcomes([outcome])
+    # `label [ID…] LABEL`; the bulk forms take only LABEL (`label spam --where 'search=prize'`).
+    *raw_ids, label = args.words or [""]
+    if label not in LABELS:
+        err.print(f"[red]error[/]: label {label!r} is not one of {', '.join(LABELS)}", highlight=False)
+        return EXIT_USAGE
+    try:
+        ids = [int(i) for i in raw_ids]
+    except ValueError:
+        err.print(f"[red]error[/]: mention ids are numbers, got {' '.join(raw_ids)!r}", highlight=False)
+        return EXIT_USAGE
+    done = _run_bulk(args, "label", ids, label=label)
+    if done is not None:
+        return done
+    engine = _engine(args)
+    if len(ids) == 1:
+        return _print_outcomes([workflow.correct_label(engine, ids[0], label, actor=_actor(args))])
+    return _print_outcomes(workflow.correct_labels(engine, ids, label, actor=_actor(args)))
+
+
+@command("show")
+def cmd_show(args: argparse.Namespace) -> int:
+    from monitor.store.queries import mention_detail
+
+    engine = _engine(args)
+    detail = mention_detail(engine, args.id)
+    if detail is None:
+        err.print(f"no mention with id {args.id} in {_where(engine)}", markup=False)
+        return EXIT_FAILED
+    if args.format == "json":
+        sys.stdout.write(json.dumps(detail, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    for line in _show_lines(detail, datetime.now(UTC)):
+        out.print(line, markup=False)
+    return EXIT_OK
+
+
+def _when(ts: datetime | None, now: datetime) -> str:
+    return f"{ts:%Y-%m-%d %H:%M} UTC ({_ago(ts, now)})" if ts else "—"
+
+
+def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
+    """``show``: the whole mention, then what happened to it, oldest first."""
+    r = detail["mention"]
+    followers = f", {r['author_followers']:,} followers" if r.get("author_followers") is not None else ""
+    name = f" ({r['author_name']})" if r.get("author_name") else ""
+    lines = [
+        f"#{r['id']} · {r['platform']} · {r.get('priority') or '—'} {r.get('label') or 'unscored'}"
+        f" · urgency {r.get('urgency') if r.get('urgency') is not None else '—'} · {r['status']}",
+        f"author:   @{r['author_handle']}{name}{followers}",
+        f"posted:   {_when(r['created_at'], now)}",
+        f"url:      {r.get('url') or '—'}",
+    ]
+    if r.get("language"):
+        lines.append(f"language: {r['language']}")
+    if r.get("assignee"):
+        lines.append(f"assignee: {r['assignee']}")
+    if r.get("claimed_by"):
+        lines.append(f"claimed:  by {r['claimed_by']} {_when(r.get('claimed_at'), now)}")
+    for key in ("acknowledged_at", "first_response_at", "resolved_at"):
+        if r.get(key):
+            lines.append(f"{key.removesuffix('_at').replace('_', ' ')}: {_when(r[key], now)}")
+    lines += ["", "text:"] + [f"  {t}" for t in (r["text"] or "").splitlines()]
+    lines += ["", "why (triage reasons):"]
+    lines += [f"  - {reason}" for reason in (r.get("reasons") or [])] or ["  none recorded"]
+    lines += ["", "alerts:"]
+    if not detail["deliveries"]:
+        lines.append("  none (not urgent enough, folded into an earlier alert, or alerts were off)")
+    for d in detail["deliveries"]:
+        where = d["destination_label"] or "(no destination)"
+        got = f" {_when(d['delivered_at'], now)}" if d.get("delivered_at") else ""
+        error = f" — {d['last_error']}" if d.get("last_error") and d["status"] != "delivered" else ""
+        lines.append(
+            f"  alert #{d['alert_id']} ({d['kind']}, route {d['route']}) → {where}: "
+            f"{d['status'] or 'not queued'}{got} after {d['attempts'] or 0} attempt(s){error}"
+        )
+    if detail["replies"]:
+        lines += ["", "replies:"]
+        for rep in detail["replies"]:
+            link = f" {rep['platform_reply_url']}" if rep.get("platform_reply_url") else ""
+            lines.append(f"  {_when(rep['created_at'], now)} by {rep['author']}: {rep['status']}{link}")
+            lines.append(f"    {' '.join(rep['body'].split())}")
+    lines += ["", "history:"]
+    if not detail["events"]:
+        lines.append("  nothing done yet")
+    for ev in detail["events"]:
+        info = ev.get("detail") or {}
+        change = f" {info.get('before')} → {info.get('after')}" if "after" in info else ""
+        note = f" ({info['note']})" if info.get("note") else ""
+        lines.append(f"  {_when(ev['at'], now)} {ev['actor']}: {ev['action']}{change}{note}")
+    return lines
 
 
 # ----------------------------------------------------------------------------- triage feedback
@@ -453,7 +697,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         err.print(f"[red]error[/]: no such file: {path}")
         return EXIT_USAGE
     config = load_config(args.config) if args.config else parse_config({"brand": {"names": [args.brand]}})
-    engine = _engine(args)
+    engine = _engine(args, create=True)
     pipeline = Pipeline(engine, config, alerts_enabled=args.alerts)
     total = count_rows(path)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -537,7 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assignee")
     p.add_argument("--since", help="30m, 2h, 7d or an ISO date")
     p.add_argument("--search", help="text or author contains this (case-insensitive)")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_positive_int, default=50, help="at most this many (default 50)")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     for name, text in (
@@ -550,18 +794,34 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(
             name, help=text, description=f"{text[0].upper()}{text[1:]}; recorded in the audit log."
         )
-        p.add_argument("ids", nargs="+", type=int, metavar="ID")
+        p.add_argument("ids", nargs="*", type=int, metavar="ID")
         if name == "assign":
             p.add_argument("--to", required=True, help="the agent's name ('-' clears the owner)")
         if name in ("resolve", "ignore"):
             p.add_argument("--note", help="why, for the audit log")
         p.add_argument("--as", dest="actor", help="who is acting (default: your login name)")
+        _add_bulk_args(p)
         _add_db_args(p)
 
-    p = sub.add_parser("label", help="correct a mention's triage label (feeds triage-eval/-train)")
-    p.add_argument("id", type=int)
-    p.add_argument("label", choices=["complaint", "question", "praise", "neutral", "spam", "unscored"])
+    p = sub.add_parser(
+        "label",
+        help="correct mentions' triage label (feeds triage-eval/-train)",
+        description="label ID LABEL, label ID ID … LABEL, or label LABEL --from-file/--where. "
+        f"Labels: {', '.join(_LABEL_CHOICES)}.",
+    )
+    p.add_argument("words", nargs="*", metavar="[ID …] LABEL")
     p.add_argument("--as", dest="actor")
+    _add_bulk_args(p)
+    _add_db_args(p)
+
+    p = sub.add_parser(
+        "show",
+        help="one mention in full: text, URL, triage reasons, alert deliveries and history",
+        description="Everything about one mention: the whole text, its URL, why triage scored it so, "
+        "each alert delivery and the audit history (who did what, when).",
+    )
+    p.add_argument("id", type=int)
+    p.add_argument("--format", choices=["text", "json"], default="text")
     _add_db_args(p)
 
     p = sub.add_parser(

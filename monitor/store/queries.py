@@ -33,6 +33,44 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+_WHERE_KEYS = ("platform", "label", "priority", "status", "assignee", "since", "search")
+
+
+def parse_where(text: str, now: datetime | None = None) -> MentionFilter:
+    """``--where 'label=spam since=7d search="free prize"'`` → a :class:`MentionFilter` (no limit).
+
+    The keys are ``mentions``' filters; values with spaces are quoted as in a shell. Raises
+    ValueError naming the bad part.
+    """
+    import shlex
+
+    try:
+        parts = shlex.split(text)
+    except ValueError as exc:
+        raise ValueError(f"--where {text!r}: {exc} (quote values with spaces: search='free prize')") from None
+    values: dict[str, Any] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in _WHERE_KEYS or not value:
+            raise ValueError(
+                f"--where: {part!r} is not KEY=VALUE with KEY one of {', '.join(_WHERE_KEYS)} "
+                "(e.g. --where 'label=spam since=7d')"
+            )
+        values[key] = value
+    if not values:
+        raise ValueError("--where: give at least one filter, e.g. --where 'label=spam since=7d'")
+    from monitor.triage.model import LABELS
+
+    allowed = {"label": LABELS, "status": m.MENTION_STATUSES, "priority": ("P1", "P2", "P3")}
+    for key, choices in allowed.items():
+        if key in values and values[key] not in choices:
+            raise ValueError(f"--where: {key}={values[key]!r} is not one of {', '.join(choices)}")
+    if "since" in values:
+        values["since"] = parse_since(values["since"], now)
+    return MentionFilter(**values)
+
+
 @dataclass
 class MentionFilter:
     platform: str | None = None
@@ -48,8 +86,24 @@ class MentionFilter:
 
 def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
     """Newest first; every stored column of each mention."""
+    q = _filtered(select(m.Mention.__table__), f, engine.dialect.name)
     t = m.Mention.__table__
-    q = select(t)
+    q = q.order_by(desc(t.c.created_at), desc(t.c.id)).limit(f.limit).offset(f.offset)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def mention_ids(engine: Engine, f: MentionFilter) -> list[int]:
+    """The ids of every mention matching ``f`` (no limit), oldest first: what a bulk action acts on."""
+    t = m.Mention.__table__
+    q = _filtered(select(t.c.id), f, engine.dialect.name).order_by(t.c.id)
+    with engine.connect() as conn:
+        return list(conn.execute(q).scalars())
+
+
+def _filtered(q: Any, f: MentionFilter, dialect: str) -> Any:
+    """``q`` restricted to the mentions ``f`` asks for (the same filters for lists and bulk actions)."""
+    t = m.Mention.__table__
     if f.platform:
         q = q.where(t.c.platform == f.platform)
     if f.label:
@@ -64,10 +118,8 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
         q = q.where(t.c.created_at >= f.since)
     if f.search:
         # Full-text (FTS5 / tsvector GIN), not LIKE '%…%': see monitor.store.search for the syntax.
-        q = q.where(search_clause(engine.dialect.name, f.search))
-    q = q.order_by(desc(t.c.created_at), desc(t.c.id)).limit(f.limit).offset(f.offset)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(q).mappings()]
+        q = q.where(search_clause(dialect, f.search))
+    return q
 
 
 def source_health(engine: Engine) -> list[dict[str, Any]]:
