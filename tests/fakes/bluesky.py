@@ -20,6 +20,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import regex
+
 from tests.fakes.server import FakeServer, Request, Response
 
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as in record keys (TIDs)
@@ -98,6 +100,15 @@ class FakeBluesky(FakeServer):
             "GET", "/xrpc/app.bsky.notification.listNotifications", self._metered(self._list_notifications)
         )
         self.route("GET", "/xrpc/app.bsky.feed.searchPosts", self._metered(self._search_posts))
+        # Replies: the record is created in the account's repo; the thread view shows it under its parent.
+        self.route("POST", "/xrpc/com.atproto.repo.createRecord", self._metered(self._create_record))
+        self.route("GET", "/xrpc/app.bsky.feed.getPostThread", self._metered(self._get_post_thread))
+        self.route("GET", "/xrpc/com.atproto.identity.resolveHandle", self._metered(self._resolve_handle))
+        self.replies: list[dict[str, Any]] = []  # post views created through createRecord
+        self.blocked_by: set[str] = set()  # author handles that block the brand account
+        self.replies_disabled: set[str] = set()  # post uris whose threadgate excludes the brand account
+        self.deleted: set[str] = set()  # post uris deleted by their authors
+        self.known_handles: set[str] = set()  # resolvable besides every author seen
 
     # -- what the network "has" -----------------------------------------
     @staticmethod
@@ -392,6 +403,91 @@ class FakeBluesky(FakeServer):
         if end < len(hits) and (self.search_max_offset is None or end < self.search_max_offset):
             body["cursor"] = str(end)
         return Response(200, body)
+
+    # -- replies ----------------------------------------------------------
+    def _find(self, uri: str | None) -> dict[str, Any] | None:
+        if uri in self.deleted:
+            return None
+        with self._guard:
+            return next((p for p in self.posts if p["uri"] == uri), None)
+
+    def _create_record(self, req: Request) -> Response:
+        body = req.json()
+        if not isinstance(body, dict) or body.get("repo") not in (self.did, self.handle):
+            return _error(400, "InvalidRequest", "Input/repo must be the authenticated account")
+        record = body.get("record") or {}
+        if body.get("collection") != "app.bsky.feed.post" or record.get("$type") != "app.bsky.feed.post":
+            return _error(400, "InvalidRequest", "Invalid collection or record type")
+        text = str(record.get("text", ""))
+        if len(regex.findall(r"\X", text)) > 300:
+            return _error(
+                400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/text must not be longer "
+                "than 300 graphemes"
+            )
+        reply = record.get("reply")
+        if reply is not None and not (
+            isinstance(reply, dict) and all(isinstance(reply.get(k), dict) and reply[k].get("uri")
+                                            and reply[k].get("cid") for k in ("root", "parent"))
+        ):
+            return _error(
+                400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/reply needs root+parent"
+            )
+        when = datetime.now(UTC)
+        uri = f"at://{self.did}/app.bsky.feed.post/{tid(when, next(self._clock))}"
+        post = {
+            "uri": uri,
+            "cid": self._cid(),
+            "author": self.profile(self.handle, display_name="Acme", basic=True),
+            "record": record,
+            "replyCount": 0,
+            "repostCount": 0,
+            "likeCount": 0,
+            "quoteCount": 0,
+            "indexedAt": iso(when),
+            "viewer": {"threadMuted": False, "embeddingDisabled": False},
+            "labels": [],
+        }
+        with self._guard:
+            self.posts.append(post)
+            self.replies.append(post)
+        self.accepted()
+        rev = tid(when, 0)
+        return Response(
+            200, {"uri": uri, "cid": post["cid"], "commit": {"cid": self._cid(), "rev": rev},
+                  "validationStatus": "valid"}
+        )
+
+    def _get_post_thread(self, req: Request) -> Response:
+        uri = req.arg("uri")
+        post = self._find(uri)
+        if post is None:
+            return _error(400, "NotFound", f"Post not found: {uri}")
+        if post["author"]["handle"] in self.blocked_by:
+            return Response(200, {"thread": {"$type": "app.bsky.feed.defs#blockedPost", "uri": uri,
+                                             "blocked": True, "author": {"did": post["author"]["did"],
+                                                                         "viewer": {"blockedBy": True}}}})
+        gate = {"replyDisabled": True} if uri in self.replies_disabled else {}
+        view = {**post, "viewer": {**post["viewer"], **gate}}
+        depth = int(req.arg("depth") or 6)
+        replies = []
+        if depth > 0:
+            with self._guard:
+                replies = [
+                    {"$type": "app.bsky.feed.defs#threadViewPost", "post": p, "replies": []}
+                    for p in self.posts
+                    if (p["record"].get("reply") or {}).get("parent", {}).get("uri") == uri
+                    and p["uri"] not in self.deleted
+                ]
+        return Response(200, {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": view,
+                                         "replies": replies}})
+
+    def _resolve_handle(self, req: Request) -> Response:
+        handle = (req.arg("handle") or "").lower()
+        with self._guard:
+            seen = {p["author"]["handle"] for p in self.posts} | self.known_handles | {self.handle}
+        if handle not in seen:
+            return _error(400, "InvalidRequest", "Unable to resolve handle")
+        return Response(200, {"did": self.did_for(handle)})
 
     def not_found(self, req: Request) -> Response:
         if req.path.startswith("/xrpc/"):

@@ -13,6 +13,7 @@ Posts are generated here; nothing is read from recordings.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -49,6 +50,14 @@ class FakeMastodon(FakeServer):
         self.route("GET", "/api/v1/notifications", self._metered(self._notifications))
         self.route_prefix("GET", "/api/v1/timelines/tag/", self._metered(self._tag_timeline))
         self.route("GET", "/api/v2/search", self._metered(self._search))
+        # Replies: POST /api/v1/statuses (form-encoded, 200 with the Status, Idempotency-Key kept 1 h).
+        self.route("POST", "/api/v1/statuses", self._metered(self._post_status))
+        self.route_prefix("GET", "/api/v1/statuses/", self._metered(self._status_path))
+        self.route("GET", "/api/v1/accounts/verify_credentials", self._metered(self._verify_credentials))
+        self.replies: list[dict[str, Any]] = []  # statuses created through the API (what tests count)
+        self.idempotency: dict[str, str] = {}  # Idempotency-Key → status id
+        self.max_characters = 500
+        self.suspended = False  # the brand account's login is disabled (403 on posting)
 
     # -- content the instance "has" -------------------------------------
     def snowflake(self, when: datetime) -> str:
@@ -294,6 +303,57 @@ class FakeMastodon(FakeServer):
             offset = int(req.arg("offset") or 0)
             statuses = found[offset : offset + limit]
         return Response(200, {"accounts": [], "statuses": statuses, "hashtags": [], "collections": []})
+
+    def _post_status(self, req: Request) -> Response:
+        form = {k: v[0] for k, v in req.form().items()}
+        key = req.headers.get("idempotency-key")
+        with self._guard:
+            known = self.idempotency.get(key) if key else None
+            if known is not None:
+                return Response(200, self.statuses[known])  # the server answers a repeat with the same status
+        if self.suspended:
+            return Response(403, {"error": "Your login is currently disabled"})
+        text = form.get("status", "")
+        if not text.strip():
+            return Response(422, {"error": "Validation failed: Text can't be blank"})
+        if len(text) > self.max_characters:
+            return Response(
+                422, {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}
+            )
+        parent = None
+        if form.get("in_reply_to_id"):
+            parent = self.statuses.get(form["in_reply_to_id"])
+            if parent is None:
+                return Response(404, {"error": "Record not found"})
+        mentions = re.findall(r"@([\w.-]+(?:@[\w.-]+)?)", text)
+        status = self.add_status(text, author=self.account_name, in_reply_to=parent, mentions=mentions)
+        status["visibility"] = form.get("visibility", "public")
+        status["spoiler_text"] = form.get("spoiler_text", "")
+        with self._guard:
+            self.replies.append(status)
+            if key:
+                self.idempotency[key] = status["id"]
+        self.accepted()
+        return Response(200, status)
+
+    def _status_path(self, req: Request) -> Response:
+        match = re.fullmatch(r"/api/v1/statuses/(\d+)(/context)?", req.path)
+        if match is None:
+            return Response(404, {"error": "Not Found"})
+        status = self.statuses.get(match.group(1))
+        if status is None:
+            return Response(404, {"error": "Record not found"})
+        if not match.group(2):
+            return Response(200, status)
+        with self._guard:
+            descendants = sorted(
+                (s for s in self.statuses.values() if s["in_reply_to_id"] == status["id"]),
+                key=lambda s: int(s["id"]),
+            )
+        return Response(200, {"ancestors": [], "descendants": descendants})
+
+    def _verify_credentials(self, req: Request) -> Response:
+        return Response(200, {**self.account(self.account_name), "source": {"privacy": "public"}})
 
     @staticmethod
     def _html(text: str, mentions: list[str], tags: list[str]) -> str:

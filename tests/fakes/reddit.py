@@ -86,6 +86,14 @@ class FakeReddit(FakeServer):
         self.route_prefix("GET", "/r/", self._search)
         for path in ("/message/mentions", "/message/mentions/"):
             self.route("GET", path, self._mentions)
+        # Replies: POST /api/comment (api_type=json) answers 200 with errors or the new comment in the body.
+        for path in ("/api/comment", "/api/comment/"):
+            self.route("POST", path, self._comment)
+        self.route_prefix("GET", "/user/", self._user_comments)
+        self.replies: list[dict[str, Any]] = []  # comments made through the API (what tests count)
+        self.locked: set[str] = set()  # fullnames of posts whose threads are locked
+        self.suspended = False  # the account is suspended: 403 on posting
+        self.silently_drop = 0  # answer the next N comments with errors [] and things [] (nothing made)
 
     # -- content the tests create ----------------------------------------------------
     def add_post(
@@ -315,6 +323,51 @@ class FakeReddit(FakeServer):
             },
         }
         return Response(200, body, self._rate_headers())
+
+    def _comment(self, req: Request) -> Response:
+        denied = self._gate(req)
+        if denied:
+            return denied
+        if self.suspended:
+            return Response(403, {"message": "Forbidden", "error": 403}, self._rate_headers())
+        form = {k: v[0] for k, v in req.form().items()}
+        thing, text = form.get("thing_id", ""), form.get("text", "")
+
+        def errors(code: str, message: str, field: str) -> Response:
+            return Response(200, {"json": {"errors": [[code, message, field]]}}, self._rate_headers())
+
+        if not text.strip():
+            return errors("NO_TEXT", "we need something here", "text")
+        if len(text) > 10000:
+            return errors("TOO_LONG", "this is too long (max: 10000)", "text")
+        parent = next((d for d in [*self.posts, *self.comments] if d["name"] == thing), None)
+        if parent is None or parent.get("author") == "[deleted]":
+            code = "DELETED_COMMENT" if thing.startswith("t1_") else "DELETED_LINK"
+            return errors(code, "that comment has been deleted" if code == "DELETED_COMMENT"
+                          else "the link you are commenting on has been deleted", "parent")
+        post_name = parent.get("link_id", parent["name"])
+        if post_name in self.locked:
+            return errors("THREAD_LOCKED", "Comments are locked.", "parent")
+        if self.silently_drop:
+            self.silently_drop -= 1
+            return Response(200, {"json": {"errors": [], "data": {"things": []}}}, self._rate_headers())
+        post = next(p for p in self.posts if p["name"] == post_name)
+        comment = self.add_comment(text, author=self.username, post=post,
+                                   parent=parent if thing.startswith("t1_") else None)
+        self.replies.append(comment)
+        self.accepted()
+        return Response(200, {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": comment}]}}},
+                        self._rate_headers())
+
+    def _user_comments(self, req: Request) -> Response:
+        denied = self._gate(req)
+        if denied:
+            return denied
+        match = re.fullmatch(r"/user/([A-Za-z0-9_-]+)/comments/?", req.path)
+        if match is None:
+            return self.not_found(req)
+        mine = [("t1", c) for c in self.comments if c["author"].lower() == match.group(1).lower()]
+        return self._listing(req, mine)
 
     def not_found(self, req: Request) -> Response:
         return Response(404, {"message": "Not Found", "error": 404}, {"Content-Type": JSON})

@@ -43,6 +43,7 @@ class Response:
     body: Any = None  # dict/list → JSON; str/bytes sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to sleep before answering (to trigger client timeouts)
+    truncate: int | None = None  # send only this many body bytes, then drop the connection (cut-off transfer)
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -73,6 +74,10 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Crash tests: a post is stored, then its answer is held back until released.
+        self.post_accepted = threading.Event()
+        self._holding = False
+        self._release = threading.Event()
 
     # -- set-up ---------------------------------------------------------
     def route(self, method: str, path: str, handler: Handler) -> None:
@@ -87,6 +92,22 @@ class FakeServer:
         with self._lock:
             for _ in range(times):
                 self._faults.append((path, response))
+
+    def hold_posts(self) -> None:
+        """From now on a reply is stored, ``post_accepted`` is set, and the answer waits for release."""
+        self._release.clear()
+        self.post_accepted.clear()
+        self._holding = True
+
+    def release_posts(self) -> None:
+        self._holding = False
+        self._release.set()
+
+    def accepted(self) -> None:
+        """Called by a fake's post handler after storing the post (blocks while posts are held)."""
+        if self._holding:
+            self.post_accepted.set()
+            self._release.wait(30)
 
     @property
     def url(self) -> str:
@@ -123,6 +144,11 @@ class FakeServer:
                         self.send_header(k, v)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
+                    if resp.truncate is not None:
+                        self.wfile.write(payload[: resp.truncate])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass

@@ -155,6 +155,12 @@ class FakeX(FakeServer):
         self.route("GET", "/2/users/me", self._me)
         self.route("GET", "/2/tweets/search/recent", self._search_recent)
         self.route_prefix("GET", "/2/users/", self._users_path)
+        # Replies: POST /2/tweets (JSON, 201 with data.id/text); a user-context token is required.
+        self.route("POST", "/2/tweets", self._create_tweet)
+        self.replies: list[dict[str, Any]] = []  # posts created through the API (what tests count)
+        # Self-serve tiers: replies only to posts that mention or quote the replying account.
+        self.restrict_replies = False
+        self.deleted: set[str] = set()
 
     def __enter__(self) -> FakeX:
         self.start()
@@ -288,10 +294,63 @@ class FakeX(FakeServer):
         )
 
     def _users_path(self, req: Request) -> Response:
+        own = re.fullmatch(r"/2/users/([^/]+)/tweets", req.path)
+        if own is not None:
+            denied, rl = self._authorize(req, "users/tweets", 1500)
+            if denied:
+                return denied
+            return self._timeline(req, "pagination_token", lambda t: t["author_id"] == own.group(1), rl)
         match = re.fullmatch(r"/2/users/([^/]+)/mentions", req.path)
         if match is None:
             return self.not_found(req)
         return self._mentions(req, match.group(1))
+
+    def _create_tweet(self, req: Request) -> Response:
+        denied, rl = self._authorize(req, "tweets/create", 200)
+        if denied:
+            return denied
+        token = req.headers["authorization"][len("Bearer ") :]
+        if token not in self.user_tokens:
+            return _json(
+                403,
+                {
+                    "title": "Unsupported Authentication",
+                    "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden for this "
+                    "endpoint.  Supported authentication types are "
+                    "[OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                    "type": f"{PROBLEMS}/unsupported-authentication",
+                    "status": 403,
+                },
+                rl,
+            )
+        me = self.users[self.user_tokens[token]]
+
+        def forbidden(detail: str) -> Response:
+            problem = {"detail": detail, "type": "about:blank", "title": "Forbidden", "status": 403}
+            return _json(403, problem, rl)
+
+        if me.suspended:
+            return forbidden("Your account is suspended and is not permitted to access this feature.")
+        body = req.json() or {}
+        text = str(body.get("text", ""))
+        target_id = str((body.get("reply") or {}).get("in_reply_to_tweet_id", ""))
+        target = self.tweets.get(target_id) if target_id else None
+        if target_id and (target is None or target_id in self.deleted):
+            return forbidden("You attempted to reply to a Tweet that is deleted or not visible to you.")
+        if target is not None and self.restrict_replies:
+            mentioned = any(m["id"] == me.id for m in target.get("entities", {}).get("mentions", []))
+            if not mentioned and target["author_id"] != me.id:
+                return forbidden(
+                    "Reply to this conversation is not allowed because you have not been mentioned or "
+                    "otherwise engaged by the author of the post you are replying to."
+                )
+        if any(t["author_id"] == me.id and t["text"] == text for t in self.tweets.values()):
+            return forbidden("You are not allowed to create a Tweet with duplicate content.")
+        tweet = self.post(me, text, reply_to=target)
+        self.replies.append(tweet)
+        self.accepted()
+        data = {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}
+        return _json(201, {"data": data}, {**rl, "location": f"https://api.twitter.com/2/tweets/{tweet['id']}"})
 
     def _authorize(self, req: Request, endpoint: str, limit: int) -> tuple[Response | None, dict[str, str]]:
         """A 401/429 to send instead, or None and the rate-limit headers for this request."""

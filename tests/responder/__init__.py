@@ -1,0 +1,1 @@
+"""Tests of the responder: replies sent once through the fake platforms."""
