@@ -231,7 +231,9 @@ def cmd_poll_once(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(duration=args.duration, once=args.once, db=args.db, keep=args.keep, out=out)
+    return run_demo(
+        duration=args.duration, once=args.once, db=args.db, keep=args.keep, out=out, web=not args.no_web
+    )
 
 
 # ----------------------------------------------------------------------------- mentions
@@ -337,7 +339,7 @@ def _mentions_table(rows: Sequence[dict[str, Any]], width: int, now: datetime) -
         cells["urg"].append(str(r["urgency"] if r["urgency"] is not None else ""))
         texts.append(" ".join(r["text"].split()))
     widths = {c: max([len(c), *(len(v) for v in cells[c])]) for c in _TABLE_COLUMNS}
-    widths["author"] = min(widths["author"], _AUTHOR_MAX)
+    widths["author"] = min(widths["author"], _AUTHOR_MAX, max(12, width // 6))
     text_min = max(24, int(width * 0.3))
     chosen: list[str] = []
     used = 0
@@ -757,6 +759,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keep", action="store_true", help="keep the previous demo database instead of starting afresh"
     )
+    p.add_argument(
+        "--no-web", action="store_true", help="do not start the dashboard (it serves on 127.0.0.1:8765)"
+    )
 
     for name, text in (
         ("run", "run the daemon until SIGTERM/SIGINT"),
@@ -926,3 +931,22 @@ def _alert_parsers(sub: Any) -> None:
 
 
 _EXTRA_PARSERS.append(_alert_parsers)
+
+
+# ----------------------------------------------------------------------------- web dashboard
+
+
+@command("web")
+def cmd_web(args: argparse.Namespace) -> int:
+    from monitor.web.commands import handle_web
+
+    return handle_web(args, out, err)
+
+
+def _web_parsers(sub: Any) -> None:
+    from monitor.web.commands import add_arguments
+
+    add_arguments(sub)
+
+
+_EXTRA_PARSERS.append(_web_parsers)

@@ -11,13 +11,13 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
 from monitor.config import Config, parse_config
 from monitor.store import models as m
+from monitor.store.location import database_to_read, demo_database_path
 
 DEMO_BRAND = "Acme"
 
@@ -37,14 +37,52 @@ def demo_config(db_url: str, *, per_poll: int = 4, interval: float = 1.0) -> Con
 
 
 def default_demo_db(keep: bool) -> str:
-    path = Path(user_data_dir("mention-monitor", appauthor=False)) / "demo.db"
+    path = demo_database_path()
     if not keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
 
 
-def run_demo(*, duration: float, once: bool, db: str | None, keep: bool, out: Console) -> int:
+DEMO_PORT = 8765
+
+
+def demo_dashboard(port: int) -> tuple[dict, str]:
+    """Dashboard settings with a login that exists only for this demo run, and its password."""
+    import secrets
+
+    from monitor.web.auth import hash_password
+
+    password = secrets.token_urlsafe(9)
+    settings = {
+        "enabled": True,
+        "listen": f"127.0.0.1:{port}",
+        "public_url": f"http://127.0.0.1:{port}",
+        "secret_key": secrets.token_urlsafe(32),
+        "users": {"demo": {"password_hash": hash_password(password), "role": "manager", "name": "Demo"}},
+    }
+    return settings, password
+
+
+def _free_port(preferred: int) -> int:
+    import socket
+
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port on 127.0.0.1")
+
+
+def run_demo(
+    *, duration: float, once: bool, db: str | None, keep: bool, out: Console, web: bool = True
+) -> int:
+    import sys
+    import threading
+
     from monitor.daemon import Daemon
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -55,14 +93,46 @@ def run_demo(*, duration: float, once: bool, db: str | None, keep: bool, out: Co
         f"[bold]mention-monitor demo[/]: simulated mentions of {DEMO_BRAND}, stored in "
         f"{url.removeprefix('sqlite:///')}"
     )
+    stop_web = threading.Event()
+    web_thread = None
+    if web and not once:
+        from monitor.web.server import serve
+
+        settings, password = demo_dashboard(_free_port(DEMO_PORT))
+        web_config = config.model_copy(
+            update={
+                "dashboard": parse_config({"brand": {"names": [DEMO_BRAND]}, "dashboard": settings}).dashboard
+            }
+        )
+        web_thread = threading.Thread(
+            target=serve, args=(daemon.engine, web_config, stop_web), name="demo-web", daemon=True
+        )
+        web_thread.start()
+        out.print(
+            f"[bold]Dashboard[/]: {settings['public_url']}/  log in as [bold]demo[/] / [bold]{password}[/] "
+            "(a login made for this demo only)"
+        )
     out.print("Urgent complaints are printed below as alerts, as they would reach your chat.\n")
     if once:
         daemon.poll_once()
     else:
         daemon.run_forever(duration=duration)
     _summary(daemon, out)
+    if web_thread is not None and sys.stdin.isatty():
+        out.print("\nThe dashboard stays open with the demo's mentions; press Ctrl-C to stop.")
+        try:
+            while web_thread.is_alive():
+                web_thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+    stop_web.set()
+    if web_thread is not None:
+        web_thread.join(15)
     daemon.engine.dispose()
-    out.print(f"\nExplore: mention-monitor mentions --db {url} --label complaint")
+    # Without -c/--db, `mentions` reads the demo's file while no real database exists.
+    db_arg = "" if url == database_to_read() else f" --db {url}"
+    out.print(f"\nExplore: mention-monitor mentions{db_arg} --label complaint")
+    out.print(f"         mention-monitor show ID{db_arg}   (one mention: why it scored so, its alerts)")
     return 0
 
 
