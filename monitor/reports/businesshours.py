@@ -85,11 +85,7 @@ def sub_business(end: datetime, seconds: float, hours: BusinessHours) -> datetim
     zone = ZoneInfo(hours.timezone)
     left = seconds
     last = end.astimezone(zone).date()
-    days = [
-        w
-        for w in _windows(hours, last - timedelta(days=_HORIZON_DAYS), last)
-        if w[0] < end
-    ]
+    days = [w for w in _windows(hours, last - timedelta(days=_HORIZON_DAYS), last) if w[0] < end]
     for w_start, w_end in reversed(days):
         hi = min(w_end, end)
         available = (hi - w_start).total_seconds()
