@@ -8,6 +8,8 @@ All families (plus escalation terms and explicit sarcasm markers) are compiled i
 pattern of named groups per process, and each mention is scanned once.
 """
 
+# ruff: noqa: E501  (phrase tables: one alternative per line reads better than a wrapped regex)
+
 from __future__ import annotations
 
 import re
@@ -71,7 +73,10 @@ FAILURE: list[tuple[str, str]] = [
         "lost or damaged",
         _alt(
             r"""
-            lost (?:my|our|the|his|her|their|all)|losing|missing|damaged|ruined|stolen
+            lost (?:my|our|the|his|her|their|all)|(?:is|was|got|been|are|were) lost|losing|missing
+            damaged|ruined|stolen
+            crushed|smashed|shattered|cracked|dented|torn|leak(?:ed|ing|s)|soaked|mouldy|moldy|expired|stale
+            (?:box|package|parcel) was empty|empty (?:box|package|parcel)|came off|fell off|fell apart
             wrong (?:item|order|size|address|one|charge|amount|information|info)
             """
         ),
@@ -208,7 +213,7 @@ PERSISTENCE: list[tuple[str, str]] = [
         _alt(r"still|again|yet again|another|every time|each time|keeps?(?! up)|multiple times|repeatedly"),
     ),
     # [0-9] rather than \d so the first-character gate can be worked out.
-    ("", r"\b[0-9]+(?:st|nd|rd|th) time\b"),
+    ("", r"\b(?:[0-9]+(?:st|nd|rd|th)|second|third|fourth|fifth|sixth|tenth) time\b"),
     (
         "",
         _alt(
@@ -260,7 +265,7 @@ PRAISE: list[tuple[str, str]] = [
         + _alt(
             r"""
             love|loved|loving|great|awesome|amazing|excellent|fantastic|wonderful|best|well done|good job
-            happy|glad|impressed|perfect|helpful|friendly|brilliant|superb|outstanding|smooth|pleasant
+            happy|glad|impressed|perfect|helpful|friendly|brilliant|superb|outstanding|smooth|pleasant|lovely
             """
         ),
     ),
@@ -295,7 +300,8 @@ SPAM: list[tuple[str, str]] = [
             giveaway|give away|win (?:a|an|free)|free (?:followers|iphone|gift card)|promo code|discount code
             use code|click (?:here|the link)|link in bio|check out my|follow ?back|f4f
             crypto|bitcoin|nft|forex
-            onlyfans|earn \$|make money|work from home|limited offer|buy now
+            onlyfans|earn \$|make \$[0-9]|make money|work from home|(?:week|day|month) from home
+            limited offer|buy now
             dm (?:me )?for (?:promo|promotion|collab|price)
             """
         ),
@@ -397,7 +403,8 @@ class CueReading:
     # Configured escalation terms found (legal, safety, press, churn), in order.
     escalation: CueHit
     question: bool
-    emphasis: bool
+    # The "!!!"/"?!" as written (empty when none): reasons quote it.
+    emphasis: str
     shouting: bool
     # Where " but " first occurs (-1 if not): "great, but it still does not work" is no praise.
     but_at: int = -1
@@ -473,7 +480,7 @@ class CueSet:
             sarcasm=hits.get("sarcasm", empty),
             escalation=hits.get("escalation", empty),
             question=is_question(lower),
-            emphasis=bool(_EMPHASIS.search(lower)),
+            emphasis=_first(_EMPHASIS, lower),
             shouting=is_shouting(text),
             but_at=lower.find(" but "),
         )
@@ -535,6 +542,11 @@ def _first_chars(items: list, k) -> tuple[set[str] | None, bool]:
     return out, True
 
 
+def _first(pattern: re.Pattern[str], text: str) -> str:
+    m = pattern.search(text)
+    return m.group(0) if m else ""
+
+
 def is_question(lower: str) -> bool:
     """A question mark, or a sentence that opens like a question ("can you", "where is")."""
     return bool(_QUESTION_MARK.search(lower) or _QUESTION_START.search(lower))
@@ -562,7 +574,9 @@ def cue_evidence(cues: CueReading, settings: TriageSettings, sarcastic: bool) ->
     add("failure", cues.failure, w.failure, f"service failure: {_quoted(cues.failure.words, cap)}")
     demands = " and ".join(cues.demand.tags[:cap])
     add("demand", cues.demand, w.demand, f"asks for {demands}")
-    add("frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.words, cap)}")
+    add(
+        "frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.words, cap)}"
+    )
     # "still", "again", "for 3 hours" count even alone: said to a brand they mostly mean "not fixed yet".
     add("persistence", cues.persistence, w.persistence, f"ongoing: {_quoted(cues.persistence.words, cap)}")
     if cues.accusing_question.tags:
@@ -593,7 +607,7 @@ def emphasis_evidence(cues: CueReading, settings: TriageSettings) -> list[Eviden
     """'!!!', '?!' and capitals: intensity, which only matters next to other complaint evidence."""
     parts = []
     if cues.emphasis:
-        parts.append("“!!!”")
+        parts.append(f"“{cues.emphasis}”")
     if cues.shouting:
         parts.append("capitals")
     if not parts:

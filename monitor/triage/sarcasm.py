@@ -21,7 +21,9 @@ _CONDITIONAL = re.compile(
     r"way to go|well done|bravo|thanks a lot|thanks again|what a (?:great|wonderful|fantastic|joy)|"
     # A bare "thanks," is left out: sincere thanks often mention the failure that was fixed.
     r"(?:great|awesome|perfect|fantastic|wonderful|brilliant|love|loving|nice|amazing|excellent)"
-    r"(?:[.,!]+|\s+-+)\s)",
+    r"(?:[.,!]+|\s+-+)(?:\s|$)|"
+    # "Wow", "love it", "just what I needed": sarcastic only next to a failure (checked below).
+    r"wow+|love it|loving it|just what i needed|exactly what i needed)",
     # No IGNORECASE: the text is already lower case.
 )
 # How far (characters) after praise a failure may start for the two to read as one sarcastic remark.

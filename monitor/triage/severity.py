@@ -13,6 +13,8 @@ language; regulator and currency names cover the US, UK, EU and India (the devel
 set is Indian banking). Multilingual threat and harm words come from ``multilingual.py``.
 """
 
+# ruff: noqa: E501  (phrase tables: one alternative per line reads better than a wrapped regex)
+
 from __future__ import annotations
 
 import re
@@ -183,6 +185,7 @@ FAMILIES: list[tuple[str, str, str]] = [
         _alt(
             rf"""
             {_NUM}(?:st|nd|rd|th)? (?:times?|emails?|e-mails?|mails|calls|messages|complaints|requests|tickets|reminders|attempts|follow[- ]?ups)
+            (?:second|third|fourth|fifth|sixth|tenth|[0-9]+(?:st|nd|rd|th)) time
             again and again|repeatedly|multiple times|countless|numerous|several times|every time
             time and again|(?:yet )?again
             (?:complaint|ticket|case|reference|ref|docket|sr|srn|request) (?:no|number|id|#)\.?
@@ -252,7 +255,37 @@ _ACCUSATION_NAMES = [
 # Consumer-protection bodies and regulators people tag to escalate in public (US, UK, India, EU-wide).
 # Lower case, without '@'. A brand adds its own sector's with ``severity_terms: {regulator: [...]}``.
 REGULATOR_HANDLES = frozenset(
-    ["cfpb", "ftc", "bbb_us", "bbb", "usdot", "faanews", "fcc", "fdarecalls", "consumerreports", "nytimes_consumer", "fcaupdates", "financialombudsman", "fos_ombudsman", "whichuk", "citizensadvice", "ofcom", "ofgem", "caa", "rbi", "rbisays", "jagograhakjago", "consaff", "nch14404", "consumerforum_", "sebi_india", "irdai_india", "dgcaindia", "euconsumers", "beuc"]
+    [
+        "cfpb",
+        "ftc",
+        "bbb_us",
+        "bbb",
+        "usdot",
+        "faanews",
+        "fcc",
+        "fdarecalls",
+        "consumerreports",
+        "nytimes_consumer",
+        "fcaupdates",
+        "financialombudsman",
+        "fos_ombudsman",
+        "whichuk",
+        "citizensadvice",
+        "ofcom",
+        "ofgem",
+        "caa",
+        "rbi",
+        "rbisays",
+        "jagograhakjago",
+        "consaff",
+        "nch14404",
+        "consumerforum_",
+        "sebi_india",
+        "irdai_india",
+        "dgcaindia",
+        "euconsumers",
+        "beuc",
+    ]
 )
 # Tagging this many other accounts besides the brand puts the complaint in front of an audience.
 MANY_HANDLES = 3

@@ -7,18 +7,23 @@ this module only adds them up. Weights and thresholds come from :class:`TriageSe
 from __future__ import annotations
 
 from monitor.mention import Mention
+from monitor.triage.aside import negative_aside
 from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evidence
 from monitor.triage.escalation import escalation_evidence
 from monitor.triage.history import history_evidence
 from monitor.triage.language import decide_language
 from monitor.triage.learned import LearnedModel
 from monitor.triage.model import Evidence, TriageContext, Verdict
+from monitor.triage.multilingual import MultilingualCues, emoji_only, language_name
+from monitor.triage.multilingual import evidence as language_evidence
+from monitor.triage.multilingual import severity_evidence as language_severity
 from monitor.triage.normalize import PreparedText, brand_pattern, prepare
 from monitor.triage.reach import reach_evidence
 from monitor.triage.sarcasm import sarcasm_evidence, sarcasm_marker
 from monitor.triage.sentiment import SentimentReading, SentimentScorer, sentiment_evidence
 from monitor.triage.settings import TriageSettings
 from monitor.triage.severity import SeverityCues, SeverityReading
+from monitor.triage.slang import slang_evidence, slang_praise
 from monitor.triage.thread import addressed_evidence, thread_evidence
 
 # Spam by shape: link farms and hashtag walls.
@@ -62,6 +67,7 @@ class Triager:
         self._sentiment = SentimentScorer()
         self._cues = CueSet(self.settings)
         self._severity = SeverityCues()
+        self._languages = MultilingualCues()
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
         """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
@@ -74,6 +80,10 @@ class Triager:
         cues = self._cues.read(text)
         escalations = cues.escalation.tags
 
+        if not language.scored and self._languages.supports(language.code):
+            verdict = self._other_language(mention, ctx, text, language.code or "", escalations)
+            if verdict is not None:
+                return verdict
         if not language.scored:
             # English lexicons would read 0 here; say so and let reach decide how soon a human looks.
             severity = self._severity.read(text)
@@ -91,6 +101,24 @@ class Triager:
 
         reading = self._sentiment.read(text.clean, s.textblob_weight, s.vader_weight)
         if text.word_count == 0:
+            feeling = emoji_only(text.clean)
+            if feeling == "complaint" and mention.addressed_to_brand:
+                # Only angry or thumbs-down emoji, aimed at the brand: a complaint in any language.
+                reasons = [f"only angry emoji: “{text.clean}”"]
+                urgency = self._context_points("complaint", mention, ctx, escalations)
+                return self._verdict(
+                    "complaint", reading, 1.0, s.urgency.base_complaint, reasons, urgency, language.code
+                )
+            if feeling == "praise":
+                return self._verdict(
+                    "praise",
+                    reading,
+                    -1.0,
+                    s.urgency.base_praise,
+                    [f"only happy emoji: “{text.clean}”"],
+                    [],
+                    language.code,
+                )
             why = "only a link, no text to score" if text.url_count else "no text to score"
             urgency = self._context_points("neutral", mention, ctx, escalations)
             return self._verdict(
@@ -131,6 +159,48 @@ class Triager:
         reasons = [*label_reasons, language.reason] if language.reason else label_reasons
         return self._verdict(label, reading, score, base, reasons, urgency, language.code, severity)
 
+    def _other_language(
+        self,
+        mention: Mention,
+        ctx: TriageContext,
+        text: PreparedText,
+        code: str,
+        escalations: tuple[str, ...],
+    ) -> Verdict | None:
+        """A post in one of the languages with phrase tables; None when they find nothing to go on."""
+        s = self.settings
+        reading = self._languages.read(code, text.lower, text.clean)
+        found = language_evidence(reading, s.weights.failure)
+        if not found or (found[0].weight < 0 and reading.question):
+            if reading.question:
+                urgency = self._context_points("question", mention, ctx, escalations)
+                who = "asks the brand a question" if mention.addressed_to_brand else "asks a question"
+                return self._verdict("question", None, 0.0, s.urgency.base_question, [who], urgency, code)
+            return None
+        if found[0].weight < 0:
+            return self._verdict(
+                "praise", None, found[0].weight, s.urgency.base_praise, [found[0].reason], [], code
+            )
+        english = self._severity.read(text)
+        extra = language_severity(reading, s.urgency.severe_points + 15)
+        severity = SeverityReading(
+            min(60, english.points + sum(int(e.weight) for e in extra)), (*extra, *english.evidence)
+        )
+        urgency = self._context_points("complaint", mention, ctx, escalations, severity)
+        if mention.addressed_to_brand:
+            # Severity is read from English words; until this language has its own, a complaint
+            # aimed at the brand is at least P2 (the shortfall is added, with a reason).
+            name = language_name(code)
+            total = s.urgency.base_complaint + sum(round(e.weight) for e in urgency)
+            if total < s.p2_urgency:
+                urgency.append(
+                    Evidence("language", s.p2_urgency - total, f"{name}: severity not read, at least P2")
+                )
+        score = sum(e.weight for e in found)
+        return self._verdict(
+            "complaint", None, score, s.urgency.base_complaint, [found[0].reason], urgency, code, severity
+        )
+
     def complaint_evidence(
         self,
         text: PreparedText,
@@ -141,12 +211,24 @@ class Triager:
         """Every piece of complaint evidence for one text (positive weights towards ``complaint``)."""
         s = self.settings
         marker = sarcasm_marker(text.lower, cues, text.hashtags)
+        slang = slang_praise(text.lower, cues) if marker is None else None
+        # Negative words about something else ("awful day, but the team was lovely") or slang
+        # praise ("wicked fast") must not count against the brand.
+        aside = negative_aside(text.lower, cues) if marker is None else None
+        not_about_brand = bool(slang or aside)
         evidence: list[Evidence] = []
         for e in sentiment_evidence(reading, s):
             # Sarcastic praise is the surface of a complaint: its positive sentiment must not cancel it.
-            evidence.append(Evidence(e.signal, 0.0, "") if marker and e.weight < 0 else e)
-        evidence += cue_evidence(cues, s, sarcastic=marker is not None)
+            if (marker and e.weight < 0) or (not_about_brand and e.weight > 0):
+                evidence.append(Evidence(e.signal, 0.0, ""))
+            else:
+                evidence.append(e)
+        for e in cue_evidence(cues, s, sarcastic=marker is not None):
+            evidence.append(
+                Evidence(e.signal, 0.0, "") if not_about_brand and e.signal == "frustration" else e
+            )
         evidence += sarcasm_evidence(marker, s)
+        evidence += slang_evidence(slang, s)
         if escalations:
             # Threats to sue or leave are complaints even without a failure word; reason comes with urgency.
             evidence.append(Evidence("escalation", s.weights.demand, ""))
@@ -178,6 +260,7 @@ class Triager:
         if spammy and (score < s.complaint_threshold + 1 or not stated):
             what = f"“{cues.spam.tags[0]}”" if cues.spam.tags else "links and hashtags"
             return "spam", [f"looks like spam ({what})"]
+        slang_said = any(e.signal == "slang" for e in evidence)
         if cues.question and not stated:
             return "question", ["asks the brand a question" if addressed else "asks a question"]
         if score >= s.complaint_threshold:
@@ -185,8 +268,8 @@ class Triager:
             return "complaint", [e.reason for e in ranked]
         if cues.question:
             return "question", ["asks the brand a question" if addressed else "asks a question"]
-        if reading.combined >= s.positive_polarity or (cues.praise.tags and score < 0):
-            praise = [e.reason for e in evidence if e.reason and e.signal in {"sentiment", "praise"}]
+        if reading.combined >= s.positive_polarity or ((cues.praise.tags or slang_said) and score < 0):
+            praise = [e.reason for e in evidence if e.reason and e.signal in {"sentiment", "praise", "slang"}]
             return "praise", praise or ["positive"]
         return "neutral", []
 

@@ -77,11 +77,17 @@ def test_spam(triager: Triager, make_mention) -> None:
     assert verdict.reasons[0].startswith("looks like spam")
 
 
-def test_non_english_is_unscored_not_neutral(triager: Triager, make_mention) -> None:
+def test_non_english_complaint_is_scored_not_neutral(triager: Triager, make_mention) -> None:
     verdict = triager.assess(make_mention("mi pedido no ha llegado y nadie contesta", language="es"))
-    assert verdict.label == "unscored"
-    assert any("Spanish" in r for r in verdict.reasons)
+    assert verdict.label == "complaint"
+    assert any(r.startswith("Spanish: «") for r in verdict.reasons)
     # It must still reach a human: P2 when addressed to the brand.
+    assert verdict.priority in {"P1", "P2"}
+
+
+def test_language_without_phrase_table_is_unscored_not_neutral(triager: Triager, make_mention) -> None:
+    verdict = triager.assess(make_mention("η παραγγελία μου δεν έφτασε ακόμα", language="el"))
+    assert verdict.label == "unscored"
     assert verdict.priority in {"P1", "P2"}
 
 
@@ -89,13 +95,15 @@ def test_non_english_guessed_when_platform_gives_no_language(triager: Triager, m
     verdict = triager.assess(
         make_mention("je suis très déçu, ma commande n'est pas arrivée et pas de réponse", language=None)
     )
-    assert verdict.label == "unscored"
-    assert any("French" in r and "guessed" in r for r in verdict.reasons)
+    assert verdict.label == "complaint"
+    assert verdict.language == "fr"
+    assert any(r.startswith("French: «") for r in verdict.reasons)
 
 
 def test_non_latin_script_guessed(triager: Triager, make_mention) -> None:
     verdict = triager.assess(make_mention("注文した商品がまだ届きません", language=None))
-    assert verdict.label == "unscored"
+    assert verdict.language == "ja"
+    assert verdict.label == "complaint"
 
 
 def test_english_without_language_field_is_scored(triager: Triager, make_mention) -> None:

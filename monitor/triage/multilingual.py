@@ -1,0 +1,332 @@
+"""Complaints in the customers' own languages: French, German, Spanish, Portuguese, Italian, Dutch, Japanese.
+
+English lexicons read these posts as 0 (neutral), so an angry Spanish customer would wait for
+the digest. Each language gets a small table of customer-service phrases, written for this
+project (not copied from a lexicon): failure ("no funciona", "kaputt"), waiting ("seit zwei
+Wochen", "toujours pas"), refund ("reembolso", "Erstattung"), cancel ("annuler", "opzeggen"),
+broken, never again, escalation (lawyer, consumer authority, chargeback), negated praise
+("pas content", "nicht zufrieden") and praise/thanks. A complaint phrase makes the post a
+complaint with a reason quoting it (``Spanish: «quiero un reembolso»``); thanks and praise with
+no complaint phrase make it praise. Emoji carry sentiment in every language: a post that is
+only angry or thumbs-down emoji is a complaint, only hearts or thanks emoji is praise.
+
+Latin-script tables match whole words on lower-case text; Japanese has no spaces, so its
+phrases are matched as substrings. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.triage.model import Evidence
+
+NAMES = {
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+    "ja": "Japanese",
+}
+
+# language -> kind -> phrases (regex fragments, lower case). Kinds: "complaint" phrases state a
+# failure, a wait, a demand or a threat; "severe" ones are threats and accusations (they also
+# raise severity); "praise" ones are thanks and praise.
+LEXICON: dict[str, dict[str, list[str]]] = {
+    "es": {
+        "complaint": [
+            r"no funciona\w*",
+            r"no (?:me )?(?:ha|han) llegado",
+            r"no llega\w*",
+            r"no (?:me )?responde\w*",
+            r"nadie (?:me )?(?:responde|contesta|ayuda)",
+            r"sin respuesta",
+            r"todavía no",
+            r"aún no",
+            r"sigo esperando",
+            r"llevo \w+ (?:días|semanas|meses|horas)",
+            r"desde hace \w+",
+            r"reembolso",
+            r"devolu?ción",
+            r"devuélvanme",
+            r"quiero (?:mi dinero|un reembolso|cancelar|hablar con)",
+            r"cancel(?:ar|ado|ada|aron)",
+            r"roto|rota|rotos|averiad[oa]|estropead[oa]|defectuos[oa]",
+            r"nunca más",
+            r"pésim[oa]|horrible|fatal",
+            r"vergüenza|inaceptable|indignante|una estafa",
+            r"no estoy content[oa]",
+            r"retras(?:o|ado|ada)",
+            r"perdid[oa]s?|dañad[oa]",
+            r"me cobraron (?:dos veces|de más)",
+            r"cobro indebido",
+            r"queja|reclamación",
+        ],
+        "severe": [
+            r"abogad[oa]",
+            r"denuncia\w*",
+            r"estafa\w*|fraude",
+            r"oficina del consumidor|omic|ocu|facua",
+            r"demanda(?:r|ré)",
+        ],
+        "praise": [
+            r"gracias",
+            r"encant\w+",
+            r"genial",
+            r"excelente",
+            r"muy buen[oa]",
+            r"me gusta",
+            r"perfect[oa]",
+        ],
+    },
+    "fr": {
+        "complaint": [
+            r"ne (?:\w+ )?(?:fonctionne|marche) (?:plus|pas)",
+            r"(?:fonctionne|marche) pas",
+            r"toujours pas",
+            r"toujours rien",
+            r"personne ne (?:répond|m'aide)",
+            r"aucune réponse",
+            r"pas de réponse",
+            r"j'attends|j'attend",
+            r"depuis \w+ (?:jours|semaines|mois|heures)",
+            r"rembours\w*",
+            r"annul(?:er|é|ée|ation)",
+            r"cassée?s?|en panne|défectueu(?:x|se)|abîmée?",
+            r"plus jamais",
+            r"inadmissible|inacceptable|honteux|scandaleux|lamentable|nul(?:le)?",
+            r"pas (?:du tout )?contente?",
+            r"retard",
+            r"perdue?s?",
+            r"prélevée? (?:deux fois|à tort)",
+            r"réclamation|plainte",
+            r"arnaque",
+        ],
+        "severe": [r"avocat", r"porter plainte", r"arnaque\w*|escroc\w*|fraude", r"dgccrf|médiateur"],
+        "praise": [r"merci", r"j'adore", r"génial", r"excellent", r"super", r"parfait", r"bravo", r"top"],
+    },
+    "de": {
+        "complaint": [
+            r"funktioniert (?:\w+ )?nicht",
+            r"geht nicht",
+            r"immer noch (?:nicht|kein\w*)",
+            r"noch immer nicht",
+            r"niemand (?:antwortet|hilft|meldet sich)",
+            r"keine antwort",
+            r"warte\w* (?:seit|schon)",
+            r"seit \w+ (?:tagen|wochen|monaten|stunden)",
+            r"erstattung|rückerstattung|geld zurück",
+            r"storn\w+|kündig\w+",
+            r"kaputt|defekt|beschädigt",
+            r"nie wieder",
+            r"unverschämt|frechheit|katastrophe",
+            r"enttäusch\w*",
+            r"nicht zufrieden|unzufrieden",
+            r"verspät\w*|verspätung",
+            r"verloren",
+            r"doppelt (?:abgebucht|berechnet)",
+            r"beschwerde",
+            r"sauerei|skandal",
+        ],
+        "severe": [r"anwalt|rechtsanwalt", r"anzeige", r"betrug|betrüger\w*|abzocke", r"verbraucherzentrale"],
+        "praise": [r"danke\w*", r"super", r"toll", r"klasse", r"perfekt", r"zufrieden", r"hervorragend"],
+    },
+    "pt": {
+        "complaint": [
+            r"não funciona\w*",
+            r"não (?:me )?(?:chegou|chega|responde\w*)",
+            r"ninguém (?:responde|ajuda)",
+            r"sem resposta",
+            r"ainda não",
+            r"continuo esperando|estou esperando|aguardando",
+            r"há \w+ (?:dias|semanas|meses|horas)",
+            r"desde ontem",
+            r"reembolso|estorno|meu dinheiro de volta",
+            r"cancel(?:ar|ado|ada|aram)",
+            r"quebrad[oa]|estragad[oa]|defeito",
+            r"nunca mais",
+            r"péssim[oa]|horrível|absurdo|vergonha|inaceitável",
+            r"não estou satisfeit[oa]",
+            r"atras(?:o|ado|ada)",
+            r"perdid[oa]|danificad[oa]",
+            r"cobrad[oa] (?:duas vezes|a mais)",
+            r"reclamação|reclame aqui",
+        ],
+        "severe": [r"advogad[oa]", r"procon", r"processar|processo judicial", r"golpe|fraude"],
+        "praise": [r"obrigad[oa]", r"adorei|amei", r"ótim[oa]", r"excelente", r"perfeito", r"parabéns"],
+    },
+    "it": {
+        "complaint": [
+            r"non funziona\w*",
+            r"non (?:è|mi è) (?:ancora )?arrivat[oa]",
+            r"nessuno (?:risponde|mi aiuta)",
+            r"nessuna risposta",
+            r"ancora (?:niente|nulla|non)",
+            r"sto aspettando|aspetto da",
+            r"da \w+ (?:giorni|settimane|mesi|ore)",
+            r"rimbors\w*",
+            r"annull\w+|disdett\w+|disdire",
+            r"rott[oa]|guast[oa]|difettos[oa]|danneggiat[oa]",
+            r"mai più",
+            r"vergogna|inaccettabile|pessim[oa]|schifo",
+            r"non sono soddisfatt[oa]",
+            r"ritard\w*",
+            r"pers[oa]",
+            r"addebitat[oa] due volte",
+            r"reclamo",
+        ],
+        "severe": [r"avvocat[oa]", r"denuncia\w*", r"truffa\w*|frode", r"codacons|agcom|altroconsumo"],
+        "praise": [
+            r"grazie",
+            r"ottim[oa]",
+            r"perfett[oa]",
+            r"bravissim[oa]|bravi",
+            r"fantastic[oa]",
+            r"adoro",
+        ],
+    },
+    "nl": {
+        "complaint": [
+            r"werkt (?:\w+ )?niet",
+            r"doet het niet",
+            r"nog steeds (?:niet|geen)",
+            r"niemand (?:reageert|helpt)",
+            r"geen (?:antwoord|reactie)",
+            r"wacht\w* al",
+            r"al \w+ (?:dagen|weken|maanden|uur)",
+            r"terugbetal\w+|geld terug|restitutie",
+            r"opzeg\w+|annuler\w+",
+            r"kapot|defect|beschadigd",
+            r"nooit meer",
+            r"schandalig|belachelijk|waardeloos|slecht\w*",
+            r"niet tevreden|ontevreden",
+            r"vertraag\w*|vertraging",
+            r"kwijt|verloren",
+            r"dubbel (?:afgeschreven|betaald)",
+            r"klacht",
+        ],
+        "severe": [r"advocaat", r"aangifte", r"oplichting|oplichters?|fraude", r"consumentenbond|acm"],
+        "praise": [r"bedankt|dank(?:je|u)? ?wel", r"top", r"super", r"geweldig", r"perfect", r"tevreden"],
+    },
+    "ja": {
+        "complaint": [
+            r"届かない|届いていない|届きません",
+            r"動かない|使えない|繋がらない|つながらない",
+            r"返事がない|返信がない|連絡がない",
+            r"まだ(?:届|連絡|返|対応)",
+            r"待って(?:いる|います|る)",
+            r"返金",
+            r"キャンセル",
+            r"壊れ",
+            r"二度と",
+            r"最悪|ひどい|酷い|ありえない",
+            r"遅延|遅れ",
+            r"紛失|破損",
+            r"二重(?:請求|引き落とし)",
+            r"苦情|クレーム",
+            r"不満|がっかり",
+        ],
+        "severe": [r"弁護士", r"訴え|訴訟", r"詐欺", r"消費者センター|消費生活センター"],
+        "praise": [r"ありがとう", r"最高", r"素晴らしい", r"助かりました", r"大好き", r"感謝"],
+    },
+}
+
+# Emoji that carry the sentiment on their own (any language). Angry faces, thumbs down, pile of poo,
+# middle finger; hearts, heart eyes, thumbs up, folded hands, clapping, raised hands.
+ANGRY_EMOJI = frozenset(
+    "\U0001f620\U0001f621\U0001f92c\U0001f624\U0001f44e\U0001f4a9\U0001f595\U0001f92e\U0001f612"
+)
+HAPPY_EMOJI = frozenset(
+    "\u2764\U0001f60d\U0001f970\U0001f495\U0001f496\U0001f499\U0001f49a\U0001f49c\U0001f44d\U0001f64f\U0001f44f\U0001f64c"
+    "\U0001f60a\U0001f929\u2665"
+)
+# Characters that do not change what an emoji-only post says (skin tones, joiners, variation selectors).
+_EMOJI_NOISE = re.compile("[\ufe0f\u200d\U0001f3fb-\U0001f3ff\\s!?.]")
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageReading:
+    """What the phrase tables found in one non-English post."""
+
+    language: str
+    complaint: tuple[str, ...]
+    severe: tuple[str, ...]
+    praise: tuple[str, ...]
+    question: bool
+
+
+class MultilingualCues:
+    """One compiled pattern per language and kind, built once per process."""
+
+    def __init__(self) -> None:
+        self._patterns: dict[str, dict[str, re.Pattern[str]]] = {}
+        for lang, kinds in LEXICON.items():
+            compiled = {}
+            for kind, phrases in kinds.items():
+                body = "|".join(f"(?:{p})" for p in phrases)
+                if lang == "ja":
+                    compiled[kind] = re.compile(body)
+                else:
+                    compiled[kind] = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+            self._patterns[lang] = compiled
+
+    def supports(self, language: str | None) -> bool:
+        return language in self._patterns
+
+    def read(self, language: str, lower: str, clean: str | None = None) -> LanguageReading:
+        """Phrases found in ``lower``, quoted as written in ``clean`` (same text before lower-casing)."""
+        kinds = self._patterns[language]
+        source = clean if clean is not None and len(clean) == len(lower) else lower
+
+        def found(kind: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(source[m.start() : m.end()] for m in kinds[kind].finditer(lower)))
+
+        return LanguageReading(
+            language,
+            complaint=found("complaint"),
+            severe=found("severe"),
+            praise=found("praise"),
+            question="?" in lower or "？" in lower or "か。" in lower,
+        )
+
+
+def language_name(code: str) -> str:
+    """'es' -> 'Spanish' (the code itself for a language without a table)."""
+    return NAMES.get(code, code)
+
+
+def evidence(reading: LanguageReading, weight: float) -> list[Evidence]:
+    """Complaint evidence (positive) or praise (negative), each with a reason quoting the post."""
+    name = NAMES.get(reading.language, reading.language)
+    said = reading.severe + reading.complaint
+    if said:
+        quoted = ", ".join(f"«{p}»" for p in said[:2])
+        return [Evidence("multilingual", weight * min(len(said), 2), f"{name}: {quoted}")]
+    if reading.praise:
+        quoted = ", ".join(f"«{p}»" for p in reading.praise[:2])
+        return [Evidence("multilingual", -weight, f"{name} praise: {quoted}")]
+    return []
+
+
+def severity_evidence(reading: LanguageReading, points: int) -> list[Evidence]:
+    """Threats and accusations in the post's language (lawyer, fraud, consumer authority)."""
+    if not reading.severe:
+        return []
+    name = NAMES.get(reading.language, reading.language)
+    quoted = ", ".join(f"«{p}»" for p in reading.severe[:2])
+    return [Evidence("severity:multilingual", points, f"{name}: threatens or accuses: {quoted}")]
+
+
+def emoji_only(text: str) -> str | None:
+    """'complaint' for a post of only angry/thumbs-down emoji, 'praise' for only hearts/thanks, else None."""
+    rest = _EMOJI_NOISE.sub("", text)
+    if not rest:
+        return None
+    chars = set(rest)
+    if chars <= ANGRY_EMOJI:
+        return "complaint"
+    if chars <= HAPPY_EMOJI:
+        return "praise"
+    return None
