@@ -289,8 +289,22 @@ def _relabel(
         return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
     _stale(conn, row, expect_version, at)
     if row.label == label:
-        # Nothing to correct: no audit event, and no "praise→praise" example for triage-eval.
-        return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
+        # The mention does not change, so no audit event. The first agent's word on a label triage
+        # got right is recorded once (triage-eval needs the right answers too, not only the
+        # mistakes); after that, repeating it writes nothing.
+        corrections = m.LabelCorrection.__table__
+        judged = conn.execute(
+            select(corrections.c.id).where(corrections.c.mention_id == mention_id).limit(1)
+        ).first()
+        if judged is not None:
+            return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
+        conn.execute(
+            corrections.insert().values(
+                mention_id=mention_id, predicted=label, corrected=label, actor=actor, at=at
+            )
+        )
+        # "changed": something was recorded (callers count it like any other relabel).
+        return Outcome(mention_id, "changed", row.status, f"label {label} confirmed (counts for triage-eval)")
     conn.execute(
         m.LabelCorrection.__table__.insert().values(
             mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at
@@ -574,7 +588,7 @@ def render_reply(config: Any, mention: Any, *, text: str | None, template: str |
         values = templates.values_for(
             author_name=mention.author_name,
             author_handle=mention.author_handle,
-            brand=config.brand.name,
+            brand=config.brand.names[0],
             product=config.responder.product,
             agent=agent_name(config, actor),
             window=config.responder.window,

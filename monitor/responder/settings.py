@@ -14,8 +14,8 @@ from monitor.configbase import ConfigModel
 VARIABLES = {
     "author": "the author's display name, or their handle when there is none",
     "handle": "the author's handle with its @",
-    "brand": "brand.name",
-    "product": "responder.product, else brand.name",
+    "brand": "the first of brand.names",
+    "product": "responder.product, else the brand name",
     "agent": "the replying agent's first name (responder.agents maps login → name)",
     "window": "responder.window, the promised response time (e.g. '24 hours')",
     "ticket_link": "responder.ticket_link with {mention_id} filled in",

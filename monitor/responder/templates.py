@@ -74,7 +74,7 @@ def render(text: str, values: Mapping[str, str | None], *, name: str = "template
     if empty:
         hint = {
             "ticket_link": "set responder.ticket_link",
-            "product": "set responder.product or brand.name",
+            "product": "set responder.product",
             "agent": "reply --as a named agent or set responder.agents",
         }
         fixes = "; ".join(hint[e] for e in empty if e in hint)

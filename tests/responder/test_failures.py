@@ -1,0 +1,217 @@
+"""Refusals before queueing and platform errors while sending: clear errors, nothing lost or posted twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor import workflow
+from monitor.config import ConfigError
+from monitor.mention import Mention
+from monitor.pipeline import Pipeline
+from monitor.responder.sender import Sender
+from tests.alerts.conftest import ScriptedTriager
+from tests.fakes.server import Response
+from tests.responder.conftest import ingest, make_config, mention_row, reply_rows
+
+
+def sender_for(engine, config) -> Sender:
+    return Sender(engine, config, jobs=False)
+
+
+def posts(fake, path: str) -> int:
+    return sum(1 for r in fake.requests if r.method == "POST" and r.path.startswith(path))
+
+
+def test_429_waits_for_the_reset_then_posts_once(engine, mastodon):
+    mastodon.add_mention("where is my refund")
+    config = make_config(mastodon)
+    [mid] = ingest(engine, config, "mastodon")
+    workflow.request_reply(engine, config, mid, text="Checking now.", actor="bob")
+    reset = datetime.now(UTC) + timedelta(seconds=1.5)
+    mastodon.fail(
+        Response(
+            429,
+            {"error": "Too many requests"},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+        ),
+        path="/api/v1/statuses",
+    )
+    sender = sender_for(engine, config)
+    assert sender.send_one()
+    [row] = reply_rows(engine, mid)
+    assert row.status == "pending" and row.attempts == 0  # a 429 does not use up an attempt
+    assert abs((row.next_attempt_at - reset).total_seconds()) < 1
+    assert sender.send_due() == 0  # not due before the reset
+    assert mastodon.replies == []
+    deadline = time.monotonic() + 10
+    while not mastodon.replies and time.monotonic() < deadline:
+        sender.send_due()
+        time.sleep(0.05)
+    sent_at = datetime.now(UTC)
+    sender.close()
+    assert len(mastodon.replies) == 1 and sent_at >= reset
+    assert posts(mastodon, "/api/v1/statuses") == 2
+    assert reply_rows(engine, mid)[0].status == "sent"
+
+
+def test_double_submit_and_two_senders_post_once(engine, reddit):
+    reddit.add_post("Acme billing is broken", author="dave")
+    config = make_config(reddit)
+    [mid] = ingest(engine, config, "reddit")
+    first = workflow.request_reply(engine, config, mid, text="Hi Dave, looking into it.", actor="bob")
+    again = workflow.request_reply(engine, config, mid, text="Hi Dave, looking into it.", actor="bob")
+    assert again.reply_id == first.reply_id and again.duplicate and not first.duplicate
+    senders = [sender_for(engine, config) for _ in range(2)]
+    threads = [threading.Thread(target=s.send_due) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for s in senders:
+        s.close()
+    assert len(reddit.replies) == 1
+    assert [r.status for r in reply_rows(engine, mid)] == ["sent"]
+
+
+def test_too_long_text_is_refused_before_queueing_saying_by_how_much(engine, xfake):
+    alice = xfake.add_user("alice")
+    xfake.post(alice, "@acme broken again")
+    config = make_config(xfake)
+    [mid] = ingest(engine, config, "x")
+    with pytest.raises(workflow.WorkflowError, match=r"281 characters.*1 over the limit of 280"):
+        workflow.request_reply(engine, config, mid, text="a" * 281, actor="bob")
+    # links count 23, whatever their length
+    long_link = " https://example.com/" + "x" * 80
+    with pytest.raises(workflow.WorkflowError, match=r"281 characters as X counts them.*1 over"):
+        workflow.request_reply(engine, config, mid, text="b" * 257 + long_link, actor="bob")
+    # emoji weigh 2
+    with pytest.raises(workflow.WorkflowError, match="282 characters as X counts them"):
+        workflow.request_reply(engine, config, mid, text="c" * 278 + "\N{PILE OF POO}" * 2, actor="bob")
+    assert reply_rows(engine) == []
+
+
+def test_whitespace_only_and_unknown_template_are_clear_errors(engine, mastodon):
+    mastodon.add_mention("hello?")
+    config = make_config(mastodon, responder={"templates": {"ack": "Hi {author}, see {ticket_link}"}})
+    [mid] = ingest(engine, config, "mastodon")
+    with pytest.raises(workflow.WorkflowError, match="empty or only whitespace"):
+        workflow.request_reply(engine, config, mid, text=" \n\t ", actor="bob")
+    with pytest.raises(workflow.WorkflowError, match=r"no reply template named 'nope'; known: ack"):
+        workflow.request_reply(engine, config, mid, template="nope", actor="bob")
+    with pytest.raises(workflow.WorkflowError, match=r"no value for \{ticket_link\}.*responder.ticket_link"):
+        workflow.request_reply(engine, config, mid, template="ack", actor="bob")
+    assert reply_rows(engine) == []
+    with pytest.raises(ConfigError, match=r"responder.templates.*greet: unknown variable\(s\) \{nmae\}"):
+        make_config(mastodon, responder={"templates": {"greet": "Hi {nmae}!"}})
+
+
+def test_hacker_news_is_read_only(engine):
+    config = make_config()
+    now = datetime.now(UTC)
+    item = Mention(
+        platform="hackernews", external_id="4242", text="Acme is down again", created_at=now,
+        author_handle="pg", url="https://news.ycombinator.com/item?id=4242",
+    )
+    Pipeline(engine, config, triager=ScriptedTriager()).ingest([item], source="hn")
+    mid = mention_row_id(engine)
+    with pytest.raises(workflow.WorkflowError, match="Hacker News is read-only"):
+        workflow.request_reply(engine, config, mid, text="Sorry!", actor="bob")
+    assert reply_rows(engine) == []
+
+
+def mention_row_id(engine) -> int:
+    from sqlalchemy import select
+
+    from monitor.store import models as m
+
+    with engine.connect() as conn:
+        return conn.execute(select(m.Mention.__table__.c.id)).scalar_one()
+
+
+def test_deleted_post_fails_once_with_the_reason_on_the_mention(engine, mastodon):
+    status = mastodon.add_mention("refund please")
+    config = make_config(mastodon)
+    [mid] = ingest(engine, config, "mastodon")
+    workflow.request_reply(engine, config, mid, text="On it.", actor="bob")
+    del mastodon.statuses[status["id"]]  # the author deleted it meanwhile
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.send_due()
+    sender.close()
+    assert posts(mastodon, "/api/v1/statuses") == 1 and mastodon.replies == []
+    [row] = reply_rows(engine, mid)
+    assert row.status == "failed" and "deleted" in row.last_error
+    mention = mention_row(engine, mid)
+    assert mention.reply_status == "failed" and "deleted" in mention.reply_error
+    assert mention.first_response_at is None and mention.status != "replied"
+
+
+def test_suspended_account_is_a_clear_failure(engine, reddit):
+    reddit.add_post("Acme app crashes", author="erin")
+    config = make_config(reddit)
+    [mid] = ingest(engine, config, "reddit")
+    workflow.request_reply(engine, config, mid, text="Sorry Erin!", actor="bob")
+    reddit.suspended = True
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert reddit.replies == []
+    assert "suspended" in mention_row(engine, mid).reply_error
+
+
+def test_x_self_serve_reply_restriction_is_specific_and_not_retried(engine, xfake):
+    alice = xfake.add_user("alice")
+    tweet = xfake.post(alice, "acme is terrible")  # does not mention @acme
+    xfake.tweets[tweet["id"]]["entities"] = {}
+    config = make_config(xfake, responder={})
+    # The search stream finds it; the mentions timeline would not.
+    config = config.model_copy(
+        update={"sources": {"x": config.sources["x"].model_copy(update={"search": True, "mentions": False})}}
+    )
+    [mid] = ingest(engine, config, "x")
+    xfake.restrict_replies = True
+    workflow.request_reply(engine, config, mid, text="Sorry Alice, DM us?", actor="bob")
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.send_due()
+    sender.close()
+    assert posts(xfake, "/2/tweets") == 1 and xfake.replies == []
+    error = mention_row(engine, mid).reply_error
+    assert "self-serve API tiers" in error and "mention or quote" in error
+
+
+def test_expired_token_mid_send_is_renewed_and_posts_once(engine, bluesky):
+    bluesky.add_mention("login loop on android")
+    config = make_config(bluesky)
+    [mid] = ingest(engine, config, "bluesky")
+    workflow.request_reply(engine, config, mid, text="Which app version?", actor="bob")
+    sender = sender_for(engine, config)
+    bluesky.expire_access_tokens()
+    sender.send_due()
+    sender.close()
+    assert len(bluesky.replies) == 1
+    assert reply_rows(engine, mid)[0].status == "sent"
+
+
+def test_revoked_token_fails_then_a_new_request_after_the_fix_sends_once(engine, mastodon):
+    mastodon.add_mention("still waiting")
+    config = make_config(mastodon)
+    [mid] = ingest(engine, config, "mastodon")
+    workflow.request_reply(engine, config, mid, text="Sorry for the wait.", actor="bob")
+    real = mastodon.token
+    mastodon.token = "rotated"
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert "expired or was revoked" in mention_row(engine, mid).reply_error
+    mastodon.token = real  # the operator fixed the token
+    again = workflow.request_reply(engine, config, mid, text="Sorry for the wait.", actor="bob")
+    assert again.status == "pending" and not again.duplicate
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert len(mastodon.replies) == 1 and [r.status for r in reply_rows(engine, mid)] == ["sent"]
