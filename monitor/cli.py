@@ -950,3 +950,29 @@ def _web_parsers(sub: Any) -> None:
 
 
 _EXTRA_PARSERS.append(_web_parsers)
+
+
+# ----------------------------------------------------------------------------- schema and retention
+
+
+@command("db")
+def cmd_db(args: argparse.Namespace) -> int:
+    from monitor.store.commands import handle_db
+
+    return handle_db(args, out, err)
+
+
+@command("prune")
+def cmd_prune(args: argparse.Namespace) -> int:
+    from monitor.store.commands import handle_prune
+
+    return handle_prune(args, out, err)
+
+
+def _store_parsers(sub: Any) -> None:
+    from monitor.store.commands import add_arguments
+
+    add_arguments(sub, _add_db_args)
+
+
+_EXTRA_PARSERS.append(_store_parsers)

@@ -219,6 +219,11 @@ def _at_heads(conn: Connection) -> bool:
     return stored == migration_heads()
 
 
+def heads_text() -> str:
+    """The newest revision(s) this release ships, for messages."""
+    return ", ".join(sorted(migration_heads()))
+
+
 @cache
 def known_revisions() -> frozenset[str]:
     """Every revision id this release ships."""

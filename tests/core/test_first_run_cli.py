@@ -6,8 +6,12 @@ where the console width or the environment matters.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,6 +23,7 @@ from monitor.config import parse_config
 from monitor.mention import Mention
 from monitor.pipeline import Pipeline
 from monitor.store import models as m
+from monitor.store.db import make_engine, migrate
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 20, 9, 5, tzinfo=UTC)
@@ -66,6 +71,19 @@ def test_relabel_to_the_same_label_records_nothing(engine, stored):
     ]
 
 
+def test_confirming_the_triage_label_is_recorded_once_without_an_audit_event(engine, stored):
+    a = stored[1]
+    (row,) = [r for r in rows(engine, m.Mention) if r["id"] == a]
+    first = workflow.correct_label(engine, a, row["label"], actor="ana", now=T1)
+    again = workflow.correct_label(engine, a, row["label"], actor="ben", now=T2)
+    assert "confirmed" in first.detail and again.result == "unchanged"
+    assert rows(engine, m.Event) == []
+    corrections = rows(engine, m.LabelCorrection)
+    assert [(c["predicted"], c["corrected"], c["actor"]) for c in corrections] == [
+        (row["label"], row["label"], "ana")
+    ]
+
+
 # ----------------------------------------------------------------------------- item 7
 
 
@@ -91,3 +109,143 @@ def test_poll_once_exits_1_when_an_alert_delivery_failed(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "simulated:" in printed and "alert delivery(ies) failed" in printed
     assert "mention-monitor alerts --status failed" in printed
+
+
+# ----------------------------------------------------------------------------- item 3
+
+
+@pytest.mark.parametrize("command", [["mentions"], ["sources"], ["alerts"], ["show", "1"]])
+def test_read_command_on_a_mistyped_path_creates_nothing(tmp_path, capsys, command):
+    url = f"sqlite:///{tmp_path / 'nodir' / 'sub' / 'x.db'}"
+    assert main([*command, "--db", url]) == 3
+    assert f"no database at {tmp_path / 'nodir' / 'sub' / 'x.db'}" in capsys.readouterr().err
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_writing_command_creates_the_database(tmp_path):
+    data = tmp_path / "history.csv"
+    data.write_text("text,author,created_at\nAcme is great,ann,2026-11-20T09:00:00Z\n")
+    db = tmp_path / "new" / "m.db"
+    assert main(["import", str(data), "--db", f"sqlite:///{db}", "--quiet"]) == 0
+    assert db.exists()
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MENTION_MONITOR_DB", "STATE_DIRECTORY", "XDG_DATA_HOME", "COLUMNS", "LINES")
+    }
+    env["HOME"] = str(home)
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_mentions_without_db_reads_the_demo_file_and_names_it(tmp_path):
+    env = clean_env(tmp_path)
+    nothing = run_cli(["mentions"], env)
+    assert nothing.returncode == 3 and "no database at" in nothing.stderr and "demo" in nothing.stderr
+    assert not any(tmp_path.rglob("*.db"))
+    demo = run_cli(["demo", "--once"], env)
+    assert demo.returncode == 0, demo.stderr
+    (demo_db,) = tmp_path.rglob("demo.db")
+    listed = run_cli(["mentions", "--format", "json", "--limit", "500"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert str(demo_db) in listed.stderr
+    assert len(listed.stdout.splitlines()) >= 30
+    assert "mention-monitor mentions --label complaint" in demo.stdout  # the hint works as printed
+
+
+# ----------------------------------------------------------------------------- item 8 (CLI)
+
+
+@pytest.mark.parametrize("limit", ["0", "-5", "ten"])
+def test_limit_must_be_positive(sqlite_url, limit, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["mentions", "--db", sqlite_url, "--limit", limit])
+    assert info.value.code == 2
+    assert "--limit" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- item 10
+
+
+LONG = (
+    "Acme your SmartKettle stopped heating after the firmware update and support has not answered "
+    "my three e-mails in a week, this is unacceptable"
+)
+
+
+@pytest.fixture
+def listed_db(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    p = Pipeline(engine, parse_config({"brand": {"names": ["Acme"]}}), clock=lambda: T0)
+    p.ingest(
+        [
+            Mention("hackernews", "1", LONG, T0, "a_rather_long_handle_name", author_followers=48000),
+            Mention("mastodon", "2", "Acme thanks, all good 🙌", T0, "bo@mastodon.social"),
+        ],
+        source="seed",
+    )
+    engine.dispose()
+    return url
+
+
+def test_mentions_table_fits_80_columns_with_text_last_and_cut(listed_db, tmp_path):
+    from rich.cells import cell_len
+
+    env = {**clean_env(tmp_path), "COLUMNS": "80"}
+    proc = run_cli(["mentions", "--db", listed_db], env)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert all(cell_len(line) <= 80 for line in lines), proc.stdout
+    header, rows = lines[0], [line for line in lines if line.lstrip()[:1].isdigit()]
+    assert len(rows) == 2  # one line per mention: nothing wraps
+    assert header.split()[-1] == "text"
+    assert "hackernews" in proc.stdout and "complaint" in proc.stdout  # platform and label whole
+    long_row = next(r for r in rows if "hackernews" in r)
+    assert long_row.rstrip().endswith("…") and "Acme your SmartKettle" in long_row
+    # Wider consoles show more columns, never a wrapped one.
+    wide = run_cli(["mentions", "--db", listed_db], {**env, "COLUMNS": "160"})
+    assert "status" in wide.stdout.splitlines()[0] and "support has" in wide.stdout
+
+
+def test_show_prints_the_whole_mention_reasons_alerts_and_history(listed_db, capsys):
+    engine = make_engine(listed_db)
+    workflow.acknowledge(engine, [1], actor="ana", now=T1)
+    workflow.correct_label(engine, 1, "question", actor="ana", now=T2)
+    engine.dispose()
+    assert main(["show", "1", "--db", listed_db]) == 0
+    printed = capsys.readouterr().out
+    assert LONG in printed.replace("\n  ", " ")
+    assert "@a_rather_long_handle_name" in printed and "48,000 followers" in printed
+    assert "why (triage reasons):" in printed and "alerts:" in printed
+    assert "ana: acknowledge new → acknowledged" in printed
+    assert "ana: relabel complaint → question" in printed
+    assert main(["show", "99", "--db", listed_db]) == 1
+    assert "no mention with id 99" in capsys.readouterr().err
+
+
+def test_show_lists_alert_deliveries(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    proc = run_cli(["demo", "--once", "--db", url], clean_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        alerted = conn.execute(select(m.AlertOutbox.__table__.c.mention_id)).scalars().first()
+    engine.dispose()
+    assert main(["show", str(alerted), "--db", url]) == 0
+    printed = capsys.readouterr().out
+    assert "route urgent) → console://: delivered 20" in printed and "after 1 attempt(s)" in printed
