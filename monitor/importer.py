@@ -1,8 +1,11 @@
 """Import historical mentions from CSV or JSON Lines through the normal triage and store path.
 
 Known columns: text, author, created_at, platform, external_id, url, followers
-(plus optional author_name, language, in_reply_to_id, conversation_id); every
-other column is kept in the mention's raw payload. Re-importing a file adds
+(plus optional author_name, language, in_reply_to_id, conversation_id,
+in_reply_to_user, addressed_to_brand); every other column is kept in the
+mention's raw payload. Whether a post is aimed at the brand is worked out as the
+sources do: it @-mentions or replies to one of the brand's configured handles
+(an explicit ``addressed_to_brand`` column wins). Re-importing a file adds
 nothing twice: rows without an external_id get a stable one derived from their
 content. A bad row is reported with its line number and reason and skipped;
 the file itself is never changed.
@@ -14,12 +17,14 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.brand import BrandSettings
 from monitor.mention import Mention
 from monitor.pipeline import IngestResult, Pipeline
 
@@ -35,7 +40,12 @@ KNOWN = {
     "language",
     "in_reply_to_id",
     "conversation_id",
+    "in_reply_to_user",
+    "addressed_to_brand",
 }
+_MENTION = re.compile(r"(?<![\w@])[@＠]([\w.]+)")
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
 _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M")
 
 
@@ -79,7 +89,33 @@ def parse_time(value: Any) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def row_to_mention(row: dict[str, Any], *, default_platform: str) -> Mention:
+def brand_handles(brand: BrandSettings | None, platform: str) -> set[str]:
+    """The brand's handles for ``platform`` (all platforms' handles when it has none listed), lower case."""
+    if brand is None:
+        return set()
+    own = brand.own_handles(platform)
+    if own:
+        return own
+    return {h.strip().lstrip("@").lower() for hs in brand.handles.values() for h in hs}
+
+
+def is_addressed(text: str, reply_to: str | None, handles: set[str]) -> bool:
+    """True when ``text`` @-mentions one of ``handles`` or the post replies to one (as sources decide)."""
+    if not handles:
+        return False
+    if reply_to and reply_to.strip().lstrip("@").lower() in handles:
+        return True
+    # "@acme.bsky.social" and "@acme@mastodon.social" count for "acme" too.
+    for name in _MENTION.findall(text):
+        name = name.lower().rstrip(".")
+        if name in handles or name.split("@")[0].split(".")[0] in handles:
+            return True
+    return False
+
+
+def row_to_mention(
+    row: dict[str, Any], *, default_platform: str, brand: BrandSettings | None = None
+) -> Mention:
     """One input row → Mention; ``ValueError`` says what is wrong with it."""
     text = row.get("text")
     if text is None or not str(text).strip():
@@ -102,6 +138,14 @@ def row_to_mention(row: dict[str, Any], *, default_platform: str) -> Mention:
     if not external_id:
         digest = hashlib.sha256(f"{platform}\0{author}\0{created.isoformat()}\0{text}".encode()).hexdigest()
         external_id = f"import-{digest[:24]}"
+    explicit = row.get("addressed_to_brand")
+    if isinstance(explicit, bool):
+        addressed = explicit
+    elif explicit is not None and str(explicit).strip().lower() in _TRUE | _FALSE - {""}:
+        addressed = str(explicit).strip().lower() in _TRUE
+    else:
+        reply_to = str(row["in_reply_to_user"]) if row.get("in_reply_to_user") else None
+        addressed = is_addressed(str(text), reply_to, brand_handles(brand, platform))
     extra = {k: v for k, v in row.items() if k not in KNOWN and k is not None}
     return Mention(
         platform=platform,
@@ -115,6 +159,7 @@ def row_to_mention(row: dict[str, Any], *, default_platform: str) -> Mention:
         language=row.get("language") or None,
         in_reply_to_id=str(row["in_reply_to_id"]) if row.get("in_reply_to_id") else None,
         conversation_id=str(row["conversation_id"]) if row.get("conversation_id") else None,
+        addressed_to_brand=addressed,
         raw={"imported": extra} if extra else {},
     )
 
@@ -162,6 +207,7 @@ def import_file(
 ) -> ImportReport:
     """Import every good row; bad rows are listed in the report, nothing is half-stored."""
     report = ImportReport()
+    brand = getattr(getattr(pipeline, "config", None), "brand", None)
     batch: list[Mention] = []
     source = f"import:{path.name}"
 
@@ -176,7 +222,7 @@ def import_file(
             report.errors.append(row)
         else:
             try:
-                batch.append(row_to_mention(row, default_platform=default_platform))
+                batch.append(row_to_mention(row, default_platform=default_platform, brand=brand))
             except ValueError as exc:
                 report.errors.append(RowError(line, str(exc)))
         if len(batch) >= batch_size:
