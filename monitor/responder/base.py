@@ -92,6 +92,8 @@ class Replier(ABC):
     platform: ClassVar[str]
     # Said in docs/responder.md and `mention-monitor replies`: what a crash mid-send can do.
     guarantee: ClassVar[str] = ""
+    # Seconds the platform honours an idempotency key; within them a re-send is safe as it is.
+    idempotent_for: ClassVar[float | None] = None
 
     @classmethod
     @abstractmethod

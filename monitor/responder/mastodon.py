@@ -45,6 +45,8 @@ def visibility_of(target: ReplyTarget) -> str:
 
 class MastodonReplier(Replier):
     platform: ClassVar[str] = "mastodon"
+    # Mastodon keeps an Idempotency-Key for an hour (a little less, to be safe).
+    idempotent_for: ClassVar[float | None] = 3300.0
     guarantee: ClassVar[str] = (
         "exactly once: Idempotency-Key on every send (kept by the server for an hour), "
         "and the thread is searched for our reply before any re-send"

@@ -163,7 +163,7 @@ class Sender:
         target = workflow.target_of(mention)
         try:
             replier = self._replier(row.source or mention.source)
-            if outbox.maybe_posted(row.log):
+            if outbox.maybe_posted(row.log) and not self._key_still_honoured(replier, row):
                 found = replier.find_existing(row.body, target, row.key)
                 if found is not None:
                     log.info(
@@ -182,6 +182,12 @@ class Sender:
                 self._fail(row, str(exc))
             return
         self._done(row, posted, "sent")
+
+    def _key_still_honoured(self, replier: Replier, row: Any) -> bool:
+        """The platform still knows this reply's idempotency key: re-sending returns the same post."""
+        if replier.idempotent_for is None:
+            return False
+        return (self.clock() - row.created_at).total_seconds() < replier.idempotent_for
 
     def _replier(self, source: str | None) -> Replier:
         if source is None or source not in self.config.sources:

@@ -78,6 +78,11 @@ def source_settings(fake: Any) -> tuple[str, dict[str, Any]]:
 
 
 def make_config(*fakes: Any, responder: dict[str, Any] | None = None, **extra: Any) -> Config:
+    return parse_config(config_data(*fakes, responder=responder, **extra))
+
+
+def config_data(*fakes: Any, responder: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """The config file's content (as parsed YAML) for these fakes; a subprocess parses the same."""
     sources = dict(source_settings(f) for f in fakes)
     data: dict[str, Any] = {
         "brand": {
@@ -99,7 +104,7 @@ def make_config(*fakes: Any, responder: dict[str, Any] | None = None, **extra: A
         },
     }
     data.update(extra)
-    return parse_config(data)
+    return data
 
 
 def ingest(engine: Engine, config: Config, source: str, *, pages: int = 5) -> list[int]:
