@@ -170,7 +170,10 @@ Manager = Annotated[User, Depends(require("manager"))]
 
 
 class LoginLimiter:
-    """At most ``attempts`` failures per address and per login in a sliding window."""
+    """At most ``attempts`` failures per login, and four times that per address, in a sliding window.
+
+    The address gets more room because a whole office (or a reverse proxy) shares one.
+    """
 
     def __init__(self, attempts: int, window: timedelta = timedelta(minutes=15)) -> None:
         self.attempts = attempts
@@ -190,7 +193,7 @@ class LoginLimiter:
             longest = 0
             for key in keys:
                 q = self._recent(key, now)
-                if len(q) >= self.attempts:
+                if len(q) >= (self.attempts * 4 if key.startswith("ip:") else self.attempts):
                     longest = max(longest, int((q[0] + self.window - now).total_seconds()) + 1)
             return longest
 
