@@ -6,6 +6,14 @@ and this module decides what happens next. A state change (ok → degraded, …
 the ``source_cursor`` row so ``mention-monitor sources``, metrics and operator
 alerts all read the same truth. The time a source is blind is recorded as a
 coverage gap, closed when it recovers.
+
+Several instances on one database: a source is polled only by the holder of its
+lease (``lease_owner``/``lease_until`` on its row). The holder extends the lease
+with every page it stores and the daemon's heartbeat renews it in between; an
+instance that dies or hangs stops renewing, and another one takes the source
+over once the lease has run out (``service.takeover_after``, 15 s by default).
+A database that goes away mid-poll loses nothing: the page and its cursor
+advance commit together, so the page is fetched again once the database is back.
 """
 
 from __future__ import annotations
@@ -21,15 +29,23 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
+from monitor import metrics
+from monitor.liveness import Loop, Outage
 from monitor.pipeline import Clock, IngestResult, Pipeline, utcnow
 from monitor.sources.base import BudgetExhausted, RateLimited, Source, SourceError
+from monitor.store import claims
 from monitor.store import models as m
-from monitor.store.db import insert_for
+from monitor.store.db import describe_error, insert_for
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 900.0  # seconds; a failing source is still retried at least every 15 minutes
+DB_MAX_BACKOFF = 30.0  # seconds between tries while the database is unreachable
+# A lease lasts 60 % of service.takeover_after; instances without it retry every 20 %, so a dead
+# holder's source is polled again within ~80 % of takeover_after.
+LEASE_SHARE, RETRY_SHARE = 0.6, 0.2
 AUTH_BACKOFF = 1800.0  # refused credentials rarely fix themselves; don't hammer the login
 
 
@@ -86,13 +102,20 @@ class SourceRunner:
         owner: str | None = None,
         rng: random.Random | None = None,
         stop: threading.Event | None = None,
+        takeover_after: float = 15.0,
+        loop: Loop | None = None,
+        outage: Outage | None = None,
     ) -> None:
         self.name = name
         self.source = source
         self.pipeline = pipeline
         self.engine = engine
         self.clock = clock
-        self.owner = owner or instance_id()
+        self.owner = owner or claims.holder()
+        self.lease_ttl = takeover_after * LEASE_SHARE
+        self.retry_skipped = takeover_after * RETRY_SHARE
+        self.loop = loop or Loop(f"source:{name}")
+        self.outage = outage
         self.rng = rng or random.Random()
         self.stop = stop or threading.Event()
         self.interval = float(source.settings.interval)
@@ -118,23 +141,35 @@ class SourceRunner:
             )
             return dict(conn.execute(select(table).where(table.c.source == self.name)).mappings().one())
 
-    def _claim_lease(self, now: datetime) -> bool:
+    def _claim_lease(self, now: datetime, holder: str | None = None) -> bool:
         """Several instances on one database: only one polls a source at a time."""
         table = m.SourceCursor.__table__
-        # Renewed every poll; a dead or stuck holder loses it a minute after its next poll was due.
-        until = now + timedelta(seconds=self.interval + 60.0)
+        # Extended with every page and by the daemon's heartbeat; a dead or hung holder loses it
+        # lease_ttl after its last renewal (sooner when it was an earlier process of this instance).
+        until = now + timedelta(seconds=self.lease_ttl)
+        free = [
+            table.c.lease_owner.is_(None),
+            table.c.lease_owner == self.owner,
+            table.c.lease_until < now,
+        ]
+        if holder and claims.holder_dead(holder):
+            free.append(table.c.lease_owner == holder)
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(table)
-                .where(
-                    table.c.source == self.name,
-                    or_(
-                        table.c.lease_owner.is_(None),
-                        table.c.lease_owner == self.owner,
-                        table.c.lease_until < now,
-                    ),
-                )
+                .where(table.c.source == self.name, or_(*free))
                 .values(lease_owner=self.owner, lease_until=until)
+            )
+            return res.rowcount == 1
+
+    def renew_lease(self, now: datetime) -> bool:
+        """Extend our lease (the heartbeat calls this between polls); False if we do not hold it."""
+        table = m.SourceCursor.__table__
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(table)
+                .where(table.c.source == self.name, table.c.lease_owner == self.owner)
+                .values(lease_until=now + timedelta(seconds=self.lease_ttl))
             )
             return res.rowcount == 1
 
@@ -153,11 +188,16 @@ class SourceRunner:
         now = self.clock()
         outcome = PollOutcome(self.name)
         row = self._row(now)
-        if not self._claim_lease(now):
+        if not self._claim_lease(now, row.get("lease_owner")):
             outcome.skipped_lease = True
             outcome.state = row["state"]
-            outcome.next_delay = self.interval
+            # Try again soon: the holder may be dead, and its lease runs out within lease_ttl.
+            outcome.next_delay = min(self.interval, self.retry_skipped)
             return outcome
+        if row.get("lease_owner") not in (None, self.owner):
+            log.warning(
+                "source %s: taking over from instance %s (its lease ran out)", self.name, row["lease_owner"]
+            )
         cursor = dict(row["cursor"] or {})
         try:
             while True:
@@ -174,14 +214,17 @@ class SourceRunner:
                     "last_error": None,
                     "budget": self._budget_use(),
                     "next_poll_at": now + timedelta(seconds=self.interval),
+                    "lease_until": now + timedelta(seconds=self.lease_ttl),
                 }
                 if row["state"] != "ok":
                     update_values["state_since"] = now
-                outcome.result.add(
-                    self.pipeline.ingest(
-                        page.mentions, source=self.name, cursor_update=update_values, page=page
-                    )
+                stored = self.pipeline.ingest(
+                    page.mentions, source=self.name, cursor_update=update_values, page=page
                 )
+                outcome.result.add(stored)
+                self.loop.beat()
+                for label, n in stored.labels.items():
+                    metrics.MENTIONS_INGESTED.labels(self.name, label or "unscored").inc(n)
                 cursor = page.cursor
                 if row["state"] != "ok":
                     self._recovered(row, now)
@@ -195,6 +238,8 @@ class SourceRunner:
                     break
         except SourceError as exc:
             return self._failed(row, exc, outcome, self.clock())
+        except DBAPIError:
+            raise  # the database, not the source: run() waits for it; the page is fetched again
         except Exception as exc:  # a bug or an unexpected payload: keep the daemon and other sources alive
             log.debug("source %s: unexpected error", self.name, exc_info=True)
             wrapped = SourceError(f"{self.name}: unexpected {type(exc).__name__}: {exc}")
@@ -212,6 +257,7 @@ class SourceRunner:
     ) -> PollOutcome:
         failures = int(row["consecutive_failures"] or 0) + 1
         state = exc.state
+        metrics.POLL_ERRORS.labels(self.name, state).inc()
         delay = backoff_delay(exc, failures, self.interval, now, self.rng)
         message = str(exc)
         values: dict[str, Any] = {
@@ -260,8 +306,29 @@ class SourceRunner:
     def run(self) -> None:
         """Poll until ``stop`` is set; a poll in progress finishes its commit first."""
         self.stop.wait(self.rng.uniform(0, min(1.0, self.interval / 4)))  # don't start every source at once
+        db_failures = 0
         while not self.stop.is_set():
-            outcome = self.poll()
+            self.loop.busy()
+            try:
+                outcome = self.poll()
+            except DBAPIError as exc:
+                # Nothing of this poll was committed; the same page is fetched again once it is back.
+                self.loop.idle()
+                db_failures += 1
+                metrics.POLL_ERRORS.labels(self.name, "database").inc()
+                if self.outage is not None:
+                    self.outage.failed(f"source {self.name}", describe_error(exc, self.engine.url))
+                else:
+                    log.error("source %s: %s", self.name, describe_error(exc, self.engine.url))
+                delay = min(DB_MAX_BACKOFF, 0.5 * 2 ** min(db_failures, 8)) * self.rng.uniform(0.8, 1.2)
+                self.stop.wait(delay)
+                continue
+            self.loop.idle()
+            if db_failures and self.outage is not None:
+                self.outage.ok()
+            db_failures = 0
+            if not outcome.skipped_lease:
+                metrics.POLLS.labels(self.name).inc()
             if outcome.result.stored:
                 log.info(
                     "source %s: %d new mention(s), %d alert(s)",
@@ -270,7 +337,10 @@ class SourceRunner:
                     outcome.result.alerts,
                 )
             self.stop.wait(outcome.next_delay)
-        self.release()
+        try:
+            self.release()
+        except DBAPIError:  # stopping while the database is away: the lease simply runs out
+            log.debug("source %s: could not release its lease", self.name, exc_info=True)
 
 
 def _duration(seconds: float) -> str:

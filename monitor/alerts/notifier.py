@@ -23,16 +23,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from monitor import metrics
 from monitor.alerts import compose, delivery, digest, followup, incidents, jobs, outbox
 from monitor.alerts.ack import ack_url, claim_url
 from monitor.alerts.message import Message
 from monitor.alerts.retry import next_attempt
 from monitor.alerts.routing import Destination
 from monitor.config import Config
+from monitor.liveness import Loop, Outage
 from monitor.store import claims
 from monitor.store import models as m
+from monitor.store.db import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,9 @@ class Notifier:
         self.rand = rand
         self.by_route = outbox.route_destinations(self.settings)
         self.by_id: dict[str, Destination] = {d.id: d for ds in self.by_route.values() for d in ds}
+        # Set by the daemon: the loop's heartbeat (watchdog) and the database outage tracker.
+        self.loop: Loop | None = None
+        self.outage: Outage | None = None
         self._wake = threading.Event()
         # Claims on deliveries carry this process's id; a claim not renewed for claim_ttl is a dead holder's.
         self.owner = claims.holder()
@@ -105,6 +112,8 @@ class Notifier:
         log.info("notifier started: %d destination(s) configured", len(self.by_id))
         self._stop = stop
         while not stop.is_set():
+            if self.loop is not None:
+                self.loop.busy()  # the daemon's watchdog: a send or job hung past stall_after stops it
             try:
                 self._wake.clear()
                 self.deliver_due()
@@ -113,12 +122,27 @@ class Notifier:
                     self._last_jobs = now_mono
                     if self.run_jobs(self.clock()):
                         continue  # jobs queued alerts: deliver them without waiting
+                if self.outage is not None:
+                    self.outage.ok()
+            except DBAPIError as exc:
+                # The database is gone or locked: said once by the outage tracker, retried every second.
+                if self.outage is not None:
+                    self.outage.failed("notifier", describe_error(exc, self.engine.url))
+                else:
+                    log.error("notifier: %s; retrying in 1 s", describe_error(exc, self.engine.url))
             except Exception:
-                # The database may be briefly locked or gone; the loop must survive and retry.
                 log.exception("notifier loop failed; retrying in 1 s")
+            if self.loop is not None:
+                self.loop.idle()
             self._wake.wait(1.0)
         self.close()
         log.info("notifier stopped")
+
+    def reconfigure(self, config: Config) -> None:
+        """SIGHUP: new routes, targets and alert settings for the next sends (queued rows keep theirs)."""
+        by_route = outbox.route_destinations(config.alerts)
+        self.config, self.settings = config, config.alerts
+        self.by_route, self.by_id = by_route, {d.id: d for ds in by_route.values() for d in ds}
 
     def close(self) -> None:
         """Wait for sends in flight and release the worker threads (the next call makes new ones)."""
@@ -210,10 +234,12 @@ class Notifier:
             "elapsed": round(outcome.elapsed, 3),
             "detail": outcome.detail[:500],
         }
+        metrics.DELIVERIES.labels(outcome.status).inc()
         if outcome.status == "delivered":
             outbox.record(
                 self.engine, claimed.delivery_id, status="delivered", now=now, entry=entry, owner=self.owner
             )
+            metrics.ALERT_LATENCY.observe(max(0.0, (now - claimed.created_at).total_seconds()))
             log.info("alert %d delivered to %s", claimed.alert_id, claimed.destination)
             return
         if outcome.status == "unknown":
