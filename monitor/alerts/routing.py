@@ -29,7 +29,10 @@ def matches(match: RouteMatch, mention: Mention, verdict: Verdict, *, business_h
         return False
     if match.labels and verdict.label not in match.labels:
         return False
-    if match.priority and PRIORITY_ORDER.get(verdict.priority, 9) > PRIORITY_ORDER[match.priority]:
+    if match.priority and verdict.priority not in match.priority:
+        return False
+    at_least = match.priority_at_least
+    if at_least and PRIORITY_ORDER.get(verdict.priority, 9) > PRIORITY_ORDER[at_least]:
         return False
     if match.min_urgency is not None and verdict.urgency < match.min_urgency:
         return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -44,13 +44,30 @@ class RouteMatch(ConfigModel):
 
     platforms: list[str] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)
-    # The route takes mentions of this priority or more urgent (P1 is the most urgent).
-    priority: Literal["P1", "P2", "P3"] | None = None
+    # Exactly these priorities: [P3] is P3 only, [P1, P2] both. Empty: any priority.
+    priority: list[Literal["P1", "P2", "P3"]] = Field(default_factory=list)
+    # This priority or more urgent (P1 is the most urgent): P2 takes P1 and P2.
+    priority_at_least: Literal["P1", "P2", "P3"] | None = None
     min_urgency: int | None = Field(default=None, ge=0, le=100)
     keywords: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     min_followers: int | None = Field(default=None, ge=0)
     business_hours: Literal["any", "inside", "outside"] = "any"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_priority(cls, data: Any) -> Any:
+        # Configs written before the list form say ``priority: P2`` and mean "P2 or more urgent":
+        # they keep working, and check-config shows the meaning as priority_at_least.
+        if isinstance(data, dict) and isinstance(data.get("priority"), str):
+            if data.get("priority_at_least") is not None:
+                raise ValueError(
+                    "give priority: [P2] (exactly these) or priority_at_least: P2 (P2 or more urgent), "
+                    "not both"
+                )
+            rest = {k: v for k, v in data.items() if k != "priority"}
+            data = {**rest, "priority_at_least": data["priority"]}
+        return data
 
     @property
     def keyword_re(self) -> re.Pattern[str] | None:

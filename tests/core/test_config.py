@@ -25,7 +25,7 @@ def problems_of(data) -> list[str]:
 def test_minimal_config_gets_working_defaults():
     config = parse_config({"brand": {"names": ["Acme"]}})
     assert config.brand.terms == ["Acme"]
-    assert config.alerts.routes[0].match.priority == "P1"
+    assert config.alerts.routes[0].match.priority_at_least == "P1"
     assert config.storage.url.get_secret_value().startswith("sqlite:///")
     assert config.sources == {}
 

@@ -176,3 +176,54 @@ def test_enabled_dashboard_needs_a_secret():
     assert ok.dashboard.secret_key is not None
     # An empty value (``${MENTION_MONITOR_SECRET:-}``) means "no secret": ack links stay off.
     assert parse_config({"brand": brand(), "dashboard": {"secret_key": ""}}).dashboard.secret_key is None
+
+
+# ----------------------------------------------------------------------------- item 5
+
+
+def _route(match: dict) -> dict:
+    return {"name": "r", "match": match, "notify": ["console://"]}
+
+
+def _routed(match: dict, priority: str) -> bool:
+    from datetime import UTC, datetime
+
+    from monitor.alerts.routing import select_routes
+    from monitor.mention import Mention
+    from monitor.triage import Verdict
+
+    now = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+    config = parse_config({"brand": brand(), "alerts": {"routes": [_route(match)]}})
+    mention = Mention(platform="x", external_id="1", text="Acme", created_at=now, author_handle="a")
+    verdict = Verdict(polarity=0, subjectivity=0, label="complaint", urgency=50, priority=priority)
+    return bool(select_routes(mention, verdict, config.alerts, now))
+
+
+def test_priority_list_is_exact_and_priority_at_least_includes_more_urgent():
+    assert [p for p in ("P1", "P2", "P3") if _routed({"priority": ["P3"]}, p)] == ["P3"]
+    assert [p for p in ("P1", "P2", "P3") if _routed({"priority": ["P1", "P3"]}, p)] == ["P1", "P3"]
+    assert [p for p in ("P1", "P2", "P3") if _routed({"priority_at_least": "P2"}, p)] == ["P1", "P2"]
+
+
+def test_a_single_priority_keeps_its_old_meaning_and_says_so():
+    """Existing configs keep working: ``priority: P2`` is "P2 or more urgent", shown as priority_at_least."""
+    assert [p for p in ("P1", "P2", "P3") if _routed({"priority": "P2"}, p)] == ["P1", "P2"]
+    config = parse_config({"brand": brand(), "alerts": {"routes": [_route({"priority": "P2"})]}})
+    assert config.alerts.routes[0].match.priority_at_least == "P2"
+    assert config.alerts.routes[0].match.priority == []
+    (line,) = problems_of(
+        {"brand": brand(), "alerts": {"routes": [_route({"priority": "P2", "priority_at_least": "P1"})]}}
+    )
+    assert "alerts.routes.0.match" in line and "priority_at_least" in line and "not both" in line
+
+
+def test_example_digest_route_takes_only_p3(monkeypatch):
+    from monitor.config import load_config
+
+    for var in EXAMPLE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    config = load_config(ROOT / "config.example.yaml")
+    digest = next(r for r in config.alerts.routes if r.name == "digest")
+    assert digest.match.priority == ["P3"] and digest.match.priority_at_least is None
+    urgent = next(r for r in config.alerts.routes if r.name == "urgent")
+    assert urgent.match.priority == ["P1"]
