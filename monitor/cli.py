@@ -492,6 +492,11 @@ def cmd_label(args: argparse.Namespace) -> int:
     from monitor import workflow
     from monitor.triage.model import LABELS
 
+    if args.file:
+        if args.words or args.from_file or args.where:
+            err.print("[red]error[/]: label --file reads ids and labels from the file; give no others")
+            return EXIT_USAGE
+        return _label_from_file(args)
     # `label [ID…] LABEL`; the bulk forms take only LABEL (`label spam --where 'search=prize'`).
     *raw_ids, label = args.words or [""]
     if label not in LABELS:
@@ -611,6 +616,11 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     from monitor.corrections import train_from_corrections
     from monitor.triage.learned import LearnedModelError
 
+    if args.from_file:
+        return _train_from_file(args)
+    if not args.config:
+        err.print("triage-train needs -c CONFIG (to train on the team's corrections) or --from FILE")
+        return EXIT_USAGE
     config = _config(args)
     target = args.out or config.triage.model_path
     if not target:
@@ -635,6 +645,101 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     ):
         out.print(f"to use it, set triage.model_path: {target} in the config and restart the daemon")
     return EXIT_OK
+
+
+def _progress(label: str, quiet: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    return Progress(*columns, console=err, disable=quiet or not err.is_terminal)
+
+
+def _train_from_file(args: argparse.Namespace) -> int:
+    """``triage-train --from FILE``: fit the classifier on any labelled CSV/JSONL file."""
+    from monitor.labelfile import LabelFileError, RowError, count_lines, read_training_file
+    from monitor.triage.learned import LearnedModelError, train
+
+    path = Path(args.from_file).expanduser()
+    target = args.out
+    if not target and args.config:
+        target = _config(args).triage.model_path
+    if not target:
+        err.print("where should the model go? pass --out PATH (or -c CONFIG with triage.model_path)")
+        return EXIT_USAGE
+    examples: list[tuple[str, str]] = []
+    errors: list[RowError] = []
+    try:
+        with _progress("reading", args.quiet) as progress:
+            task = progress.add_task("read", total=count_lines(path) if path.is_file() else None)
+            for row in read_training_file(path, text_column=args.text_column, label_column=args.label_column):
+                if isinstance(row, RowError):
+                    errors.append(row)
+                else:
+                    examples.append((row.text, row.label))
+                progress.advance(task)
+    except LabelFileError as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False)
+        return EXIT_USAGE
+    for e in errors[:10]:
+        err.print(f"line {e.line}: {e.reason}", markup=False)
+    if len(errors) > 10:
+        err.print(f"… and {len(errors) - 10} more rows skipped", markup=False)
+    try:
+        with err.status(f"fitting on {len(examples):,} labelled texts…"):
+            model = train(examples)
+    except ImportError as exc:
+        err.print(str(exc))
+        return EXIT_FAILED
+    except LearnedModelError as exc:
+        err.print(f"cannot train: {exc}")
+        return EXIT_FAILED
+    model.meta["source"] = path.name
+    model.save(Path(target).expanduser())
+    meta = model.meta
+    out.print(
+        f"trained on {meta.get('examples'):,} row(s) of {path.name} ({meta.get('complaints'):,} complaints; "
+        f"{len(errors):,} row(s) skipped); saved to {target}"
+    )
+    out.print(f"to use it, set triage.model_path: {target} in the config and restart the daemon")
+    return EXIT_FAILED if not examples else EXIT_OK
+
+
+def _label_from_file(args: argparse.Namespace) -> int:
+    """``label --file FILE``: many labels (and severities) from CSV/JSONL, one transaction per chunk."""
+    from monitor import workflow
+    from monitor.labelfile import LabelFileError, RowError, count_lines, read_label_file
+
+    path = Path(args.file).expanduser()
+    bad: list[tuple[int, str]] = []
+
+    def good_rows():  # type: ignore[no-untyped-def]
+        for row in read_label_file(path):
+            if isinstance(row, RowError):
+                bad.append((row.line, row.reason))
+            else:
+                yield row
+
+    engine = _engine(args)
+    try:
+        with _progress("labelling", args.quiet) as progress:
+            task = progress.add_task("label", total=count_lines(path) if path.is_file() else None)
+            report = workflow.apply_label_rows(
+                engine, good_rows(), actor=_actor(args), progress=lambda n: progress.advance(task, n)
+            )
+    except LabelFileError as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False)
+        return EXIT_USAGE
+    errors = sorted(bad + report.errors)
+    out.print(
+        f"{path.name}: {report.changed:,} changed, {report.unchanged:,} unchanged, "
+        f"{len(errors):,} row(s) not applied",
+        markup=False,
+    )
+    for line, reason in errors[:20]:
+        err.print(f"line {line}: {reason}", markup=False)
+    if len(errors) > 20:
+        err.print(f"… and {len(errors) - 20:,} more", markup=False)
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 # ----------------------------------------------------------------------------- sources
@@ -816,6 +921,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("words", nargs="*", metavar="[ID …] LABEL")
     p.add_argument("--as", dest="actor")
+    p.add_argument(
+        "--file",
+        metavar="LABELS",
+        help="CSV or JSON Lines with id (or platform and external_id), label and optional severity "
+        "(severe/moderate/mild); one transaction per 500 rows, bad rows reported by line",
+    )
+    p.add_argument("--quiet", action="store_true", help="with --file: no progress bar")
     _add_bulk_args(p)
     _add_db_args(p)
 
@@ -839,13 +951,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "triage-train",
-        help="fit the optional local classifier on your team's label corrections",
+        help="fit the optional local classifier on your team's label corrections or a labelled file",
         description="Needs the 'learn' extra (scikit-learn). The model becomes one more triage signal "
         "once triage.model_path points at it.",
     )
-    p.add_argument("-c", "--config", required=True, help="the YAML config file")
+    p.add_argument("-c", "--config", help="the YAML config file (needed unless --from FILE --out PATH)")
     p.add_argument("--db", help="database URL, overriding the config")
     p.add_argument("--out", help="where to write the model (default: triage.model_path)")
+    p.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="train on a labelled CSV/JSONL file instead of the stored corrections "
+        "(labels: complaint, question, praise, neutral, spam, unscored, or yes/no / 1/0 for complaint)",
+    )
+    p.add_argument("--text-column", default="text", help="with --from: the text column (default: text)")
+    p.add_argument("--label-column", default="label", help="with --from: the label column (default: label)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("sources", help="each source's state, last success, cursor, budget use and gaps")
     _add_db_args(p)

@@ -280,6 +280,7 @@ def _relabel(
     actor: str,
     at: datetime,
     expect_version: int | None = None,
+    severity: str | None = None,
 ) -> Outcome:
     table = m.Mention.__table__
     row = conn.execute(
@@ -296,18 +297,18 @@ def _relabel(
         judged = conn.execute(
             select(corrections.c.id).where(corrections.c.mention_id == mention_id).limit(1)
         ).first()
-        if judged is not None:
+        if judged is not None and severity is None:
             return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
         conn.execute(
             corrections.insert().values(
-                mention_id=mention_id, predicted=label, corrected=label, actor=actor, at=at
+                mention_id=mention_id, predicted=label, corrected=label, actor=actor, at=at, severity=severity
             )
         )
         # "changed": something was recorded (callers count it like any other relabel).
         return Outcome(mention_id, "changed", row.status, f"label {label} confirmed (counts for triage-eval)")
     conn.execute(
         m.LabelCorrection.__table__.insert().values(
-            mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at
+            mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at, severity=severity
         )
     )
     conn.execute(
@@ -380,6 +381,74 @@ def bulk(
             else:
                 summary.missing.append(o.mention_id)
     return summary
+
+
+@dataclass
+class LabelFileReport:
+    """What ``label --file`` did: counts, and the rows that could not be applied (line, reason)."""
+
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def apply_label_rows(
+    engine: Engine,
+    rows: Iterable[Any],
+    *,
+    actor: str,
+    now: datetime | None = None,
+    chunk: int = BULK_CHUNK,
+    progress: Any = None,
+) -> LabelFileReport:
+    """Apply a label file's rows (:class:`monitor.labelfile.LabelRow`), one transaction per ``chunk``.
+
+    A row names its mention by ``mention_id`` or by ``platform`` + ``external_id``; a mention
+    that does not exist is an error for that row (by line), and the other rows still apply.
+    ``progress(n)`` is called after each chunk with the number of rows done.
+    """
+    at = _now(now)
+    report = LabelFileReport()
+    table = m.Mention.__table__
+    batch: list[Any] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        with engine.begin() as conn:
+            keys = {(r.platform, r.external_id) for r in batch if r.mention_id is None}
+            found: dict[tuple[str, str], int] = {}
+            for platform in {p for p, _ in keys}:
+                wanted = [e for p, e in keys if p == platform]
+                for i in range(0, len(wanted), 500):
+                    q = select(table.c.id, table.c.external_id).where(
+                        table.c.platform == platform, table.c.external_id.in_(wanted[i : i + 500])
+                    )
+                    found.update({(platform, r.external_id): r.id for r in conn.execute(q)})
+            for r in batch:
+                mention_id = r.mention_id
+                if mention_id is None:
+                    mention_id = found.get((r.platform, r.external_id))
+                if mention_id is None:
+                    report.errors.append((r.line, f"no mention {r.platform}/{r.external_id}"))
+                    continue
+                o = _relabel(conn, mention_id, r.label, actor=actor, at=at, severity=r.severity)
+                if o.result == "changed":
+                    report.changed += 1
+                elif o.result == "unchanged":
+                    report.unchanged += 1
+                else:
+                    report.errors.append((r.line, o.detail or f"no mention with id {mention_id}"))
+        if progress is not None:
+            progress(len(batch))
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            flush()
+    flush()
+    return report
 
 
 # -- internal notes -----------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""Label files: the team's labels in bulk, as CSV or JSON Lines.
+
+Two uses:
+
+* ``mention-monitor label --file labels.csv`` — stored mentions, named by ``id`` (or
+  ``mention_id``) or by ``platform`` + ``external_id``, with a ``label`` and an optional
+  ``severity`` (severe, moderate, mild). See :func:`read_label_file`.
+* ``mention-monitor triage-train --from FILE`` — any labelled texts (``text`` + ``label``
+  columns, names configurable), for training the optional classifier. See :func:`read_training_file`.
+
+A bad row becomes a :class:`RowError` with its line number and reason; it never stops the
+file. A file that cannot be read at all (no header, missing columns) raises
+:class:`LabelFileError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.triage.model import LABELS, SEVERITIES
+
+# Values of a yes/no complaint column, read as "complaint" / "neutral".
+_YES = {"1", "true", "yes", "y", "complaint"}
+_NO = {"0", "false", "no", "n", "not", "non-complaint", "not_complaint", "none"}
+
+
+class LabelFileError(ValueError):
+    """The file as a whole cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRow:
+    """One row of a label file for stored mentions."""
+
+    line: int
+    mention_id: int | None
+    platform: str
+    external_id: str
+    label: str
+    severity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRow:
+    line: int
+    text: str
+    label: str
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """(line, row) for a CSV (header row) or JSON Lines file (by extension)."""
+    if not path.is_file():
+        raise LabelFileError(f"no such file: {path}")
+    jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        if jsonl:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield n, RowError(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                yield n, obj if isinstance(obj, dict) else RowError(n, "a line must be a JSON object")
+            return
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames:
+            raise LabelFileError(f"{path}: empty file or no header row")
+        for row in reader:
+            yield reader.line_num, {(k or "").strip().lower(): v for k, v in row.items()}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def normalise_label(value: Any) -> str:
+    """A label as triage names it; yes/no complaint columns become complaint/neutral."""
+    raw = _text(value).lower()
+    if raw in LABELS:
+        return raw
+    if raw in _YES:
+        return "complaint"
+    if raw in _NO:
+        return "neutral"
+    raise ValueError(f"label {raw!r} is not one of {', '.join(LABELS)} (or yes/no, 1/0 for complaint)")
+
+
+def read_label_file(path: Path) -> Iterator[LabelRow | RowError]:
+    """Rows for ``label --file``: id or platform+external_id, label, optional severity."""
+    for line, row in _rows(path):
+        if isinstance(row, RowError):
+            yield row
+            continue
+        row = {str(k).strip().lower(): v for k, v in row.items()}
+        try:
+            label = normalise_label(row.get("label"))
+            severity = _text(row.get("severity")).lower() or None
+            if severity is not None and severity not in SEVERITIES:
+                raise ValueError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)} (or empty)")
+            raw_id = _text(row.get("id") or row.get("mention_id"))
+            platform, external = _text(row.get("platform")).lower(), _text(row.get("external_id"))
+            if raw_id:
+                if not raw_id.isdigit():
+                    raise ValueError(f"id {raw_id!r} is not a mention id (a number)")
+                yield LabelRow(line, int(raw_id), platform, external, label, severity)
+            elif platform and external:
+                yield LabelRow(line, None, platform, external, label, severity)
+            else:
+                raise ValueError("needs an id, or platform and external_id, to find the mention")
+        except ValueError as exc:
+            yield RowError(line, str(exc))
+
+
+def read_training_file(
+    path: Path, *, text_column: str = "text", label_column: str = "label"
+) -> Iterator[TrainingRow | RowError]:
+    """(text, label) rows of any labelled CSV/JSONL file; column names are case-insensitive."""
+    text_key, label_key = text_column.strip().lower(), label_column.strip().lower()
+    checked = False
+    for line, row in _rows(path):
+        if isinstance(row, RowError):
+            yield row
+            continue
+        row = {str(k).strip().lower(): v for k, v in row.items()}
+        if not checked and path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
+            missing = [c for c, k in ((text_column, text_key), (label_column, label_key)) if k not in row]
+            if missing:
+                raise LabelFileError(
+                    f"{path}: no column {', '.join(repr(c) for c in missing)}; found "
+                    f"{', '.join(row)}. Name them with --text-column/--label-column"
+                )
+            checked = True
+        text = _text(row.get(text_key))
+        if not text:
+            yield RowError(line, f"{text_column} is missing or empty")
+            continue
+        try:
+            yield TrainingRow(line, text, normalise_label(row.get(label_key)))
+        except ValueError as exc:
+            yield RowError(line, str(exc))
+
+
+def count_lines(path: Path) -> int:
+    """Rough row count for a progress bar."""
+    with path.open("rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    return max(0, lines - (0 if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else 1))

@@ -1,0 +1,149 @@
+"""Learning in bulk: `label --file` (ids or platform+external_id, severity, errors by line) and
+`triage-train --from FILE` on any labelled CSV/JSONL file."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from monitor.cli import main
+from monitor.store import models as m
+from monitor.triage.learned import load_model
+
+
+def _write_csv(path, header, rows) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+@pytest.fixture
+def stored(tmp_path, sqlite_url, capsys):
+    data = tmp_path / "history.csv"
+    _write_csv(
+        data,
+        ["external_id", "platform", "text", "author", "created_at"],
+        [
+            ("a1", "x", "@acme my parcel never came", "amy", "2026-10-01T10:00:00Z"),
+            ("a2", "x", "love the new kettle", "bo", "2026-10-01T10:01:00Z"),
+            ("a3", "x", "win a free phone, click here", "cy", "2026-10-01T10:02:00Z"),
+        ],
+    )
+    assert main(["import", str(data), "--db", sqlite_url, "--quiet"]) == 0
+    capsys.readouterr()
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(m.Mention.external_id, m.Mention.id)).all())
+    return engine, ids
+
+
+def test_label_file_by_id_and_by_platform_key_with_severity(tmp_path, sqlite_url, stored, capsys) -> None:
+    engine, ids = stored
+    labels = tmp_path / "labels.csv"
+    _write_csv(
+        labels,
+        ["id", "platform", "external_id", "label", "severity"],
+        [
+            (ids["a1"], "", "", "complaint", "severe"),
+            ("", "x", "a3", "spam", ""),
+            ("", "x", "nope", "praise", ""),
+            (ids["a2"], "", "", "grumpy", ""),
+            (ids["a2"], "", "", "praise", "awful"),
+        ],
+    )
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet", "--as", "ann"]) == 1
+    captured = capsys.readouterr()
+    assert "2 changed" in captured.out and "3 row(s) not applied" in captured.out
+    # Errors name the line of the file (header is line 1).
+    assert "line 4: no mention x/nope" in captured.err
+    assert "line 5: label 'grumpy'" in captured.err
+    assert "line 6: severity 'awful'" in captured.err
+    with engine.connect() as conn:
+        corrections = {
+            r.mention_id: (r.corrected, r.severity, r.actor)
+            for r in conn.execute(select(m.LabelCorrection.__table__))
+        }
+        labels_now = dict(conn.execute(select(m.Mention.external_id, m.Mention.label)).all())
+    assert corrections[ids["a1"]] == ("complaint", "severe", "ann")
+    assert corrections[ids["a3"]][0] == "spam"
+    assert labels_now["a3"] == "spam"
+    assert ids["a2"] not in corrections
+
+
+def test_label_file_jsonl_and_bad_json_line(tmp_path, sqlite_url, stored, capsys) -> None:
+    _, ids = stored
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"id": ids["a2"], "label": "praise"}) + "\n{not json\n", encoding="utf-8")
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "1 changed" in captured.out
+    assert "line 2: not valid JSON" in captured.err
+
+
+def test_label_file_missing_is_a_usage_error(tmp_path, sqlite_url, stored, capsys) -> None:
+    assert main(["label", "--file", str(tmp_path / "none.csv"), "--db", sqlite_url]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+_TRAIN = [
+    ("my order never arrived and nobody answers", "yes"),
+    ("charged twice, I want a refund now", "yes"),
+    ("the app keeps crashing when I pay", "yes"),
+    ("still waiting for my parcel after two weeks", "yes"),
+    ("support hung up on me again", "yes"),
+    ("lovely staff, quick delivery, thank you", "no"),
+    ("what time do you open on sunday", "no"),
+    ("great kettle, works perfectly", "no"),
+    ("saw your van on the motorway today", "no"),
+    ("thanks for sorting my account so fast", "no"),
+]
+
+
+def test_triage_train_from_csv_with_named_columns(tmp_path, capsys) -> None:
+    data = tmp_path / "labelled.csv"
+    rows = [(t, lab) for t, lab in _TRAIN * 6] + [("", "yes"), ("fine", "maybe")]
+    _write_csv(data, ["Tweet", "Is Complaint"], rows)
+    out = tmp_path / "model.json.gz"
+    code = main(
+        [
+            "triage-train",
+            "--from",
+            str(data),
+            "--text-column",
+            "Tweet",
+            "--label-column",
+            "Is Complaint",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "trained on 60 row(s)" in captured.out and "2 row(s) skipped" in captured.out
+    assert "line 62: Tweet is missing or empty" in captured.err
+    model = load_model(out)
+    assert model is not None
+    assert model.complaint_score("nobody answers, still waiting for my refund") > model.complaint_score(
+        "thank you, lovely staff"
+    )
+
+
+def test_triage_train_from_jsonl_and_missing_columns(tmp_path, capsys) -> None:
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"text": t, "label": "complaint" if lab == "yes" else "praise"}) + "\n"
+            for t, lab in _TRAIN * 3
+        ),
+        encoding="utf-8",
+    )
+    assert main(["triage-train", "--from", str(data), "--out", str(tmp_path / "m.gz"), "--quiet"]) == 0
+    bad = tmp_path / "bad.csv"
+    _write_csv(bad, ["body", "label"], [("x", "complaint")])
+    assert main(["triage-train", "--from", str(bad), "--out", str(tmp_path / "m2.gz"), "--quiet"]) == 2
+    assert "no column 'text'" in " ".join(capsys.readouterr().err.split())
