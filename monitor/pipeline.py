@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from monitor import workflow
 from monitor.alerts.plan import plan_alerts
 from monitor.alerts.routing import Destination, destinations
 from monitor.config import Config
@@ -197,6 +198,8 @@ class Pipeline:
         for _, mention in stored:
             result.labels[verdicts[mention.key].label] += 1
         self._update_authors(conn, [(mm, verdicts[mm.key]) for _, mm in stored], recent, now)
+        # A follow-up from an author we answered joins that conversation and re-opens it (responder).
+        workflow.attach_followups(conn, stored, now)
         if self.alerts_enabled:
             result.alerts += self._route(conn, [(i, mm, verdicts[mm.key]) for i, mm in stored], now)
 

@@ -964,20 +964,18 @@ def reply_failed(conn: Connection, reply: Any, reason: str, at: datetime, *, sta
     _event(conn, reply.mention_id, "reply_failed", "responder", at, reply_id=reply.id, reason=reason[:500])
 
 
-def attach_followups(conn: Connection, mention_ids: Iterable[int], at: datetime) -> int:
+def attach_followups(conn: Connection, stored: Iterable[tuple[int, Any]], at: datetime) -> int:
     """Pipeline hook: a new mention from the same author answering our reply (or in the thread of a
-    mention we replied to) joins that conversation and re-opens it. Returns how many re-opened."""
+    mention we replied to) joins that conversation and re-opens it. ``stored`` holds ``(id, mention)``
+    pairs just inserted; returns how many conversations re-opened. One cheap query when nothing was
+    ever replied to."""
     mt = m.Mention.__table__
     rt = m.ReplyOutbox.__table__
+    stored = [(i, mm) for i, mm in stored if mm.in_reply_to_id is not None or mm.conversation_id is not None]
+    if not stored or conn.execute(select(rt.c.id).where(rt.c.status == "sent").limit(1)).first() is None:
+        return 0
     reopened = 0
-    for mention_id in mention_ids:
-        new = conn.execute(
-            select(
-                mt.c.id, mt.c.platform, mt.c.author_handle, mt.c.in_reply_to_id, mt.c.conversation_id
-            ).where(mt.c.id == mention_id)
-        ).first()
-        if new is None or (new.in_reply_to_id is None and new.conversation_id is None):
-            continue
+    for mention_id, new in stored:
         # The mention we answered: either the new post replies to our reply, or shares its thread.
         conds = []
         if new.in_reply_to_id is not None:
@@ -992,7 +990,7 @@ def attach_followups(conn: Connection, mention_ids: Iterable[int], at: datetime)
                 rt.c.status == "sent",
                 mt.c.platform == new.platform,
                 mt.c.author_handle == new.author_handle,
-                mt.c.id != new.id,
+                mt.c.id != mention_id,
                 or_(*conds),
             )
             .order_by(rt.c.sent_at.desc())
@@ -1001,7 +999,8 @@ def attach_followups(conn: Connection, mention_ids: Iterable[int], at: datetime)
         if original is None:
             continue
         conversation = original.conversation_id or original.external_id
-        conn.execute(update(mt).where(mt.c.id == new.id).values(conversation_id=conversation))
+        conn.execute(update(mt).where(mt.c.id == mention_id).values(conversation_id=conversation))
+        _event(conn, mention_id, "followup", "responder", at, conversation_of=original.id)
         if original.status in ("replied", "resolved"):
             conn.execute(
                 update(mt)
@@ -1016,7 +1015,7 @@ def attach_followups(conn: Connection, mention_ids: Iterable[int], at: datetime)
                 at,
                 before=original.status,
                 after="acknowledged",
-                followup=new.id,
+                followup=mention_id,
             )
             reopened += 1
     return reopened
