@@ -79,7 +79,8 @@ def test_bluesky_facets_point_at_the_right_bytes_with_emoji(engine, bluesky):
     bluesky.add_mention("🔥🔥 the sync is broken", author="alice.bsky.social")
     config = make_config(bluesky)
     [mid] = ingest(engine, config, "bluesky")
-    text = "🎉👩‍💻 Thanks @alice.bsky.social! Status: https://status.acme.example/i/42 — ping @carol.bsky.social 👍"
+    text = "🎉👩‍💻 Thanks @alice.bsky.social! Status: https://status.acme.example/i/42"
+    text += " — ping @carol.bsky.social 👍"
     workflow.request_reply(engine, config, mid, text=text, actor="bob")
     send_all(engine, config)
     [post] = bluesky.replies
