@@ -8,12 +8,14 @@ daemon for a while and prints a summary table.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 
 from monitor.config import Config, parse_config
 from monitor.store import models as m
@@ -136,6 +138,37 @@ def run_demo(
     return 0
 
 
+def _p1_outcomes(conn: Connection, window: float) -> tuple[int, int, Counter[str]]:
+    """(P1 mentions, how many alerted, why the others did not) — read back from what was stored."""
+    t, a = m.Mention.__table__, m.AlertOutbox.__table__
+    p1 = conn.execute(
+        select(t.c.id, t.c.platform, t.c.author_handle, t.c.conversation_id, t.c.incident_id)
+        .where(t.c.priority == "P1")
+        .order_by(t.c.id)
+    ).all()
+    sent = conn.execute(
+        select(a.c.mention_id, a.c.platform, a.c.author_handle, a.c.conversation_id).where(
+            a.c.kind == "mention"
+        )
+    ).all()
+    alerted = {r.mention_id for r in sent}
+    authors = {(r.platform, r.author_handle) for r in sent}
+    threads = {(r.platform, r.conversation_id) for r in sent if r.conversation_id}
+    why: Counter[str] = Counter()
+    for row in p1:
+        if row.id in alerted:
+            continue
+        if row.incident_id is not None:
+            why["part of a complaint storm (one incident alert)"] += 1
+        elif (row.platform, row.author_handle) in authors:
+            why[f"author already alerted within {window:g} min"] += 1
+        elif row.conversation_id and (row.platform, row.conversation_id) in threads:
+            why[f"thread already alerted within {window:g} min"] += 1
+        else:
+            why["no route matched"] += 1
+    return len(p1), sum(1 for row in p1 if row.id in alerted), why
+
+
 def _summary(daemon, out: Console) -> None:  # type: ignore[no-untyped-def]
     t = m.Mention.__table__
     with daemon.engine.connect() as conn:
@@ -170,6 +203,13 @@ def _summary(daemon, out: Console) -> None:  # type: ignore[no-untyped-def]
         f"{sum(sum(c.values()) for c in counts.values())} mentions stored, {alerts} alert(s), "
         f"{delivered} delivered ({datetime.now(UTC):%H:%M:%S} UTC)"
     )
+    window = daemon.config.alerts.author_window_minutes
+    with daemon.engine.connect() as conn:
+        p1, alerted, why = _p1_outcomes(conn, window)
+    if p1:
+        # Fewer alerts than P1s is by design (no ringing phone for every repeat): say why.
+        folded = ", ".join(f"{n} folded: {reason}" for reason, n in why.most_common())
+        out.print(f"{p1} P1 mention(s): {alerted} alerted" + (f", {folded}" if folded else ""))
     if top:
         out.print("\n[bold]Most urgent[/]")
         for row in top:

@@ -16,7 +16,9 @@ from monitor.alerts.message import Line, Message, Span, plain, untrusted
 from monitor.alerts.settings import SLASettings
 from monitor.store import models as m
 
-_PRIORITY_TYPE = {"P1": "failure", "P2": "warning", "P3": "info"}
+# Apprise's notify type colours the alert (Slack/Discord bar, icon) and some services print it
+# ("[!]"): "failure" is kept for the monitor's own problems, so a complaint never reads as one.
+_PRIORITY_TYPE = {"P1": "warning", "P2": "info", "P3": "info"}
 
 
 def followers(n: int | None) -> str:
@@ -155,7 +157,7 @@ def incident_message(view: IncidentView, *, now: datetime, update: bool) -> Mess
         text = sample.text if len(sample.text) <= 200 else sample.text[:199] + "…"
         lines.append((plain("• "), untrusted(f"@{sample.author_handle.lstrip('@')}: {text}")))
     lines.append((plain("Members alert individually only when high-reach or high-severity."),))
-    return Message(title=title, lines=tuple(lines), notify_type="failure" if not update else "warning")
+    return Message(title=title, lines=tuple(lines), notify_type="warning" if not update else "info")
 
 
 def operator_message(title: str, detail: str, *, hint: str | None = None) -> Message:

@@ -23,8 +23,9 @@ _lock = threading.Lock()
 @notify(on=SCHEMA, name="Console (standard output)", body_format=NotifyFormat.TEXT)
 def print_alert(body: str, title: str, notify_type: Any, *args: Any, **kwargs: Any) -> bool:
     """Write one alert as a framed block; always succeeds unless stdout is gone."""
-    kind = getattr(notify_type, "value", notify_type)
-    lines = ["", f"━━ [{str(kind).upper()}] {title}".rstrip(), body.rstrip(), "━━"]
+    # No "[WARNING]"/"[FAILURE]" tag: the title says what it is ("P1 complaint on x", or
+    # "mention-monitor: …" for the monitor's own problems), and a tag read as a system error.
+    lines = ["", f"━━ {title}".rstrip(), body.rstrip(), "━━"]
     try:
         with _lock:
             sys.stdout.write("\n".join(lines) + "\n")

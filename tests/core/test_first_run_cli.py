@@ -249,3 +249,41 @@ def test_show_lists_alert_deliveries(tmp_path, capsys):
     assert main(["show", str(alerted), "--db", url]) == 0
     printed = capsys.readouterr().out
     assert "route urgent) → console://: delivered 20" in printed and "after 1 attempt(s)" in printed
+
+
+# ----------------------------------------------------------------------------- item 11
+
+
+def test_demo_says_why_p1s_did_not_alert_and_alerts_do_not_read_as_system_failures(tmp_path):
+    import re
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    proc = run_cli(["demo", "--once", "--db", url], {**clean_env(tmp_path), "COLUMNS": "100"})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "[FAILURE]" not in out
+    assert "P1 complaint on simulated" in out
+    found = re.search(r"(\d+) P1 mention\(s\): (\d+) alerted", out)
+    assert found, out
+    p1, alerted = int(found.group(1)), int(found.group(2))
+    assert p1 > alerted  # this seed has a repeat poster: the demo must say why
+    assert "author already alerted within 30 min" in out
+
+
+def test_urgent_mention_alerts_are_warnings_and_only_monitor_problems_are_failures():
+    from monitor.alerts.compose import mention_message, operator_message
+    from monitor.alerts.settings import SLASettings
+
+    mention = m.Mention(
+        id=1,
+        platform="x",
+        external_id="1",
+        text="Acme broke",
+        created_at=T0,
+        author_handle="a",
+        priority="P1",
+        label="complaint",
+        urgency=90,
+    )
+    assert mention_message(mention, now=T1, sla=SLASettings()).notify_type == "warning"
+    assert operator_message("source x failing", "HTTP 500").notify_type == "failure"
