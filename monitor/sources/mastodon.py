@@ -241,6 +241,10 @@ class MastodonSource(Source):
         new_hw = hw
         if top is not None and (hw is None or top > _id_int(hw)):
             new_hw = str(top)
+        if new_hw is None:
+            # An empty first poll: whatever arrives from now on is new, not history to skip. Without a
+            # mark, the next poll would count as "first" again and keep only the newest page of a burst.
+            new_hw = "0"
         # The first poll takes the newest page only: older history is not a gap.
         again = hw is not None and len(body) >= limit
         cut = _id_int(new_hw) - window if new_hw is not None else 0
