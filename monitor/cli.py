@@ -1055,6 +1055,56 @@ def _alert_parsers(sub: Any) -> None:
 _EXTRA_PARSERS.append(_alert_parsers)
 
 
+# ----------------------------------------------------------------------------- responder
+
+
+@command("reply")
+def cmd_reply(args: argparse.Namespace) -> int:
+    from monitor.responder.commands import handle_reply
+
+    config = _config(args)
+    return handle_reply(args, config, _engine(args, create=True), _actor(args), out, err)
+
+
+@command("claim")
+def cmd_claim(args: argparse.Namespace) -> int:
+    from monitor.responder.commands import handle_claim
+
+    return handle_claim(args, _engine(args), _actor(args), out, err, release=False)
+
+
+@command("release")
+def cmd_release(args: argparse.Namespace) -> int:
+    from monitor.responder.commands import handle_claim
+
+    return handle_claim(args, _engine(args), _actor(args), out, err, release=True)
+
+
+@command("replies")
+def cmd_replies(args: argparse.Namespace) -> int:
+    from monitor.responder.commands import handle_replies
+
+    config = _config(args) if args.config else None
+    return handle_replies(args, _engine(args), config, _actor(args), out, err)
+
+
+@command("auto-ack")
+def cmd_auto_ack(args: argparse.Namespace) -> int:
+    from monitor.responder.commands import handle_auto_ack
+
+    config = _config(args)
+    return handle_auto_ack(args, config, _engine(args, create=True), out, err)
+
+
+def _responder_parsers(sub: Any) -> None:
+    from monitor.responder.commands import add_arguments
+
+    add_arguments(sub, _add_db_args)
+
+
+_EXTRA_PARSERS.append(_responder_parsers)
+
+
 # ----------------------------------------------------------------------------- web dashboard
 
 

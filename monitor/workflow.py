@@ -1154,3 +1154,32 @@ def incident_action(
     if not members:
         return []
     return transition(engine, members, action, actor=actor, now=at, note=f"incident #{incident_id}")
+
+
+def retry_reply(engine: Engine, reply_id: int, *, actor: str, now: datetime | None = None) -> ReplyRequest:
+    """Queue a ``failed`` or ``unknown`` reply again (after fixing its cause, e.g. a renewed token).
+
+    An ``unknown`` one keeps its history, so the sender first looks for it on the platform.
+    """
+    at = _now(now)
+    rt = m.ReplyOutbox.__table__
+    mt = m.Mention.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(rt).where(rt.c.id == reply_id)).first()
+        if row is None:
+            raise WorkflowError(f"no reply with id {reply_id} (see `mention-monitor replies`)")
+        if row.status not in ("failed", "unknown", "cancelled"):
+            raise WorkflowError(f"reply {reply_id} is {row.status}; only failed or unknown ones are retried")
+        conn.execute(
+            update(rt)
+            .where(rt.c.id == reply_id, rt.c.status == row.status)
+            .values(status="pending", attempts=0, next_attempt_at=at, last_error=None)
+        )
+        conn.execute(
+            update(mt)
+            .where(mt.c.id == row.mention_id)
+            .values(reply_status="pending", reply_error=None, updated_at=at, version=mt.c.version + 1)
+        )
+        _event(conn, row.mention_id, "reply_requested", actor, at, reply_id=reply_id, again=True)
+        platform = row.platform or ""
+    return ReplyRequest(reply_id, row.mention_id, "pending", row.body, platform, row.automatic)
