@@ -23,10 +23,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.settings import BusinessHours
@@ -37,11 +38,11 @@ from monitor.store.db import insert_for
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
+BATCH = 10_000
 # First responses are read from the newest one already rolled up minus this margin, so a reply
 # recorded a little out of order is still picked up (the anti-join skips those already done).
 RESPONSE_MARGIN = timedelta(days=1)
-_STATE = ("lock", "mentions", "corrections", "responses", "hours")
+_STATE = ("lock", "mentions", "corrections", "responses", "hours", "timezone")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def catch_up(engine: Engine, settings: RollupSettings, *, batch: int = BATCH) ->
         return result  # the usual case on a quiet system: no write, no lock
     if _retime_if_hours_changed(engine, settings):
         result.retimed = True
+    _redo_days_if_zone_changed(engine, settings)
     while True:
         with engine.begin() as conn:
             state = _lock(conn)
@@ -124,6 +126,8 @@ def _anything_new(engine: Engine, settings: RollupSettings) -> bool:
         state = {row.name: row for row in conn.execute(select(table))}
         if state["hours"].text_value != fingerprint(settings.business_hours):
             return True
+        if state["timezone"].text_value != settings.business_hours.timezone:
+            return True
         if (conn.execute(select(func.max(t.c.id))).scalar() or 0) > (state["mentions"].int_value or 0):
             return True
         if (conn.execute(select(func.max(c.c.id))).scalar() or 0) > (state["corrections"].int_value or 0):
@@ -150,6 +154,38 @@ def _lock(conn: Connection) -> dict[str, Any]:
 def _set(conn: Connection, name: str, **values: Any) -> None:
     table = m.ReportState.__table__
     conn.execute(update(table).where(table.c.name == name).values(**values))
+
+
+def _redo_days_if_zone_changed(engine: Engine, settings: RollupSettings) -> None:
+    """Days are local to the business time zone: another zone regroups them from the hours."""
+    zone = settings.business_hours.timezone
+    with engine.begin() as conn:
+        state = _lock(conn)
+        if state["timezone"].text_value == zone:
+            return
+        conn.execute(m.ReportDaily.__table__.delete())
+        h = m.ReportHourly.__table__
+        rows = conn.execute(
+            select(
+                h.c.platform,
+                h.c.hour,
+                h.c.label,
+                func.sum(h.c.n),
+                func.sum(h.c.polarity_sum),
+                func.sum(h.c.polarity_n),
+                func.sum(h.c.negative_n),
+            ).group_by(h.c.platform, h.c.hour, h.c.label)
+        )
+        local = _LocalDay(zone)
+        daily: dict[tuple[str, date, str], list[float]] = {}
+        for platform, hour, label, n, ps, pn, neg in rows:
+            v = daily.setdefault((platform, local(hour), label), [0, 0.0, 0, 0])
+            v[0] += n
+            v[1] += ps
+            v[2] += pn
+            v[3] += neg
+        _add_daily(conn, daily)
+        _set(conn, "timezone", text_value=zone)
 
 
 def _retime_if_hours_changed(engine: Engine, settings: RollupSettings) -> bool:
@@ -203,6 +239,51 @@ def _add_hourly(conn: Connection, deltas: dict[tuple[str, str, datetime, str], l
     conn.execute(stmt, rows)
 
 
+class _LocalDay:
+    """UTC hour -> local date in the business time zone (cached: a batch spans few hours)."""
+
+    def __init__(self, zone: str) -> None:
+        self.zone = ZoneInfo(zone)
+        self.cache: dict[datetime, date] = {}
+
+    def __call__(self, hour: datetime) -> date:
+        day = self.cache.get(hour)
+        if day is None:
+            day = self.cache[hour] = hour.astimezone(self.zone).date()
+        return day
+
+
+def _add_daily(conn: Connection, deltas: dict[tuple[str, date, str], list[float]]) -> None:
+    if not deltas:
+        return
+    table = m.ReportDaily.__table__
+    insert = insert_for(conn)
+    rows = [
+        {
+            "platform": p,
+            "day": d,
+            "label": lab,
+            "n": int(v[0]),
+            "polarity_sum": v[1],
+            "polarity_n": int(v[2]),
+            "negative_n": int(v[3]),
+        }
+        for (p, d, lab), v in deltas.items()
+    ]
+    stmt = insert(table)
+    ex = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["platform", "day", "label"],
+        set_={
+            "n": table.c.n + ex.n,
+            "polarity_sum": table.c.polarity_sum + ex.polarity_sum,
+            "polarity_n": table.c.polarity_n + ex.polarity_n,
+            "negative_n": table.c.negative_n + ex.negative_n,
+        },
+    )
+    conn.execute(stmt, rows)
+
+
 def _add_topics(conn: Connection, deltas: dict[tuple[datetime, str, str], int]) -> None:
     rows = [{"day": d, "platform": p, "phrase": ph, "n": n} for (d, p, ph), n in deltas.items() if n]
     if not rows:
@@ -216,20 +297,31 @@ def _add_topics(conn: Connection, deltas: dict[tuple[datetime, str, str], int]) 
     conn.execute(stmt, rows)
 
 
-def _count(
-    hourly: dict[tuple[str, str, datetime, str], list[float]],
-    row: Any,
-    label: str | None,
-    sign: int,
-) -> None:
-    key = (row.platform, row.source, hour_of(row.created_at), label or "unscored")
-    v = hourly.setdefault(key, [0, 0.0, 0, 0])
-    v[0] += sign
-    if row.polarity is not None:
-        v[1] += sign * row.polarity
-        v[2] += sign
-        if row.polarity < 0:
-            v[3] += sign
+class _Tally:
+    """Deltas for the hourly and daily roll-ups of one batch."""
+
+    def __init__(self, zone: str) -> None:
+        self.hourly: dict[tuple[str, str, datetime, str], list[float]] = {}
+        self.daily: dict[tuple[str, date, str], list[float]] = {}
+        self.local = _LocalDay(zone)
+
+    def count(self, row: Any, label: str | None, sign: int) -> None:
+        hour = hour_of(row.created_at)
+        label = label or "unscored"
+        for v in (
+            self.hourly.setdefault((row.platform, row.source, hour, label), [0, 0.0, 0, 0]),
+            self.daily.setdefault((row.platform, self.local(hour), label), [0, 0.0, 0, 0]),
+        ):
+            v[0] += sign
+            if row.polarity is not None:
+                v[1] += sign * row.polarity
+                v[2] += sign
+                if row.polarity < 0:
+                    v[3] += sign
+
+    def save(self, conn: Connection) -> None:
+        _add_hourly(conn, self.hourly)
+        _add_daily(conn, self.daily)
 
 
 def _phrases(
@@ -264,13 +356,13 @@ def _mentions(conn: Connection, state: dict[str, Any], batch: int, settings: Rol
     ).all()
     if not rows:
         return 0
-    hourly: dict[tuple[str, str, datetime, str], list[float]] = {}
+    tally = _Tally(settings.business_hours.timezone)
     topics: dict[tuple[datetime, str, str], int] = {}
     for row in rows:
-        _count(hourly, row, row.label, +1)
+        tally.count(row, row.label, +1)
         if row.label == "complaint":
             _phrases(topics, row, +1, settings)
-    _add_hourly(conn, hourly)
+    tally.save(conn)
     _add_topics(conn, topics)
     _link_next_mentions(conn, rows)
     _set(conn, "mentions", int_value=rows[-1].id)
@@ -337,19 +429,19 @@ def _corrections(conn: Connection, state: dict[str, Any], batch: int, settings: 
     ).all()
     if not rows:
         return 0
-    hourly: dict[tuple[str, str, datetime, str], list[float]] = {}
+    tally = _Tally(settings.business_hours.timezone)
     topics: dict[tuple[datetime, str, str], int] = {}
     for row in rows:
         # A mention not rolled up yet will be counted with its corrected label anyway.
         if row.mention_id > rolled or row.predicted == row.corrected:
             continue
-        _count(hourly, row, row.predicted, -1)
-        _count(hourly, row, row.corrected, +1)
+        tally.count(row, row.predicted, -1)
+        tally.count(row, row.corrected, +1)
         if row.predicted == "complaint":
             _phrases(topics, row, -1, settings)
         if row.corrected == "complaint":
             _phrases(topics, row, +1, settings)
-    _add_hourly(conn, hourly)
+    tally.save(conn)
     _add_topics(conn, topics)
     _set(conn, "corrections", int_value=rows[-1].cid)
     return len(rows)
@@ -386,21 +478,10 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
     rows = conn.execute(q).all()
     if not rows:
         return 0
+    following = _next_mentions(conn, rows)
     facts = []
     for row in rows:
-        nxt = conn.execute(
-            select(t.c.id, t.c.polarity)
-            .where(
-                and_(
-                    t.c.platform == row.platform,
-                    t.c.author_handle == row.author_handle,
-                    t.c.created_at > row.first_response_at,
-                    t.c.id != row.id,
-                )
-            )
-            .order_by(t.c.created_at, t.c.id)
-            .limit(1)
-        ).first()
+        nxt = following.get(row.id)
         facts.append(
             {
                 "mention_id": row.id,
@@ -426,3 +507,33 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
     if since is None or newest > since:
         _set(conn, "responses", at=newest)
     return len(rows)
+
+
+def _next_mentions(conn: Connection, rows: list[Any]) -> dict[int, Any]:
+    """For each responded mention: the same author's first mention posted after the response."""
+    t = m.Mention.__table__
+    per_platform: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        per_platform[row.platform].add(row.author_handle)
+    later: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    since = min(row.first_response_at for row in rows)
+    for platform, handles in per_platform.items():
+        names = sorted(handles)
+        for start in range(0, len(names), 500):
+            for x in conn.execute(
+                select(t.c.id, t.c.author_handle, t.c.created_at, t.c.polarity).where(
+                    t.c.platform == platform,
+                    t.c.author_handle.in_(names[start : start + 500]),
+                    t.c.created_at > since,
+                )
+            ):
+                later[(platform, x.author_handle)].append(x)
+    for posts in later.values():
+        posts.sort(key=lambda x: (x.created_at, x.id))
+    found: dict[int, Any] = {}
+    for row in rows:
+        for x in later.get((row.platform, row.author_handle), ()):
+            if x.created_at > row.first_response_at and x.id != row.id:
+                found[row.id] = x
+                break
+    return found

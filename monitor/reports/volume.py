@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from monitor.reports.gaps import GapNote, coverage_gaps
@@ -77,38 +77,51 @@ class VolumeReport:
 
 
 def volume(conn: Connection, query: ReportQuery, now: datetime, timezone: str = "UTC") -> VolumeReport:
-    """Mentions per platform and bucket with the label mix and mean sentiment."""
-    h = m.ReportHourly.__table__
+    """Mentions per platform and bucket with the label mix and mean sentiment.
+
+    Beyond three days the buckets are whole local days (``report_daily``), else UTC hours.
+    """
     zone = ZoneInfo(timezone)
-    cols = [func.sum(case((h.c.label == lab, h.c.n), else_=0)).label(lab) for lab in LABELS]
-    q = (
-        select(
-            h.c.platform,
-            h.c.hour,
-            func.sum(h.c.n).label("n"),
-            func.sum(h.c.polarity_sum).label("ps"),
-            func.sum(h.c.polarity_n).label("pn"),
-            func.sum(h.c.negative_n).label("neg"),
-            *cols,
+    if query.by_day:
+        d = m.ReportDaily.__table__
+        first = query.start.astimezone(zone).date()
+        last = query.end.astimezone(zone).date()
+        q = select(
+            d.c.platform, d.c.day, d.c.label, d.c.n, d.c.polarity_sum, d.c.polarity_n, d.c.negative_n
+        ).where(d.c.day >= first, d.c.day <= last)
+        if query.platform:
+            q = q.where(d.c.platform == query.platform)
+    else:
+        h = m.ReportHourly.__table__
+        q = (
+            select(
+                h.c.platform,
+                h.c.hour,
+                h.c.label,
+                func.sum(h.c.n),
+                func.sum(h.c.polarity_sum),
+                func.sum(h.c.polarity_n),
+                func.sum(h.c.negative_n),
+            )
+            .where(h.c.hour >= hour_of(query.start), h.c.hour < query.end)
+            .group_by(h.c.platform, h.c.hour, h.c.label)
         )
-        .where(h.c.hour >= hour_of(query.start), h.c.hour < query.end)
-        .group_by(h.c.platform, h.c.hour)
-    )
-    if query.platform:
-        q = q.where(h.c.platform == query.platform)
+        if query.platform:
+            q = q.where(h.c.platform == query.platform)
     buckets = _buckets(query, zone)
     points: dict[tuple[datetime, str], VolumePoint] = {}
     platforms: set[str] = set()
-    for row in conn.execute(q):
-        bucket = _bucket_of(row.hour, query, zone)
-        platforms.add(row.platform)
-        p = points.setdefault((bucket, row.platform), VolumePoint(bucket, row.platform))
-        p.mentions += int(row.n or 0)
-        p.polarity_sum += float(row.ps or 0)
-        p.polarity_n += int(row.pn or 0)
-        p.negative += int(row.neg or 0)
-        for lab in LABELS:
-            p.by_label[lab] = p.by_label.get(lab, 0) + int(getattr(row, lab) or 0)
+    for platform, when, label, n, ps, pn, neg in conn.execute(q):
+        bucket = datetime(when.year, when.month, when.day, tzinfo=zone) if query.by_day else when
+        platforms.add(platform)
+        p = points.get((bucket, platform))
+        if p is None:
+            p = points[(bucket, platform)] = VolumePoint(bucket, platform)
+        p.mentions += int(n or 0)
+        p.polarity_sum += float(ps or 0)
+        p.polarity_n += int(pn or 0)
+        p.negative += int(neg or 0)
+        p.by_label[label] = p.by_label.get(label, 0) + int(n or 0)
     return VolumeReport(
         query=query,
         timezone=timezone,
@@ -117,13 +130,6 @@ def volume(conn: Connection, query: ReportQuery, now: datetime, timezone: str = 
         points=points,
         gaps=coverage_gaps(conn, query, now),
     )
-
-
-def _bucket_of(hour: datetime, query: ReportQuery, zone: ZoneInfo) -> datetime:
-    if not query.by_day:
-        return hour
-    local = hour.astimezone(zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _buckets(query: ReportQuery, zone: ZoneInfo) -> list[datetime]:

@@ -6,7 +6,7 @@ chat links and the dashboard share one definition.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Index, Integer, Text, UniqueConstraint, false
@@ -331,6 +331,20 @@ class ReportHourly(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=32)
     source: str = Field(primary_key=True, max_length=64)
     hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    label: str = Field(primary_key=True, max_length=16)
+    n: int = 0
+    polarity_sum: float = 0.0
+    polarity_n: int = 0
+    negative_n: int = 0
+
+
+class ReportDaily(SQLModel, table=True):
+    """Mentions per platform, local day (business time zone) and label: charts longer than 3 days."""
+
+    __tablename__ = "report_daily"
+
+    platform: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
     label: str = Field(primary_key=True, max_length=16)
     n: int = 0
     polarity_sum: float = 0.0

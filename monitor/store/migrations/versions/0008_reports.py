@@ -1,4 +1,4 @@
-"""Reports: hourly/topic/response roll-ups, their state, and the mention indexes reports read
+"""Reports: hourly/daily/topic/response roll-ups, their state, and the mention indexes reports read
 
 Revision ID: 0008
 Revises: 0003
@@ -32,6 +32,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("platform", "source", "hour", "label"),
     )
     op.create_index("ix_report_hourly_hour", "report_hourly", ["hour"], unique=False)
+    op.create_table(
+        "report_daily",
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("label", sa.String(length=16), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("polarity_sum", sa.Float(), nullable=False),
+        sa.Column("polarity_n", sa.Integer(), nullable=False),
+        sa.Column("negative_n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("platform", "day", "label"),
+    )
     op.create_table(
         "report_topic",
         sa.Column("day", monitor.store.types.UTCDateTime(), nullable=False),
@@ -95,6 +106,7 @@ def downgrade() -> None:
     op.drop_index("ix_report_response_author", table_name="report_response")
     op.drop_index("ix_report_response_created", table_name="report_response")
     op.drop_table("report_response")
+    op.drop_table("report_daily")
     op.drop_index("ix_report_topic_day", table_name="report_topic")
     op.drop_table("report_topic")
     op.drop_index("ix_report_hourly_hour", table_name="report_hourly")

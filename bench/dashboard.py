@@ -1,0 +1,264 @@
+"""Dashboard speed: p50/p95 server time per page at N stored mentions, on SQLite and PostgreSQL.
+
+    python bench/dashboard.py                 # 1,000,000 mentions, both databases (takes a while)
+    python bench/dashboard.py --n 50000 --db sqlite
+    python bench/dashboard.py --n 1000000 --keep /var/tmp/mm-bench   # reuse the seeded stores later
+
+Seeds N mentions through the project's own tables and migrations (``bench/seed.py``; spread
+over ``--days``, older ones mostly handled, first responses by four agents in two teams), adds
+a few coverage gaps, runs the reports' roll-up catch-up once (timed), then requests every
+page through the real app (FastAPI in-process over ASGI, logged in as a manager): the inbox
+(plain, filtered, searched), mention pages, the reports (all and each, 7 and 30 days) and
+their CSV/JSON exports. Each page is asked ``--repeat`` times after one warm-up; the
+table shows p50/p95 of the time from request to full response body. PostgreSQL runs in a
+throwaway schema of the local ``test`` database, dropped afterwards.
+The target (issue 10): p95 < 150 ms for every page at 1,000,000 mentions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PG_BASE = os.environ.get("MENTION_MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEAMS = {"alice": "emea", "bob": "emea", "chen": "americas", "dana": "americas"}
+TARGET_MS = 150.0
+
+
+def _pages(mention_ids: list[int]) -> list[tuple[str, str]]:
+    """(label, path) of every page measured; mention pages rotate over ``mention_ids``."""
+    pages = [
+        ("inbox", "/"),
+        ("inbox: complaints, P1", "/?label=complaint&priority=P1"),
+        ("inbox: search", "/?q=refund"),
+        ("mention page", "mention"),
+        ("reports: all (7d)", "/reports"),
+        ("reports: all (30d)", "/reports?range=30d"),
+    ]
+    for name in ("volume", "response", "open", "topics", "complainers", "recovery"):
+        pages.append((f"report {name} (30d)", f"/reports/{name}?range=30d"))
+    for name in ("volume", "response", "complainers"):
+        pages.append((f"export {name}.csv (30d)", f"/reports/{name}.csv?range=30d"))
+        pages.append((f"export {name}.json (30d)", f"/reports/{name}.json?range=30d"))
+    pages.append(("report volume (90d, one platform)", "/reports/volume?range=90d&platform=reddit"))
+    pages.append(("inbox export.csv", "/inbox/export.csv"))
+    return pages
+
+
+def _prepare(url: str, n: int, days: float, now: datetime) -> dict[str, Any]:
+    """Seed (unless the store already holds ``n`` mentions), add gaps, roll up; returns timings."""
+    from sqlalchemy import case, func, select, update
+
+    from bench.seed import seed
+    from monitor.reports.rollup import catch_up
+    from monitor.reports.settings import ReportSettings
+    from monitor.store import models as m
+    from monitor.store.db import make_engine, migrate
+
+    engine = make_engine(url)
+    migrate(engine)
+    t = m.Mention.__table__
+    with engine.connect() as conn:
+        have = conn.execute(select(func.count()).select_from(t)).scalar_one()
+    figures: dict[str, Any] = {"seed_s": None}
+    if have < n:
+        print(f"  seeding {n - have:,} mentions…", file=sys.stderr, flush=True)
+        figures["seed_s"] = seed(url, n - have, days=days, now=now, tag=f"b{have}", progress=True)["seconds"]
+        agents = list(TEAMS)
+        with engine.begin() as conn:
+            # Who sent each first response (the responder records it; the seed leaves it empty).
+            conn.execute(
+                update(t)
+                .where(t.c.first_response_at.is_not(None), t.c.first_responder.is_(None))
+                .values(
+                    first_responder=case(
+                        *[(t.c.id % len(agents) == i, name) for i, name in enumerate(agents)],
+                        else_=agents[0],
+                    )
+                )
+            )
+            g = m.CoverageGap.__table__
+            c = m.SourceCursor.__table__
+            for platform in ("x", "reddit"):
+                if conn.execute(select(c.c.source).where(c.c.source == platform)).first() is None:
+                    conn.execute(c.insert().values(source=platform, platform=platform))
+            conn.execute(
+                g.insert(),
+                [
+                    {
+                        "source": "x",
+                        "start": now - timedelta(days=2, hours=3),
+                        "end": now - timedelta(days=2),
+                        "reason": "rate limited (429)",
+                        "estimated_missed": None,
+                    },
+                    {
+                        "source": "reddit",
+                        "start": now - timedelta(days=9),
+                        "end": now - timedelta(days=8, hours=20),
+                        "reason": "server errors",
+                        "estimated_missed": 120,
+                    },
+                ],
+            )
+    settings = ReportSettings(teams=TEAMS)
+    started = time.perf_counter()
+    done = catch_up(engine, settings.rollup)
+    figures["rollup_s"] = time.perf_counter() - started
+    figures["rolled"] = done.mentions
+    with engine.connect() as conn:
+        figures["mentions"] = conn.execute(select(func.count()).select_from(t)).scalar_one()
+        figures["ids"] = [r[0] for r in conn.execute(select(t.c.id).order_by(t.c.id.desc()).limit(2000))]
+    engine.dispose()
+    return figures
+
+
+def _measure(
+    url: str, repeat: int, mention_ids: list[int], now_fn: Any
+) -> dict[str, tuple[float, float, int]]:
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from monitor.brand import BrandSettings
+    from monitor.config import Config, DashboardSettings, DashboardUser
+    from monitor.store.db import make_engine
+    from monitor.web.app import create_app
+    from monitor.web.auth import SESSION_COOKIE, hash_password, make_session
+
+    users = {
+        "bench": DashboardUser(password_hash=SecretStr(hash_password("bench-password")), role="manager"),
+        **{
+            name: DashboardUser(password_hash=SecretStr(hash_password("x-password")), team=team)
+            for name, team in TEAMS.items()
+        },
+    }
+    config = Config(
+        brand=BrandSettings(names=["Acme"]),
+        dashboard=DashboardSettings(users=users, secret_key=SecretStr("b" * 40)),
+    )
+    engine = make_engine(url)
+    app = create_app(config, engine, clock=now_fn)
+    rng = random.Random(3)
+    out: dict[str, tuple[float, float, int]] = {}
+    with TestClient(app) as client:
+        client.cookies.set(SESSION_COOKIE, make_session(app.state.ctx, "bench", now_fn()))
+        for label, path in _pages(mention_ids):
+            times: list[float] = []
+            status = 0
+            for i in range(repeat + 1):
+                target = f"/mentions/{rng.choice(mention_ids)}" if path == "mention" else path
+                started = time.perf_counter()
+                resp = client.get(target)
+                _ = resp.content
+                elapsed = (time.perf_counter() - started) * 1000
+                status = resp.status_code
+                if status != 200:
+                    break
+                if i:  # the first is a warm-up (template compile, caches)
+                    times.append(elapsed)
+            if status != 200 or not times:
+                out[label] = (float("nan"), float("nan"), status)
+                continue
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            out[label] = (statistics.median(times), p95, status)
+    engine.dispose()
+    return out
+
+
+def _pg_schema(keep: str | None) -> tuple[str, Any]:
+    from sqlalchemy import create_engine, text
+
+    name = f"bench_{keep}" if keep else f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(text(f'create schema if not exists "{name}"'))
+
+    def drop() -> None:
+        if keep:
+            return
+        with admin.begin() as conn:
+            conn.execute(text(f'drop schema "{name}" cascade'))
+
+    return f"{PG_BASE}?options=-csearch_path%3D{name}", drop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="stored mentions (default 1,000,000)")
+    parser.add_argument("--days", type=float, default=180.0, help="spread them over this many days")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--repeat", type=int, default=20, help="requests per page (after one warm-up)")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the seeded stores (SQLite file in DIR, PostgreSQL schema) for reruns",
+    )
+    args = parser.parse_args()
+    now = datetime.now(UTC).replace(microsecond=0)
+    results: dict[str, dict[str, tuple[float, float, int]]] = {}
+    notes: list[str] = []
+    tmp = tempfile.TemporaryDirectory(prefix="mm-bench-")
+    folder = Path(args.keep) if args.keep else Path(tmp.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    for db in targets:
+        drop = None
+        if db == "sqlite":
+            url = f"sqlite:///{folder / f'dashboard-{args.n}.db'}"
+        else:
+            url, drop = _pg_schema(f"{args.n}" if args.keep else None)
+        print(f"{db}: preparing {args.n:,} mentions", file=sys.stderr, flush=True)
+        try:
+            figures = _prepare(url, args.n, args.days, now)
+            seeded = f"seeded in {figures['seed_s']:.0f} s, " if figures["seed_s"] else ""
+            notes.append(
+                f"{db}: {figures['mentions']:,} mentions; {seeded}first roll-up of "
+                f"{figures['rolled']:,} mentions {figures['rollup_s']:.1f} s"
+            )
+            results[db] = _measure(url, args.repeat, figures["ids"], lambda: now)
+        finally:
+            if drop:
+                drop()
+    labels = [label for label, _ in _pages([1])]
+    head = f"{'page':<36}" + "".join(f"{db + ' p50':>13}{db + ' p95':>13}" for db in targets)
+    print(
+        f"\nDashboard server time at {args.n:,} mentions over {args.days:g} days (ms, {args.repeat} requests)"
+    )
+    print(head)
+    print("-" * len(head))
+    worst = 0.0
+    for label in labels:
+        cells = ""
+        for db in targets:
+            p50, p95, status = results[db][label]
+            if status != 200:
+                cells += f"{'HTTP ' + str(status):>26}"
+                continue
+            worst = max(worst, p95)
+            flag = " !" if p95 >= TARGET_MS else "  "
+            cells += f"{p50:>13.1f}{p95:>11.1f}{flag}"
+        print(f"{label:<36}{cells}")
+    for note in notes:
+        print(note)
+    print(
+        f"worst p95 {worst:.1f} ms; target p95 < {TARGET_MS:.0f} ms "
+        f"({'met' if worst < TARGET_MS else 'NOT met'})"
+    )
+    tmp.cleanup()
+    return 0 if worst < TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
