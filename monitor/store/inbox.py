@@ -204,7 +204,9 @@ def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50
 
 def capped_count(engine: Engine, f: InboxFilter, cap: int = COUNT_CAP) -> int:
     """How many match, counting at most ``cap + 1`` rows (shown as "1000+")."""
-    inner = _where(select(literal(1).label("one")), f).limit(cap + 1).subquery()
+    inner = (
+        _where(select(literal(1).label("one")).select_from(m.Mention.__table__), f).limit(cap + 1).subquery()
+    )
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
 

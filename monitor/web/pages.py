@@ -104,10 +104,10 @@ def reach(n: int | None) -> str:
         return "—"
     if n >= 1_000_000:
         return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
+    if n >= 100_000:
         return f"{n // 1000}k"
     if n >= 1000:
-        return f"{n / 1000:.1f}k"
+        return f"{n / 1000:.1f}".removesuffix(".0") + "k"
     return str(n)
 
 
