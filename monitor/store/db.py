@@ -151,7 +151,12 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     try:
         engine = create_engine(url, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        hint = " Install the extra: pip install 'mention-monitor[postgres]'." if "postgres" in url else ""
+        hint = (
+            " Install the postgres extra: pip install '.[postgres]' in the checkout"
+            " (or: pip install 'psycopg[binary]')."
+            if "postgres" in url
+            else ""
+        )
         raise StorageError(f"storage.url: no driver for {parsed.drivername!r} ({exc}).{hint}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -227,3 +227,23 @@ def test_example_digest_route_takes_only_p3(monkeypatch):
     assert digest.match.priority == ["P3"] and digest.match.priority_at_least is None
     urgent = next(r for r in config.alerts.routes if r.name == "urgent")
     assert urgent.match.priority == ["P1"]
+
+
+# ----------------------------------------------------------------------------- item 9
+
+
+def test_install_steps_never_name_an_unpublished_package():
+    """mention-monitor is not on PyPI: docs, the unit and error hints install the checkout or a wheel."""
+    import re
+
+    unit = (ROOT / "systemd" / "mention-monitor.service").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    texts = {p: p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]}
+    texts.update({p: p.read_text(encoding="utf-8") for p in (ROOT / "monitor").rglob("*.py")})
+    texts[ROOT / "systemd" / "mention-monitor.service"] = unit
+    unpublished = re.compile(r"pip install\s+['\"]?mention-monitor\b")
+    assert [str(p) for p, text in texts.items() if unpublished.search(text)] == []
+    assert "python3 -m build --wheel" in readme and "pip install ." in readme
+    (doc,) = re.findall(r"^Documentation=(\S+)", unit, re.MULTILINE)
+    assert "pypi.org" not in doc and doc.startswith("file:")
+    assert doc.removeprefix("file:") in readme  # the README's steps install what the unit points at
