@@ -29,6 +29,7 @@ from monitor.alerts.notifier import Notifier
 from monitor.config import Config, ConfigError, load_config
 from monitor.liveness import Liveness, Outage
 from monitor.pipeline import Clock, Pipeline, utcnow
+from monitor.responder.sender import Sender
 from monitor.scheduler import LEASE_SHARE, RETRY_SHARE, PollOutcome, SourceRunner
 from monitor.sources import Source, source_class
 from monitor.store import claims
@@ -90,6 +91,10 @@ class Daemon:
         self._status = ""
         self._stall_reported = False
         self.extra_services: list[Callable[[threading.Event], None]] = []
+        # The responder: sends queued replies once, runs auto-acknowledge (monitor/responder/sender.py).
+        self.responder = Sender(self.engine, config, clock=clock)
+        if config.responder.enabled:
+            self.extra_services.append(self.responder.run)
         if web.wanted(config):  # the dashboard and the acknowledge/claim links (uvicorn in a thread)
             self.extra_services.append(functools.partial(web.serve, self.engine, config, clock=clock))
         if svc.health_listen:  # /healthz and /metrics on their own port (also with the dashboard off)
@@ -126,6 +131,9 @@ class Daemon:
         for runner in self.runners:
             runner.release()
         self.notifier.deliver_due()
+        if self.config.responder.enabled:
+            self.responder.send_due()
+            self.responder.close()
         return outcomes
 
     # -- the service ---------------------------------------------------
@@ -251,6 +259,7 @@ class Daemon:
         for runner in kept:
             runner.pipeline = pipeline  # new triage and routing settings from the next page on
         self.notifier.reconfigure(new)
+        self.responder.reconfigure(new)
         added = []
         for name, src in fresh.items():
             self.sources[name] = src

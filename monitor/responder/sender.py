@@ -106,6 +106,12 @@ class Sender:
             return 0
         return len(autoack.run(self.engine, self.config, now=self.clock(), dry_run=False))
 
+    def reconfigure(self, config: Any) -> None:
+        """A reloaded config (SIGHUP): new credentials and templates from the next reply on."""
+        self.config = config
+        self.settings = config.responder
+        self.close()
+
     def close(self) -> None:
         for replier in self._repliers.values():
             try:
