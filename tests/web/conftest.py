@@ -10,6 +10,7 @@ Reuse them for any page built on the dashboard (the reports tests do):
 * ``login(user)`` — a fresh page already logged in as ``mia`` (manager), ``alice``/``bob``
   (agents) or ``val`` (viewer); the login form runs once per user per session, later pages
   reuse its cookie.
+* ``make_incident(dashboard, n)`` — an incident over ``n`` new simulated mentions; its id.
 * ``shot(page, name)`` — a screenshot into ``$MM_SCREENSHOTS`` (default: a session tmp folder).
 
 The server runs in a thread of the test process, so tests can read and change the database
@@ -281,6 +282,41 @@ def login(browser, dashboard, _sessions) -> Iterator[Callable[..., Any]]:
     yield open_as
     for context in contexts:
         context.close()
+
+
+def make_incident(dashboard: Dashboard, members: int = 3, term: str = "outage") -> int:
+    """An open incident over ``members`` new simulated mentions (as the storm detector leaves one)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select, update
+
+    from monitor.store import models as m
+
+    t = m.Mention.__table__
+    now = datetime.now(UTC)
+    with dashboard.engine.begin() as conn:
+        ids = (
+            conn.execute(
+                select(t.c.id)
+                .where(t.c.platform == "simulated", t.c.status == "new", t.c.incident_id.is_(None))
+                .limit(members)
+            )
+            .scalars()
+            .all()
+        )
+        incident_id = conn.execute(
+            m.Incident.__table__.insert().values(
+                platform="simulated",
+                term=term,
+                status="open",
+                opened_at=now - timedelta(minutes=30),
+                last_seen_at=now,
+                count=len(ids),
+                routes=[],
+            )
+        ).inserted_primary_key[0]
+        conn.execute(update(t).where(t.c.id.in_(ids)).values(incident_id=incident_id))
+    return int(incident_id)
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from monitor.pipeline import Pipeline
 from monitor.responder.sender import Sender
 from monitor.store import models as m
 from monitor.web.auth import SESSION_COOKIE
+from tests.web.conftest import make_incident
 
 
 def row(engine, mention_id: int):
@@ -298,26 +299,10 @@ def test_keyboard_moves_and_acknowledges(login, dashboard):
 
 
 def test_an_incident_timeline_and_bulk_acknowledge(login, dashboard):
+    incident_id = make_incident(dashboard, 3)
     t = m.Mention.__table__
-    now = datetime.now(UTC)
-    with dashboard.engine.begin() as conn:
-        incident_id = conn.execute(
-            m.Incident.__table__.insert().values(
-                platform="simulated",
-                term="outage",
-                status="open",
-                opened_at=now - timedelta(minutes=30),
-                last_seen_at=now,
-                count=3,
-                routes=[],
-            )
-        ).inserted_primary_key[0]
-        members = (
-            conn.execute(select(t.c.id).where(t.c.platform == "simulated", t.c.status == "new").limit(3))
-            .scalars()
-            .all()
-        )
-        conn.execute(update(t).where(t.c.id.in_(members)).values(incident_id=incident_id))
+    with dashboard.engine.connect() as conn:
+        members = conn.execute(select(t.c.id).where(t.c.incident_id == incident_id)).scalars().all()
     page = login("mia")
     page.goto("/incidents")
     page.click(f"a[href='/incidents/{incident_id}'] >> nth=0")

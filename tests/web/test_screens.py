@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.web.conftest import make_incident
+
 SIZES = {"laptop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -22,12 +24,14 @@ def test_screenshots(size, browser, login, dashboard, shot, screenshot_dir):
     context.close()
 
     page = login("mia", viewport=viewport, is_mobile=size == "phone", has_touch=size == "phone")
+    incident_id = make_incident(dashboard, 4, term=f"login ({size})")
     pages = {
         "inbox": "/",
         "inbox-complaints": "/?label=complaint&sort=urgency",
         "mention": f"/mentions/{dashboard.ids['outage']}",
         "mention-hostile": f"/mentions/{dashboard.ids['xss']}",
         "incidents": "/incidents",
+        "incident": f"/incidents/{incident_id}",
         "not-found": "/mentions/999999",
     }
     for name, path in pages.items():
