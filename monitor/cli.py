@@ -339,7 +339,11 @@ def _mentions_table(rows: Sequence[dict[str, Any]], width: int, now: datetime) -
         cells["urg"].append(str(r["urgency"] if r["urgency"] is not None else ""))
         texts.append(" ".join(r["text"].split()))
     widths = {c: max([len(c), *(len(v) for v in cells[c])]) for c in _TABLE_COLUMNS}
-    widths["author"] = min(widths["author"], _AUTHOR_MAX, max(12, width // 6))
+    author_max = min(_AUTHOR_MAX, max(12, width // 6))
+    if widths["author"] > author_max:
+        # Too narrow for "@handle (followers)": the handle alone reads better than a cut count.
+        cells["author"] = [f"@{r['author_handle']}" for r in rows]
+        widths["author"] = min(author_max, max([6, *(len(v) for v in cells["author"])]))
     text_min = max(24, int(width * 0.3))
     chosen: list[str] = []
     used = 0

@@ -16,6 +16,8 @@ def url_problem(url: str) -> str | None:
 
     import monitor.alerts.console  # noqa: F401  (registers console://)
 
+    if not url.strip():
+        return "empty (if it comes from ${VAR}, set that variable)"
     if "://" not in url:
         return (
             "not an Apprise URL (expected scheme://…, e.g. slack://TokenA/TokenB/TokenC or "
