@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -130,7 +131,43 @@ def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> l
                 ),
             )
         )
+    problems.extend(failing_replies(conn, now, checks.repeat_minutes))
     return problems
+
+
+def failing_replies(conn: Connection, now: datetime, repeat_minutes: float) -> list[Problem]:
+    """One problem per platform whose replies failed since its last successful one (responder)."""
+    rt = m.ReplyOutbox.__table__
+    last_sent = dict(
+        conn.execute(
+            select(rt.c.platform, func.max(rt.c.sent_at)).where(rt.c.status == "sent").group_by(rt.c.platform)
+        ).all()
+    )
+    out = []
+    rows = conn.execute(
+        select(rt.c.platform, rt.c.last_attempt_at, rt.c.last_error, rt.c.mention_id)
+        .where(rt.c.status.in_(("failed", "unknown")), rt.c.last_attempt_at >= now - RECOVERY_LOOKBACK)
+        .order_by(rt.c.last_attempt_at)
+    ).all()
+    by_platform: dict[str, list[Any]] = {}
+    for row in rows:
+        ok_at = last_sent.get(row.platform)
+        if ok_at is None or row.last_attempt_at > ok_at:
+            by_platform.setdefault(row.platform or "unknown", []).append(row)
+    for platform, failed in sorted(by_platform.items()):
+        since = failed[0].last_attempt_at
+        latest = failed[-1]
+        bucket = _bucket(since, now, repeat_minutes)
+        out.append(
+            Problem(
+                key=f"operator:replies:{platform}:{since:%Y%m%dT%H%M%S}:{bucket}",
+                title=f"replies on {platform} failing: {len(failed)} failed since {since:%H:%M} UTC",
+                detail=f"latest (mention #{latest.mention_id}): {latest.last_error or 'no reason recorded'}. "
+                "The mentions show 'reply failed'; fix the cause, then see "
+                "`mention-monitor replies --status failed` and `replies --retry ID`.",
+            )
+        )
+    return out
 
 
 # Recovery notices look back this far for problems that were announced.

@@ -215,3 +215,33 @@ def test_revoked_token_fails_then_a_new_request_after_the_fix_sends_once(engine,
     sender.send_due()
     sender.close()
     assert len(mastodon.replies) == 1 and [r.status for r in reply_rows(engine, mid)] == ["sent"]
+
+
+def test_one_operator_alert_per_failing_platform(engine, mastodon):
+    from sqlalchemy import select
+
+    from monitor.alerts import operators
+    from monitor.alerts.outbox import route_destinations
+    from monitor.store import models as m
+
+    for who in ("ann", "ben"):
+        mastodon.add_mention("refund?", author=who)
+    config = make_config(mastodon)
+    ids = ingest(engine, config, "mastodon")
+    for i in ids:
+        workflow.request_reply(engine, config, i, text="Looking into it.", actor="bob")
+    mastodon.suspended = True
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert [r.status for r in reply_rows(engine)] == ["failed", "failed"]
+    by_route = route_destinations(config.alerts)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        operators.run(conn, config.alerts, by_route, now)
+        operators.run(conn, config.alerts, by_route, now + timedelta(minutes=1))
+    t = m.AlertOutbox.__table__
+    with engine.connect() as conn:
+        keys = list(conn.execute(select(t.c.key, t.c.title).where(t.c.key.like("operator:replies:%"))))
+    assert len(keys) == 1 and keys[0].key.startswith("operator:replies:mastodon:")
+    assert "2 failed" in keys[0].title
