@@ -226,9 +226,11 @@ def test_show_prints_the_whole_mention_reasons_alerts_and_history(listed_db, cap
     engine = make_engine(listed_db)
     workflow.acknowledge(engine, [1], actor="ana", now=T1)
     workflow.correct_label(engine, 1, "question", actor="ana", now=T2)
+    workflow.claim(engine, [1], actor="ben", now=T2)
     engine.dispose()
     assert main(["show", "1", "--db", listed_db]) == 0
     printed = capsys.readouterr().out
+    assert "claimed:  by ben" in printed
     assert LONG in printed.replace("\n  ", " ")
     assert "@a_rather_long_handle_name" in printed and "48,000 followers" in printed
     assert "why (triage reasons):" in printed and "alerts:" in printed
