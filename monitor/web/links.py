@@ -122,8 +122,8 @@ def _handle(request: Request, ctx: WebContext, kind: str, token: str, by: str | 
             outcome = workflow.acknowledge(ctx.engine, [mention_id], actor=actor, now=now)[0]
             changed, detail = outcome.result == "changed", outcome.detail or outcome.result
         else:
-            outcome = workflow.claim(ctx.engine, mention_id, actor=actor, now=now)
-            changed, detail = True, ""
+            outcome = workflow.claim(ctx.engine, [mention_id], actor=actor, now=now)[0]
+            changed, detail = outcome.result == "changed", outcome.detail or outcome.result
     except workflow.WorkflowError as exc:
         changed, detail = False, str(exc)
     if not changed:
