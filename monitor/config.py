@@ -176,6 +176,17 @@ class Config(ConfigModel):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     responder: ResponderSettings = Field(default_factory=ResponderSettings)
 
+    @model_validator(mode="after")
+    def _auto_ack_routes(self) -> Config:
+        names = {r.name for r in self.alerts.routes}
+        unknown = [r for r in self.responder.auto_ack.routes if r not in names]
+        if unknown:
+            raise ValueError(
+                f"responder.auto_ack.routes: no alert route named {', '.join(map(repr, unknown))} "
+                f"(alerts.routes has: {', '.join(sorted(names)) or 'none'})"
+            )
+        return self
+
     def enabled_sources(self) -> dict[str, SourceSettings]:
         return {name: s for name, s in self.sources.items() if s.enabled}
 
@@ -364,7 +375,8 @@ def _format_error_list(errors: list[Any], model: type[BaseModel], prefix: str) -
     for err in errors:
         loc = [str(p) for p in err["loc"]]
         path = ".".join(x for x in [prefix, *loc] if x)
-        lines.append(f"{path}: {_describe(err, model, err['loc'])}")
+        described = _describe(err, model, err["loc"])
+        lines.append(f"{path}: {described}" if path else described)
     return lines
 
 
