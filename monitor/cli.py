@@ -335,7 +335,9 @@ def _mentions_table(rows: Sequence[dict[str, Any]], width: int, now: datetime) -
         cells["platform"].append(r["platform"])
         cells["author"].append(f"@{r['author_handle']}{followers}")
         cells["when"].append(_ago(r["created_at"], now))
-        cells["status"].append(r["status"])
+        # The claim and a failed reply show in the listing (responder).
+        status = "reply failed" if r.get("reply_status") == "failed" else r["status"]
+        cells["status"].append(status + (f" ({r['claimed_by']})" if r.get("claimed_by") else ""))
         cells["urg"].append(str(r["urgency"] if r["urgency"] is not None else ""))
         texts.append(" ".join(r["text"].split()))
     widths = {c: max([len(c), *(len(v) for v in cells[c])]) for c in _TABLE_COLUMNS}

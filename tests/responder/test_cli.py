@@ -27,6 +27,8 @@ def test_claim_reply_and_list_from_the_command_line(tmp_path, sqlite_url, mastod
 
     assert main(["claim", str(mid), "--as", "alice", *c]) == 0
     capsys.readouterr()
+    assert main(["mentions", *c]) == 0
+    assert "acknowledged (alice)" in capsys.readouterr().out  # the claim shows in the listing
     assert main(["reply", str(mid), "--text", "hi", "--as", "bob", *c]) == 1
     assert "already claimed by alice" in capsys.readouterr().err
     assert main(["reply", str(mid), "--text", "   ", "--as", "alice", *c]) == 2
