@@ -36,10 +36,17 @@ REPORTS: dict[str, tuple[str, Callable[..., Any]]] = {
 def build(
     engine: Engine, names: list[str], query: ReportQuery, settings: ReportSettings, now: datetime
 ) -> dict[str, Any]:
-    """Catch the roll-ups up, then build the named reports in one read transaction."""
+    """Catch the roll-ups up, then build the named reports."""
     catch_up(engine, settings.rollup)
+    return read(engine, names, query, settings, now)
+
+
+def read(
+    engine: Engine, names: list[str], query: ReportQuery, settings: ReportSettings, now: datetime
+) -> dict[str, Any]:
+    """Build the named reports from the roll-ups as they are (one read connection)."""
     with engine.connect() as conn:
         return {name: REPORTS[name][1](conn, query, settings, now) for name in names}
 
 
-__all__ = ["REPORTS", "ReportQuery", "ReportSettings", "build", "catch_up"]
+__all__ = ["REPORTS", "ReportQuery", "ReportSettings", "build", "catch_up", "read"]

@@ -42,7 +42,8 @@ BATCH = 10_000
 # First responses are read from the newest one already rolled up minus this margin, so a reply
 # recorded a little out of order is still picked up (the anti-join skips those already done).
 RESPONSE_MARGIN = timedelta(days=1)
-_STATE = ("lock", "mentions", "corrections", "responses", "hours", "timezone")
+TOPICS_KEPT = 200  # phrases kept per platform and finished day
+_STATE = ("lock", "mentions", "corrections", "responses", "hours", "timezone", "topics")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class CatchUp:
     corrections: int = 0
     responses: int = 0
     retimed: bool = False
+    behind: int = 0
 
 
 def hour_of(t: datetime) -> datetime:
@@ -71,8 +73,15 @@ def day_of(t: datetime) -> datetime:
     return t.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def catch_up(engine: Engine, settings: RollupSettings, *, batch: int = BATCH) -> CatchUp:
-    """Roll up everything stored since the last call; returns how much was read."""
+def catch_up(
+    engine: Engine, settings: RollupSettings, *, batch: int = BATCH, max_rows: int | None = None
+) -> CatchUp:
+    """Roll up what was stored since the last call; returns how much was read.
+
+    ``max_rows`` bounds the work of one call (a page view after importing a million mentions
+    must not take minutes): the rest is read by the next calls, and ``behind`` says how many
+    mentions are still waiting.
+    """
     result = CatchUp()
     _ensure_state(engine)
     if not _anything_new(engine, settings):
@@ -80,23 +89,78 @@ def catch_up(engine: Engine, settings: RollupSettings, *, batch: int = BATCH) ->
     if _retime_if_hours_changed(engine, settings):
         result.retimed = True
     _redo_days_if_zone_changed(engine, settings)
-    while True:
+    budget = max_rows if max_rows is not None else float("inf")
+    while budget > 0:
+        step = int(min(batch, budget))
         with engine.begin() as conn:
             state = _lock(conn)
-            did = _corrections(conn, state, batch, settings)
+            did = _corrections(conn, state, step, settings)
             result.corrections += did
-            done = _mentions(conn, state, batch, settings)
+            done = _mentions(conn, state, step, settings)
             result.mentions += done
-        if done < batch and did < batch:
+        budget -= max(done, did)
+        if done < step and did < step:
             break
-    while True:
+    while budget > 0:
+        step = int(min(batch, budget))
         with engine.begin() as conn:
             state = _lock(conn)
-            done = _responses(conn, state, batch, settings)
+            done = _responses(conn, state, step, settings)
             result.responses += done
-        if done < batch:
+        budget -= done
+        if done < step:
             break
+    with engine.begin() as conn:
+        state = _lock(conn)
+        _prune_topics(conn, state)
+    result.behind = _behind(engine)
     return result
+
+
+def _behind(engine: Engine) -> int:
+    """Mentions stored but not rolled up yet (ids are dense enough for an estimate)."""
+    t = m.Mention.__table__
+    table = m.ReportState.__table__
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(t.c.id))).scalar() or 0
+        done = conn.execute(select(table.c.int_value).where(table.c.name == "mentions")).scalar() or 0
+    return max(0, int(newest) - int(done))
+
+
+def _prune_topics(conn: Connection, state: dict[str, Any]) -> None:
+    """Keep the top phrases of each finished day, drop its long tail (one-off phrases, typos).
+
+    Top topics add days up; a phrase outside a day's top :data:`TOPICS_KEPT` cannot reach the
+    period's top 15 unless it is spread thinly over many days. Days still receiving mentions
+    (the newest two) stay complete.
+    """
+    tt = m.ReportTopic.__table__
+    t = m.Mention.__table__
+    newest_id = state["mentions"].int_value or 0
+    if not newest_id:
+        return
+    newest = conn.execute(select(t.c.created_at).where(t.c.id <= newest_id).order_by(t.c.id.desc()).limit(1))
+    latest = newest.scalar()
+    if latest is None:
+        return
+    until = day_of(latest) - timedelta(days=2)
+    since = state["topics"].at
+    if since is not None and since >= until:
+        return
+    q = select(tt.c.day, tt.c.platform).where(tt.c.day < until).distinct()
+    if since is not None:
+        q = q.where(tt.c.day >= since)
+    for day, platform in conn.execute(q).all():
+        floor = conn.execute(
+            select(tt.c.n)
+            .where(tt.c.day == day, tt.c.platform == platform)
+            .order_by(tt.c.n.desc())
+            .limit(1)
+            .offset(TOPICS_KEPT - 1)
+        ).scalar()
+        if floor is not None:
+            conn.execute(tt.delete().where(tt.c.day == day, tt.c.platform == platform, tt.c.n < floor))
+    _set(conn, "topics", at=until)
 
 
 # -- state ------------------------------------------------------------------------------------
@@ -112,7 +176,7 @@ def _ensure_state(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(
                 insert(table).on_conflict_do_nothing(index_elements=["name"]),
-                [{"name": n, "int_value": 0 if n != "responses" else None} for n in missing],
+                [{"name": n, "int_value": 0 if n not in ("responses", "topics") else None} for n in missing],
             )
 
 

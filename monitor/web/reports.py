@@ -187,7 +187,15 @@ def _page(request: Request, ctx: WebContext, user: Any, names: list[str], single
         context.update(built={}, charts={}, error_field=exc.field, query=None)
         note = ("error", str(exc))
         return render(request, ctx, "reports.html", context, status=400, user=user, message=note)
-    built = reports.build(ctx.engine, names, query, settings, now)
+    behind = _catch_up(ctx, settings)
+    built = reports.read(ctx.engine, names, query, settings, now)
+    message: tuple[str, str] | None = None
+    if behind:
+        message = (
+            "warning",
+            f"Reports are still reading {behind:,} stored mentions into their summaries; "
+            "figures grow as you reload.",
+        )
     context.update(
         built=built,
         charts=_charts(built, settings, now),
@@ -195,7 +203,7 @@ def _page(request: Request, ctx: WebContext, user: Any, names: list[str], single
         error_field=None,
         period_text=_period_text(query, settings.business_hours.timezone),
     )
-    return render(request, ctx, "reports.html", context, user=user)
+    return render(request, ctx, "reports.html", context, user=user, message=message)
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -203,16 +211,26 @@ def overview(request: Request, ctx: Ctx, user: Viewer) -> HTMLResponse:
     return _page(request, ctx, user, list(reports.REPORTS), None)
 
 
+# One page view reads at most this many new mentions into the roll-ups (after a big import the
+# first views each take a share instead of one view taking minutes).
+CATCH_UP_PER_REQUEST = 50_000
+
+
+def _catch_up(ctx: WebContext, settings: ReportSettings) -> int:
+    """Roll up what is new; returns how many stored mentions are still waiting."""
+    return reports.catch_up(ctx.engine, settings.rollup, max_rows=CATCH_UP_PER_REQUEST).behind
+
+
 def _export_rows(ctx: WebContext, request: Request, name: str) -> tuple[ReportQuery, list[dict], list[dict]]:
     settings = _settings(ctx)
     now = ctx.clock()
     query = _query(request, ctx, settings)
+    _catch_up(ctx, settings)
     if name == "gaps":
-        reports.catch_up(ctx.engine, settings.rollup)
         with ctx.engine.connect() as conn:
             gaps = [g.row() for g in coverage_gaps(conn, query, now)]
         return query, gaps, gaps
-    built = reports.build(ctx.engine, [name], query, settings, now)[name]
+    built = reports.read(ctx.engine, [name], query, settings, now)[name]
     return query, built.rows(), [g.row() for g in built.gaps]
 
 
