@@ -331,6 +331,177 @@ def cross_check(path: Path) -> None:
     print_row("flag everything", score([True] * len(rows), truth))
 
 
+# ----------------------------------------------------------------------------- every labelled set
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One post of a labelled set: complaint truth, severity truth (None when the set has none)."""
+
+    text: str
+    complaint: bool
+    severe: bool | None
+    addressed: bool
+    brand: str = ""
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _airline_set(path: Path) -> tuple[list[Labelled], dict[str, list[str]]]:
+    rows, _ = load(path)
+    return [Labelled(r.text, r.negative, None, "@" in r.text, r.airline) for r in rows], BRAND_TERMS
+
+
+def _xfincorp_set(path: Path) -> tuple[list[Labelled], dict[str, list[str]]]:
+    # Many brands (Indian banks, fintech, retailers); no per-row brand is given, so no terms are stripped.
+    out = [
+        Labelled(
+            r["Complaint/ Opinion"],
+            r["Complaint Label"] == "1",
+            r["Severity level"] in ("Accusation", "Blame"),
+            "@" in r["Complaint/ Opinion"],
+        )
+        for r in _read(path)
+    ]
+    return out, {}
+
+
+def _apple_set(path: Path) -> tuple[list[Labelled], dict[str, list[str]]]:
+    rows = [r for r in _read(path) if r.get("sentiment") in {"1", "3", "5"}]
+    out = [
+        Labelled(r["text"], r["sentiment"] == "1", None, "@apple" in r["text"].lower(), "Apple") for r in rows
+    ]
+    return out, {"Apple": ["Apple", "AAPL"]}
+
+
+def _sxsw_set(path: Path) -> tuple[list[Labelled], dict[str, list[str]]]:
+    # Mentions are anonymised to "@mention": none is known to be the brand's handle.
+    rows = [r for r in _read(path) if (r.get("tweet_text") or "").strip()]
+    label = "is_there_an_emotion_directed_at_a_brand_or_product"
+    out = [Labelled(r["tweet_text"], r[label] == "Negative emotion", None, False, "SXSW") for r in rows]
+    terms = ["Apple", "Google", "iPad", "iPad2", "iPhone", "Android", "SXSW"]
+    return out, {"SXSW": terms}
+
+
+def _tweeteval_set(path: Path) -> tuple[list[Labelled], dict[str, list[str]]]:
+    return [Labelled(r["text"], r["label"] == "0", None, False) for r in _read(path)], {}
+
+
+SETS: dict[str, tuple[str, Callable[[Path], tuple[list[Labelled], dict[str, list[str]]]]]] = {
+    "xfincorp": ("xfincorp_complaints.csv", _xfincorp_set),
+    "airline": ("airline_tweets.csv", _airline_set),
+    "apple": ("apple_twitter_sentiment.csv", _apple_set),
+    "sxsw": ("sxsw_brand_emotion.csv", _sxsw_set),
+    "tweeteval": ("tweeteval_sentiment_test.csv", _tweeteval_set),
+}
+
+
+def assess_set(rows: list[Labelled], terms: dict[str, list[str]], **triager_kwargs: object) -> list:
+    triagers = {b: Triager(brand_terms=t, **triager_kwargs) for b, t in terms.items()}  # type: ignore[arg-type]
+    fallback = Triager(**triager_kwargs)  # type: ignore[arg-type]
+    return [
+        triagers.get(r.brand, fallback).assess(
+            Mention(
+                platform="twitter",
+                external_id=str(i),
+                text=r.text,
+                created_at=_CREATED,
+                author_handle="user",
+                addressed_to_brand=r.addressed,
+            )
+        )
+        for i, r in enumerate(rows)
+    ]
+
+
+def severity_lines(rows: list[Labelled], verdicts: list) -> dict[str, Scores]:
+    """Severe complaints found in P1, and in P1/P2 (only for sets with severity labels)."""
+    truth = [bool(r.severe) for r in rows]
+    return {
+        "P1": score([v.priority == "P1" for v in verdicts], truth),
+        "P1/P2": score([v.priority in ("P1", "P2") for v in verdicts], truth),
+    }
+
+
+def per_set(data_dir: Path, names: list[str]) -> None:
+    """Complaint quality on each labelled set, priorities, and the severity targets where labelled."""
+    tb = PatternAnalyzer()
+    vader = SentimentIntensityAnalyzer()
+    for name in names:
+        file, reader = SETS[name]
+        path = data_dir / file
+        if not path.is_file():
+            print(f"\n[{name}] skipped: {path} not found")
+            continue
+        rows, terms = reader(path)
+        truth = [r.complaint for r in rows]
+        verdicts = assess_set(rows, terms)
+        share = sum(truth) / len(rows)
+        aimed = sum(r.addressed for r in rows)
+        print(
+            f"\n[{name}] {file}: {len(rows)} posts, {sum(truth)} complaints ({share:.1%}), "
+            f"{aimed} aimed at a brand"
+        )
+        print_header()
+        print_row("triage: label == complaint", score([v.label == "complaint" for v in verdicts], truth))
+        if 0 < aimed < len(rows):
+            idx = [i for i, r in enumerate(rows) if r.addressed]
+            print_row(
+                "  … posts aimed at the brand only",
+                score([verdicts[i].label == "complaint" for i in idx], [truth[i] for i in idx]),
+            )
+            idx = [i for i, r in enumerate(rows) if not r.addressed]
+            print_row(
+                "  … posts that only name it",
+                score([verdicts[i].label == "complaint" for i in idx], [truth[i] for i in idx]),
+            )
+        print_row("TextBlob polarity < 0", score([tb.analyze(r.text).polarity < 0 for r in rows], truth))
+        print_row(
+            "VADER compound <= -0.05",
+            score([vader.polarity_scores(r.text)["compound"] <= -0.05 for r in rows], truth),
+        )
+        print_row("flag everything", score([True] * len(rows), truth))
+        dist: dict[tuple[str, str], int] = {}
+        kinds = ("severe", "mild", "none") if rows[0].severe is not None else ("complaint", "none")
+        for r, v in zip(rows, verdicts, strict=True):
+            kind = (
+                ("severe" if r.severe else "mild")
+                if r.complaint and r.severe is not None
+                else ("complaint" if r.complaint else "none")
+            )
+            dist[(kind, v.priority)] = dist.get((kind, v.priority), 0) + 1
+        for kind in kinds:
+            n = sum(dist.get((kind, p), 0) for p in ("P1", "P2", "P3")) or 1
+            label = {"none": "not complaints", "mild": "mild complaints", "severe": "severe complaints"}.get(
+                kind, "complaints"
+            )
+            parts = "  ".join(f"{p} {dist.get((kind, p), 0) / n:5.1%}" for p in ("P1", "P2", "P3"))
+            print(f"  priorities of {label:<18} {parts}")
+        if rows[0].severe is not None:
+            sev = severity_lines(rows, verdicts)
+            p1, p12 = sev["P1"], sev["P1/P2"]
+            ok1 = p1.recall >= 0.5 and p1.precision >= 0.5
+            ok2 = p12.recall >= 0.8 and p12.precision >= 0.35
+            print(
+                f"  severe complaints in P1:    recall {p1.recall:.3f} precision {p1.precision:.3f} "
+                f"(target >= 0.5 at >= 0.5: {'MET' if ok1 else 'NOT MET'})"
+            )
+            print(
+                f"  severe complaints in P1/P2: recall {p12.recall:.3f} precision {p12.precision:.3f} "
+                f"(target >= 0.8 at >= 0.35: {'MET' if ok2 else 'NOT MET'})"
+            )
+        else:
+            p1 = [v.label == "complaint" for v in verdicts if v.priority == "P1"]
+            top = sum(1 for r, v in zip(rows, verdicts, strict=True) if v.priority == "P1" and r.complaint)
+            print(
+                f"  no severity labels: {len(p1)} posts at P1, {top / max(1, len(p1)):.1%} of them "
+                f"complaints by the set's labels"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="airline_tweets.csv")
@@ -344,7 +515,27 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CROSS,
         help="second data set for a generalisation check (optional)",
     )
+    parser.add_argument(
+        "--sets",
+        default="",
+        help="comma-separated labelled sets to report one by one from --data's folder "
+        f"({', '.join(SETS)}, or 'all'); default: none",
+    )
+    parser.add_argument("--only-sets", action="store_true", help="report --sets only (no speed, no learned)")
     args = parser.parse_args(argv)
+    if args.sets:
+        names = list(SETS) if args.sets == "all" else [n.strip() for n in args.sets.split(",") if n.strip()]
+        unknown = [n for n in names if n not in SETS]
+        if unknown:
+            print(
+                f"bench/triage.py: unknown set(s) {', '.join(unknown)}; use {', '.join(SETS)}",
+                file=sys.stderr,
+            )
+            return 2
+        print("Per labelled set (complaint = the set's negative/complaint label):")
+        per_set(args.data.parent, names)
+        if args.only_sets:
+            return 0
     if not args.data.is_file():
         print(
             f"bench/triage.py: data file not found: {args.data}\n"

@@ -37,6 +37,8 @@ class PreparedText:
     truncated: bool
     # The @handles that were removed, as written (without '@'): severity looks for regulators.
     handles: tuple[str, ...] = ()
+    # Whether one of the brand's names occurred in the text (None when no brand terms were given).
+    brand_named: bool | None = None
 
 
 class BrandMatcher:
@@ -79,9 +81,12 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         body, handle_count = _HANDLE.subn(" ", body)
     else:
         handle_count = 0
+    brand_named: bool | None = None
     if brand is not None:
         # Brand names collide with lexicon entries ("Delta", "Target", "Virgin"): drop them.
-        body = brand.sub(body, body.lower())
+        stripped = brand.sub(body, body.lower())
+        brand_named = stripped != body
+        body = stripped
     hashtags: tuple[str, ...] = ()
     if "#" in body:
         hashtags = tuple(h.lower() for h in _HASHTAG.findall(body))
@@ -100,4 +105,5 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         words=words,
         truncated=truncated,
         handles=handles,
+        brand_named=brand_named,
     )

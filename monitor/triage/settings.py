@@ -124,6 +124,12 @@ class TriageSettings(ConfigModel):
     # A complaint score at or above this makes the label ``complaint``: any net complaint evidence,
     # with a small margin so that rounding noise in the lexicons does not flip a label.
     complaint_threshold: float = Field(default=0.05)
+    # A post not addressed to the brand that does not even name it (a product word or keyword
+    # matched) needs this much more complaint evidence (``directed.py``).
+    unnamed_complaint_margin: float = Field(default=1.0, ge=0)
+    # A post not addressed to the brand is a complaint on tone alone only when its combined
+    # sentiment is at or below this; otherwise it needs a stated cue (a failure, a demand...).
+    unaddressed_tone: float = Field(default=-0.4, ge=-1, le=1)
     # Cap on how many distinct cues of one family count, so one long rant does not run away.
     max_cues_per_family: int = Field(default=2, ge=1)
     weights: TriageWeights = Field(default_factory=TriageWeights)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from monitor.mention import Mention
 from monitor.triage.aside import negative_aside
 from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evidence
+from monitor.triage.directed import Direction, complaint_allowed, direction
 from monitor.triage.escalation import escalation_evidence
 from monitor.triage.history import history_evidence
 from monitor.triage.language import decide_language
@@ -29,6 +30,9 @@ from monitor.triage.thread import addressed_evidence, thread_evidence
 # Spam by shape: link farms and hashtag walls.
 _SPAM_URLS = 3
 _SPAM_HASHTAGS = 6
+# A question whose only complaint evidence is a mildly negative tone ("how do I cancel?") is a
+# question; a clearly negative one is still a complaint (airline set: F1 0.837 with no floor).
+_QUESTION_TONE_FLOOR = -0.2
 # Demands that need a person to act (not "please help", which every question says).
 _ANSWER_DEMANDS = frozenset({"a refund", "compensation", "a call back", "a manager"})
 # Evidence that states a complaint in words (not just a tone): needed to call a question or a promo one.
@@ -133,7 +137,8 @@ class Triager:
             evidence += emphasis
             score += sum(e.weight for e in emphasis)
 
-        label, label_reasons = self._label(text, reading, cues, evidence, score, mention.addressed_to_brand)
+        aim = direction(mention, text)
+        label, label_reasons = self._label(text, reading, cues, evidence, score, aim)
         base = {
             "complaint": s.urgency.base_complaint,
             "question": s.urgency.base_question,
@@ -250,9 +255,10 @@ class Triager:
         cues: CueReading,
         evidence: list[Evidence],
         score: float,
-        addressed: bool,
+        aim: Direction,
     ) -> tuple[str, list[str]]:
         s = self.settings
+        addressed = aim.aimed
         spammy = bool(cues.spam.tags) or text.url_count >= _SPAM_URLS or len(text.hashtags) >= _SPAM_HASHTAGS
         # Sentiment and "!!!" alone do not make a complaint of a promo or of a plain help request:
         # it takes a cue that names a failure, a demand, frustration, blame or a threat.
@@ -261,9 +267,18 @@ class Triager:
             what = f"“{cues.spam.tags[0]}”" if cues.spam.tags else "links and hashtags"
             return "spam", [f"looks like spam ({what})"]
         slang_said = any(e.signal == "slang" for e in evidence)
-        if cues.question and not stated:
+        if cues.question and not stated and reading.combined > _QUESTION_TONE_FLOOR:
             return "question", ["asks the brand a question" if addressed else "asks a question"]
-        if score >= s.complaint_threshold:
+        allowed = complaint_allowed(
+            aim,
+            stated,
+            score,
+            s.complaint_threshold,
+            s.unnamed_complaint_margin,
+            reading.combined,
+            s.unaddressed_tone,
+        )
+        if score >= s.complaint_threshold and allowed:
             ranked = sorted((e for e in evidence if e.reason and e.weight > 0), key=lambda e: -e.weight)
             return "complaint", [e.reason for e in ranked]
         if cues.question:
