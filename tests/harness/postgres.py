@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 
@@ -32,8 +33,9 @@ def free_port() -> int:
 
 
 class TempPostgres:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Path | None = None) -> None:
+        # Its own directory under /tmp: the postgres user must be able to reach it.
+        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="mm-pg-"))
         self.data = self.root / "pgdata"
         self.sockets = self.root / "pgsock"
         self.port = free_port()
@@ -48,7 +50,12 @@ class TempPostgres:
         cmd = list(args)
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+        if check and done.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed ({done.returncode}): {done.stderr or done.stdout}"
+            )
+        return done
 
     def init(self) -> TempPostgres:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -100,4 +107,9 @@ class TempPostgres:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the server and remove its directory."""
         self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
