@@ -7,6 +7,7 @@ that only read the database load the config without it (Apprise costs ~0.3 s).
 from __future__ import annotations
 
 import difflib
+import logging
 
 
 def url_problem(url: str) -> str | None:
@@ -30,7 +31,14 @@ def url_problem(url: str) -> str | None:
         hint = difflib.get_close_matches(scheme, known, n=1)
         tip = f"; did you mean '{hint[0]}://'?" if hint else ""
         return f"unknown Apprise scheme '{scheme}://'{tip} (services: https://github.com/caronc/apprise/wiki)"
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+    # Apprise logs its own complaint about a bad URL; ours (naming the route) replaces it.
+    quiet = logging.getLogger("apprise")
+    was_disabled, quiet.disabled = quiet.disabled, True
+    try:
+        plugin_instance = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    finally:
+        quiet.disabled = was_disabled
+    if plugin_instance is None:
         plugin = manager[scheme]
         where = getattr(plugin, "setup_url", None) or "https://github.com/caronc/apprise/wiki"
         return f"{scheme}:// URL is incomplete or malformed (tokens missing?); its format: {where}"
@@ -40,4 +48,6 @@ def url_problem(url: str) -> str | None:
 def urls_problem(urls: list[str], name: str) -> str | None:
     """One message for every unusable URL of a list, each as ``name[i]``; None when all work."""
     found = [f"{name}[{i}]: {p}" for i, u in enumerate(urls) if (p := url_problem(u)) is not None]
-    return "; ".join(found) or None
+    if len(found) <= 1:
+        return found[0] if found else None
+    return f"{len(found)} unusable URLs:\n    " + "\n    ".join(found)

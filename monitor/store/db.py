@@ -141,7 +141,7 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            path = Path(parsed.database).expanduser()
+            path = Path(parsed.database).expanduser().absolute()
             if not create and not path.exists():
                 raise NoDatabase(path)
             path.parent.mkdir(parents=True, exist_ok=True)
