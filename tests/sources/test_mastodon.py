@@ -355,3 +355,15 @@ def test_state_of_a_removed_stream_is_dropped(fake: FakeMastodon) -> None:
     assert "tag:old" in cursor
     _, cursor, _ = poll(make_source(fake), cursor)
     assert set(cursor) == {"notifications", "todo"}
+
+
+def test_a_burst_after_an_empty_first_poll_is_read_whole(fake: FakeMastodon) -> None:
+    # Found by bench/chaos.py: the first poll saw no notifications, so nothing marked the stream as
+    # started; the next poll counted as "first" again and kept only the newest page of a burst.
+    source = make_source(fake, page_size=20)
+    mentions, cursor, _ = poll(source, {})
+    assert mentions == []
+    for i in range(50):
+        fake.add_mention(f"Acme burst {i}", author=f"burst{i}")
+    mentions, cursor, _ = poll(source, cursor)
+    assert sorted(mm.text for mm in mentions) == sorted(f"@acme Acme burst {i}" for i in range(50))
