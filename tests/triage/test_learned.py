@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import sys
+from collections import Counter
 
 import pytest
 
@@ -109,17 +110,95 @@ def test_no_path_is_silent(caplog) -> None:
     assert caplog.records == []
 
 
-def test_missing_scikit_learn_degrades_with_one_line(
+def test_saved_model_scores_without_scikit_learn(model: LearnedModel, tmp_path, monkeypatch, caplog) -> None:
+    path = tmp_path / "m.json.gz"
+    model.save(path)
+    # A None entry in sys.modules makes "import sklearn" raise ImportError, as if not installed:
+    # only training needs it, so the daemon loads and scores the model all the same.
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with caplog.at_level(logging.WARNING):
+        loaded = load_model(path)
+    assert loaded is not None and caplog.records == []
+    text = "still waiting for my refund"
+    assert loaded.complaint_score(text) == pytest.approx(model.complaint_score(text), abs=1e-12)
+
+
+def test_model_needing_an_unknown_analyzer_without_scikit_learn_logs_one_line(
     model: LearnedModel, tmp_path, monkeypatch, caplog
 ) -> None:
     path = tmp_path / "m.json.gz"
-    model.save(path)
-    # A None entry in sys.modules makes "import sklearn" raise ImportError, as if not installed.
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+    model._blocks[1].params["analyzer"] = "char"  # only scikit-learn's own analyzer does plain char n-grams
+    try:
+        model.save(path)
+    finally:
+        model._blocks[1].params["analyzer"] = "char_wb"
+    for name in [n for n in sys.modules if n == "sklearn" or n.startswith("sklearn.")]:
+        monkeypatch.setitem(sys.modules, name, None)
     with caplog.at_level(logging.WARNING):
         assert load_model(path) is None
     assert len(caplog.records) == 1
-    assert "scikit-learn is not installed" in caplog.records[0].getMessage()
+    assert "scikit-learn" in caplog.records[0].getMessage()
+
+
+# Scores and reasons of the model trained on EXAMPLES, recorded with the scikit-learn-analyzer
+# implementation before scoring was re-implemented as a sparse dot product: they must not move.
+RECORDED = [
+    ("my parcel never arrived and support ignores me", 0.8120037243061476, ("my parcel", "my")),
+    ("thanks, the parcel arrived early", 0.24602640977774812, ("parcel", "arrived")),
+    ("Still NO refund!!! @acme #fail 😡 charged twice", 0.8295127689655479, ("no", "refund")),
+    ("", 0.4889086412974314, ()),
+    ("café crème déjà vu — naïve", 0.5007092535075345, ()),
+    (
+        "what time does the shop open on saturdays? the checkout page is broken",
+        0.37797118850487305,
+        ("is broken", "broken"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "score", "terms"), RECORDED)
+def test_scores_unchanged_by_the_fast_scoring(model: LearnedModel, text: str, score: float, terms) -> None:
+    assert model.complaint_score(text) == pytest.approx(score, abs=1e-9)
+    assert model.top_terms(text) == terms
+    # The other order (explanation first, then the score) gives the same: one shared vectorisation.
+    other = train(EXAMPLES)
+    assert other.top_terms(text) == terms
+    assert other.complaint_score(text) == pytest.approx(score, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"analyzer": "word", "ngram_range": [1, 2], "lowercase": True},
+        {"analyzer": "word", "ngram_range": [2, 3], "lowercase": False},
+        {"analyzer": "char_wb", "ngram_range": [2, 5], "lowercase": True},
+        {"analyzer": "char_wb", "ngram_range": [1, 3], "lowercase": False},
+    ],
+)
+def test_own_ngrams_equal_scikit_learns(params) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from monitor.triage.learned import _ngram_counter
+
+    kwargs = dict(params, ngram_range=tuple(params["ngram_range"]))
+    theirs = TfidfVectorizer(**kwargs).build_analyzer()
+    counter = _ngram_counter(params)
+
+    def ours(text: str) -> Counter[str]:
+        # Grams spanning two words hold two spaces: never a model term, so they may be counted.
+        return Counter({g: n for g, n in counter(text).items() if "  " not in g})
+
+    texts = [
+        *COMPLAINTS,
+        *OTHERS,
+        "",
+        "a",
+        "I  x\ty\nzz",
+        "Ünïcödé WORDS and 😡 emoji!!",
+        "ab abc abcd abcde",
+    ]
+    for text in texts:
+        assert ours(text) == Counter(theirs(text)), text
 
 
 def test_one_class_cannot_train() -> None:
