@@ -273,8 +273,12 @@ def test_demo_says_why_p1s_did_not_alert_and_alerts_do_not_read_as_system_failur
 
 
 def test_urgent_mention_alerts_are_warnings_and_only_monitor_problems_are_failures():
+    """Through real Apprise to a JSON web hook on 127.0.0.1: the type a chat service colours by."""
     from monitor.alerts.compose import mention_message, operator_message
+    from monitor.alerts.delivery import send
+    from monitor.alerts.routing import Destination
     from monitor.alerts.settings import SLASettings
+    from tests.alerts.conftest import Receiver
 
     mention = m.Mention(
         id=1,
@@ -287,5 +291,13 @@ def test_urgent_mention_alerts_are_warnings_and_only_monitor_problems_are_failur
         label="complaint",
         urgency=90,
     )
-    assert mention_message(mention, now=T1, sla=SLASettings()).notify_type == "warning"
-    assert operator_message("source x failing", "HTTP 500").notify_type == "failure"
+    with Receiver() as receiver:
+        hook = Destination("urgent/0:x", "hook", url=receiver.hook())
+        for message in (
+            mention_message(mention, now=T1, sla=SLASettings()),
+            operator_message("source x failing", "HTTP 500"),
+        ):
+            assert send(hook, message, timeout=10).status == "delivered"
+        alert, operator = receiver.posts()
+    assert alert["type"] == "warning" and alert["title"].startswith("P1 complaint on x")
+    assert operator["type"] == "failure" and operator["title"].startswith("mention-monitor: ")
