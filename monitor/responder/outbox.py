@@ -113,6 +113,13 @@ def recover(engine: Engine, *, owner: str, now: datetime, ttl: float) -> int:
     t = table()
     with engine.begin() as conn:
         taken = claims.take_over(conn, t, owner=owner, now=now, ttl=ttl, where=t.c.status == "sending")
+        # Our own rows stuck in ``sending`` (the bookkeeping commit failed, e.g. the database was away).
+        stuck = conn.execute(
+            select(t.c.id).where(
+                t.c.status == "sending", t.c.claimed_by == owner, claims.expired(t, now, ttl)
+            )
+        ).scalars()
+        taken += [(reply_id, owner) for reply_id in stuck]
         for reply_id, previous in taken:
             claims.release(
                 conn, t, reply_id, owner=owner, values={"status": "pending", "next_attempt_at": now}

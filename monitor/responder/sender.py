@@ -72,6 +72,7 @@ class Sender:
         self._repliers: dict[str, Replier] = {}
         self._paused: dict[str, datetime] = {}  # source → rate-limit reset
         self._recovered = False
+        self._last_recover = 0.0
         self._wake = threading.Event()
         self._last_jobs: float | None = None
 
@@ -122,9 +123,12 @@ class Sender:
 
     # -- sending -------------------------------------------------------------
     def recover(self) -> int:
-        if self._recovered:
+        """Settle replies left ``sending`` by dead senders: at start, then every ``JOB_INTERVAL``."""
+        now_mono = time.monotonic()
+        if self._recovered and now_mono - self._last_recover < JOB_INTERVAL:
             return 0
         self._recovered = True
+        self._last_recover = now_mono
         n = outbox.recover(self.engine, owner=self.owner, now=self.clock(), ttl=self.ttl)
         if n:
             log.warning(
