@@ -35,6 +35,12 @@ def add_arguments(sub: Any, add_db_args: Any) -> None:
         help="the mention's version you looked at (`show`); refused if it changed since",
     )
     p.add_argument("--send", action="store_true", help="send it now instead of leaving it to the daemon")
+    p.add_argument(
+        "--incident",
+        action="store_true",
+        help="ID is an incident: one public status reply; once posted, its members are resolved "
+        "(big accounts stay open for a personal reply)",
+    )
     p.add_argument("-c", "--config", required=True, help="the YAML config file")
 
     p = sub.add_parser(
@@ -80,15 +86,20 @@ def handle_reply(args: argparse.Namespace, config: Any, engine: Any, actor: str,
     from monitor import workflow
 
     try:
-        req = workflow.request_reply(
-            engine,
-            config,
-            args.id,
-            text=args.text,
-            template=args.template,
-            actor=actor,
-            expect_version=args.expect_version,
-        )
+        if args.incident:
+            req = workflow.request_incident_reply(
+                engine, config, args.id, text=args.text, template=args.template, actor=actor
+            )
+        else:
+            req = workflow.request_reply(
+                engine,
+                config,
+                args.id,
+                text=args.text,
+                template=args.template,
+                actor=actor,
+                expect_version=args.expect_version,
+            )
     except workflow.Conflict as exc:
         err.print(f"refused: {exc}", markup=False)
         return EXIT_FAILED
