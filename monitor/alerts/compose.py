@@ -106,7 +106,7 @@ def mention_message(
         lines=tuple(lines),
         quote=mention.text,
         quote_after=1 + int(escalation),
-        notify_type=_PRIORITY_TYPE.get(priority, "warning"),  # type: ignore[arg-type]
+        notify_type="warning" if escalation else _PRIORITY_TYPE.get(priority, "info"),  # type: ignore[arg-type]
         tail=(tuple(links),),
     )
 
