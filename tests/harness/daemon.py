@@ -43,6 +43,14 @@ class DaemonProcess:
         log.close()
         self.starts += 1
 
+    def wait_running(self, timeout: float = 120) -> float | None:
+        """Seconds until this start logged "running" (imports, migrations, sources scheduled), or None."""
+        started = time.monotonic()
+        want = self.starts
+        if wait_for(lambda: self.log_text().count("mention-monitor running as") >= want, timeout, 0.1):
+            return time.monotonic() - started
+        return None
+
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
