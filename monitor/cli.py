@@ -409,21 +409,18 @@ def _read_ids(name: str) -> list[int]:
     return ids
 
 
-def _targets(args: argparse.Namespace, engine: Any, ids: list[int]) -> list[int] | None:
-    """The ids a bulk form selects (--from-file or --where), or None for ids on the command line."""
-    chosen = [bool(ids), bool(args.from_file), bool(args.where)]
-    if sum(chosen) != 1:
+def _selection(args: argparse.Namespace, ids: list[int]) -> tuple[list[int] | None, Any]:
+    """(ids from --from-file, or None; the --where filter, or None), checked before the database opens."""
+    if sum([bool(ids), bool(args.from_file), bool(args.where)]) != 1:
         raise _BadTargets("give mention ids, or --from-file FILE, or --where FILTERS (exactly one of them)")
     if args.from_file:
-        return _read_ids(args.from_file)
-    if args.where:
-        from monitor.store.queries import mention_ids, parse_where
+        return _read_ids(args.from_file), None
+    from monitor.store.queries import parse_where
 
-        try:
-            return mention_ids(engine, parse_where(args.where))
-        except ValueError as exc:
-            raise _BadTargets(str(exc)) from None
-    return None
+    try:
+        return None, parse_where(args.where)
+    except ValueError as exc:
+        raise _BadTargets(str(exc)) from None
 
 
 def _print_bulk(summary: Any, verb: str) -> int:
@@ -448,14 +445,15 @@ def _run_bulk(args: argparse.Namespace, action: str, ids: list[int], **kwargs: A
     if ids and not (args.from_file or args.where):
         return None
     try:
-        engine = _engine(args) if args.where else None
-        targets = _targets(args, engine, ids)
+        targets, where = _selection(args, ids)
     except _BadTargets as exc:
         err.print(f"[red]error[/]: {exc}", highlight=False)
         return EXIT_USAGE
-    assert targets is not None
-    if engine is None:
-        engine = _engine(args)
+    engine = _engine(args)
+    if targets is None:
+        from monitor.store.queries import mention_ids
+
+        targets = mention_ids(engine, where)
     if args.dry_run:
         out.print(f"would {action} {len(set(targets)):,} mention(s); nothing changed (--dry-run)")
         return EXIT_OK
@@ -585,13 +583,18 @@ def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
             lines.append(f"  {_when(rep['created_at'], now)} by {rep['author']}: {rep['status']}{link}")
             lines.append(f"    {' '.join(rep['body'].split())}")
     lines += ["", "history:"]
-    if not detail["events"]:
-        lines.append("  nothing done yet")
+    history: list[tuple[datetime, str]] = []
     for ev in detail["events"]:
         info = ev.get("detail") or {}
         change = f" {info.get('before')} → {info.get('after')}" if "after" in info else ""
         note = f" ({info['note']})" if info.get("note") else ""
-        lines.append(f"  {_when(ev['at'], now)} {ev['actor']}: {ev['action']}{change}{note}")
+        history.append((ev["at"], f"{ev['actor']}: {ev['action']}{change}{note}"))
+    # A relabel is an audit event already; a confirmation of triage's label is only a correction row.
+    for c in detail["corrections"]:
+        if c["predicted"] == c["corrected"]:
+            history.append((c["at"], f"{c['actor']}: confirmed label {c['corrected']}"))
+    history.sort(key=lambda item: item[0])
+    lines += [f"  {_when(at, now)} {what}" for at, what in history] or ["  nothing done yet"]
     return lines
 
 

@@ -231,6 +231,11 @@ def test_show_prints_the_whole_mention_reasons_alerts_and_history(listed_db, cap
     assert main(["show", "1", "--db", listed_db]) == 0
     printed = capsys.readouterr().out
     assert "claimed:  by ben" in printed
+    engine = make_engine(listed_db)
+    workflow.correct_label(engine, 2, "praise", actor="cy", now=T2)  # agrees with triage
+    engine.dispose()
+    assert main(["show", "2", "--db", listed_db]) == 0
+    assert "cy: confirmed label praise" in capsys.readouterr().out
     assert LONG in printed.replace("\n  ", " ")
     assert "@a_rather_long_handle_name" in printed and "48,000 followers" in printed
     assert "why (triage reasons):" in printed and "alerts:" in printed
