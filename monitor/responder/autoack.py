@@ -63,6 +63,7 @@ def plan(engine: Engine, config: Any, *, now: datetime, limit: int = 200) -> lis
             mt.c.label == "complaint",
             mt.c.created_at >= now - timedelta(minutes=settings.max_age_minutes),
             mt.c.status.in_(("new", "acknowledged")),
+            mt.c.claimed_by.is_(None),  # a person is on it
             ~has_reply,
         )
         .order_by(mt.c.created_at, mt.c.id)

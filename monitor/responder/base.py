@@ -205,3 +205,19 @@ def error_detail(response: Any) -> str:
         if parts:
             return ": ".join(dict.fromkeys(parts))[:240]
     return "no details"
+
+
+def same_text(ours: str, theirs: str) -> bool:
+    """Is ``theirs`` (as the platform shows it) the reply we sent as ``ours``?
+
+    Platforms rewrite a post: links shortened (X's t.co), @-mentions shown without the
+    domain (Mastodon), whitespace and case in HTML. Compare what survives all of that.
+    """
+    import re
+
+    def core(text: str) -> str:
+        text = re.sub(r"https?://\S+", " ", text)
+        text = re.sub(r"(?<!\w)@[\w.@-]+", " ", text)
+        return " ".join(text.split()).casefold()
+
+    return core(ours) == core(theirs)

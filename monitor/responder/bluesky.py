@@ -32,6 +32,7 @@ from monitor.responder.base import (
     ReplyUnavailable,
     http_call,
     json_of,
+    same_text,
     too_long,
 )
 from monitor.sources._ratelimit import RateLimitGate
@@ -168,7 +169,7 @@ class BlueskyReplier(Replier):
             post = (reply or {}).get("post") or {}
             if (post.get("author") or {}).get("did") != did:
                 continue
-            if " ".join(str((post.get("record") or {}).get("text", "")).split()) == " ".join(text.split()):
+            if same_text(text, str((post.get("record") or {}).get("text", ""))):
                 return Posted(str(post["uri"]), _web_url(str(post["uri"])))
         return None
 

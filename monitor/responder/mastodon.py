@@ -17,7 +17,16 @@ from typing import Any, ClassVar
 
 import httpx
 
-from monitor.responder.base import Posted, Replier, ReplyAmbiguous, ReplyTarget, http_call, json_of, too_long
+from monitor.responder.base import (
+    Posted,
+    Replier,
+    ReplyAmbiguous,
+    ReplyTarget,
+    http_call,
+    json_of,
+    same_text,
+    too_long,
+)
 from monitor.sources._ratelimit import RateLimitGate
 from monitor.sources.http import make_client
 from monitor.sources.mastodon import MastodonSettings, read_rate_limit
@@ -105,7 +114,6 @@ class MastodonReplier(Replier):
         me = self._account_id()
         response = self._request("GET", f"/api/v1/statuses/{target.external_id}/context", "default")
         body = self._json(response)
-        wanted = html_to_text_plain(text)
         for status in (body or {}).get("descendants") or []:
             if not isinstance(status, dict):
                 continue
@@ -113,7 +121,7 @@ class MastodonReplier(Replier):
                 continue
             if str(status.get("in_reply_to_id")) != target.external_id:
                 continue
-            if html_to_text_plain(html_to_text(status.get("content"))) == wanted:
+            if same_text(text, html_to_text(status.get("content"))):
                 return Posted(str(status["id"]), status.get("url") or status.get("uri"))
         return None
 
@@ -152,8 +160,3 @@ HINTS = {
     "nothing was posted",
     422: "the instance refused the text (Mastodon localises this message)",
 }
-
-
-def html_to_text_plain(text: str) -> str:
-    """Whitespace-insensitive comparison form (the server re-renders our text as HTML)."""
-    return " ".join(text.split()).lower()

@@ -29,6 +29,7 @@ from monitor.responder.base import (
     ReplyUnavailable,
     http_call,
     json_of,
+    same_text,
     too_long,
 )
 from monitor.sources._ratelimit import RateLimitGate
@@ -122,13 +123,9 @@ class RedditReplier(Replier):
             "GET", f"/user/{self.username}/comments", params={"sort": "new", "limit": "50", "raw_json": "1"}
         )
         body = json_of(response, self.name)
-        wanted = " ".join(text.split())
         for child in ((body or {}).get("data") or {}).get("children") or []:
             data = (child or {}).get("data") or {}
-            if (
-                data.get("parent_id") == target.external_id
-                and " ".join(str(data.get("body", "")).split()) == wanted
-            ):
+            if data.get("parent_id") == target.external_id and same_text(text, str(data.get("body", ""))):
                 return Posted(str(data.get("name")), _url(data))
         return None
 

@@ -31,6 +31,7 @@ from monitor.responder.base import (
     ReplyRejected,
     ReplyTarget,
     ReplyUnavailable,
+    same_text,
     too_long,
 )
 from monitor.sources.x import TWEEPY_HOST, XSettings, _HostAdapter, _reset_from, _short
@@ -133,10 +134,9 @@ class XReplier(Replier):
             tweet_fields=["referenced_tweets", "conversation_id"],
             user_auth=self.oauth1,
         )
-        wanted = _comparable(text)
         for tweet in response.json().get("data") or []:
             refs = {(r.get("type"), r.get("id")) for r in tweet.get("referenced_tweets") or []}
-            if ("replied_to", target.external_id) in refs and _comparable(tweet.get("text", "")) == wanted:
+            if ("replied_to", target.external_id) in refs and same_text(text, tweet.get("text", "")):
                 return Posted(str(tweet["id"]), f"https://x.com/i/web/status/{tweet['id']}")
         return None
 
@@ -210,8 +210,3 @@ def _forbidden(where: str, exc: tweepy.Forbidden) -> ReplyRejected | ReplyAuthFa
             "responder.x.user_access_token (OAuth 2.0 with tweet.write) or the four OAuth 1.0a keys"
         )
     return ReplyRejected(f"{where}: X refused the reply ({text})")
-
-
-def _comparable(text: str) -> str:
-    # X shortens links to t.co: compare without them.
-    return " ".join(_URL.sub("", text).split())

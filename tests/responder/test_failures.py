@@ -245,3 +245,28 @@ def test_one_operator_alert_per_failing_platform(engine, mastodon):
         keys = list(conn.execute(select(t.c.key, t.c.title).where(t.c.key.like("operator:replies:%"))))
     assert len(keys) == 1 and keys[0].key.startswith("operator:replies:mastodon:")
     assert "2 failed" in keys[0].title
+
+
+def test_mastodon_timeout_after_accepting_is_looked_up_once_the_key_expired(engine, mastodon):
+    mastodon.add_mention("lost my data", author="ivy")
+    config = make_config(mastodon, responder={"send_timeout": 1})
+    [mid] = ingest(engine, config, "mastodon")
+    workflow.request_reply(engine, config, mid, text="Sorry Ivy, restoring it now.", actor="bob")
+    # Two hours later (past the server's one-hour memory of the key): the post is made, the answer lost.
+    at = [datetime.now(UTC) + timedelta(hours=2)]
+    sender = Sender(engine, config, jobs=False, clock=lambda: at[0])
+    mastodon.hold_posts()
+    try:
+        sender.send_one()
+    finally:
+        mastodon.release_posts()
+    [row] = reply_rows(engine, mid)
+    assert row.status == "pending" and row.log[-1]["outcome"] == "ambiguous"
+    at[0] += timedelta(minutes=5)
+    sender.send_due()
+    sender.close()
+    assert len(mastodon.replies) == 1
+    assert posts(mastodon, "/api/v1/statuses") == 1  # looked up in the thread, not sent again
+    [row] = reply_rows(engine, mid)
+    assert row.status == "sent" and row.platform_reply_id == mastodon.replies[0]["id"]
+    assert row.log[-1]["outcome"] == "found"
