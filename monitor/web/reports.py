@@ -69,7 +69,7 @@ def _platforms(ctx: WebContext) -> list[str]:
     c = m.SourceCursor.__table__
     with ctx.engine.connect() as conn:
         seen = {r[0] for r in conn.execute(select(c.c.platform).distinct())}
-    configured = {getattr(s, "platform", None) for s in ctx.config.sources.values()}
+    configured = {ctx.config.platform_of(name) for name in ctx.config.sources}
     return sorted(p for p in seen | configured if p)
 
 
