@@ -95,30 +95,41 @@ def _col(name: str) -> Any:
     return m.Mention.__table__.c[name]
 
 
-def _where(query: Select, f: InboxFilter) -> Select:
+def _where(query: Select, f: InboxFilter, *, only_index: str | None = None) -> Select:
+    """``query`` narrowed by ``f``; ``only_index`` names the one text column an index may serve.
+
+    With ``only_index``, the other text columns are compared as ``col || ''``, which no index
+    serves, so the database walks that column's index (a count per filter value must not walk
+    another filter's index through most of the table looking for a rare value).
+    """
     t = m.Mention.__table__
+
+    def c(name: str) -> Any:
+        col = t.c[name]
+        return col if only_index is None or name == only_index else col.concat("")
+
     if f.platform:
-        query = query.where(t.c.platform == f.platform)
+        query = query.where(c("platform") == f.platform)
     if f.label:
-        query = query.where(t.c.label.is_(None) if f.label == "unscored" else t.c.label == f.label)
+        query = query.where(c("label").is_(None) if f.label == "unscored" else c("label") == f.label)
     if f.priority:
-        query = query.where(t.c.priority == f.priority)
+        query = query.where(c("priority") == f.priority)
     if f.status == "open":
-        query = query.where(t.c.status.in_(OPEN_STATUSES))
+        query = query.where(c("status").in_(OPEN_STATUSES))
     elif f.status:
-        query = query.where(t.c.status == f.status)
+        query = query.where(c("status") == f.status)
     for name in ("assignee", "claimed_by"):
         value = getattr(f, name)
         if value == NOBODY:
-            query = query.where(t.c[name].is_(None))
+            query = query.where(c(name).is_(None))
         elif value:
-            query = query.where(t.c[name] == value)
+            query = query.where(c(name) == value)
     if f.since:
         query = query.where(t.c.created_at >= f.since)
     if f.until:
         query = query.where(t.c.created_at < f.until)
     if f.author:
-        query = query.where(t.c.author_handle == f.author.lstrip("@"))
+        query = query.where(c("author_handle") == f.author.lstrip("@"))
     if f.incident is not None:
         query = query.where(t.c.incident_id == f.incident)
     if f.q:
@@ -202,11 +213,12 @@ def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def capped_count(engine: Engine, f: InboxFilter, cap: int = COUNT_CAP) -> int:
+def capped_count(
+    engine: Engine, f: InboxFilter, cap: int = COUNT_CAP, *, only_index: str | None = None
+) -> int:
     """How many match, counting at most ``cap + 1`` rows (shown as "1000+")."""
-    inner = (
-        _where(select(literal(1).label("one")).select_from(m.Mention.__table__), f).limit(cap + 1).subquery()
-    )
+    query = select(literal(1).label("one")).select_from(m.Mention.__table__)
+    inner = _where(query, f, only_index=only_index).limit(cap + 1).subquery()
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
 
@@ -218,13 +230,60 @@ FACETS: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Count:
+    """A filter value's count; ``exact`` False means "at least ``n``" (shown as ``n+``)."""
+
+    n: int
+    exact: bool = True
+
+
+FACET_CAP = 100  # per-value counts beyond the first 1,000 matches stop here ("100+")
+_FACET_COLUMNS = ("status", "priority", "label", "platform")
+
+
+def _sample(engine: Engine, f: InboxFilter, cap: int) -> tuple[dict[str, dict[str, int]], bool]:
+    """Counts per value of every facet column over the newest ``cap + 1`` matches; whether that was all."""
+    t = m.Mention.__table__
+    query = _where(select(*[t.c[c] for c in _FACET_COLUMNS]), f).limit(cap + 1)
+    counts: dict[str, dict[str, int]] = {c: {} for c in _FACET_COLUMNS}
+    n = 0
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            n += 1
+            for column, value in zip(_FACET_COLUMNS, row, strict=True):
+                if value is not None:
+                    counts[column][value] = counts[column].get(value, 0) + 1
+    status = counts["status"]
+    status["open"] = sum(status.get(s, 0) for s in OPEN_STATUSES)
+    return counts, n <= cap
+
+
 def facet_counts(
     engine: Engine, f: InboxFilter, platforms: list[str], cap: int = COUNT_CAP
-) -> dict[str, dict[str, int]]:
-    """For each filter value: how many mentions it would show with the other filters kept (capped)."""
-    out: dict[str, dict[str, int]] = {}
+) -> dict[str, dict[str, Count]]:
+    """For each filter value: how many mentions it would show with the other filters kept.
+
+    The newest ``cap`` matches are read once (once more per facet that is itself filtered) and
+    counted per value: exact when that was all of them. Beyond that, a value seen
+    :data:`FACET_CAP` times is shown as "100+", and a rarer one is counted along its own
+    index up to that cap (skipped for a text search, whose every count would read the texts
+    again: those counts are lower bounds, "n+").
+    """
+    shared = _sample(engine, f, cap)
+    out: dict[str, dict[str, Count]] = {}
     for name, values in (*FACETS.items(), ("platform", tuple(platforms))):
-        out[name] = {v: capped_count(engine, replace(f, **{name: v}), cap) for v in values}
+        counts, complete = _sample(engine, replace(f, **{name: None}), cap) if getattr(f, name) else shared
+        seen = counts[name]
+        if complete:
+            out[name] = {v: Count(seen.get(v, 0)) for v in values}
+            continue
+        out[name] = {}
+        for value in values:
+            n = seen.get(value, 0)
+            if n < FACET_CAP and not f.q:
+                n = capped_count(engine, replace(f, **{name: value}), FACET_CAP, only_index=name)
+            out[name][value] = Count(min(n, FACET_CAP), n < FACET_CAP and not f.q)
     return out
 
 
