@@ -88,11 +88,18 @@ def register_config(config: Any) -> None:
 
 def _secret_parts(value: str) -> list[str]:
     """A secret and, for URLs, the parts that carry credentials (user:password, path tokens, query values)."""
-    parts = [value]
+    if "://" not in value:
+        return [value]
+    parts: list[str] = []  # a URL: only its credential parts, so the rest (host, path) stays readable
     if "://" in value:
         scheme, _, rest = value.partition("://")
         if scheme.startswith(("sqlite",)):
             return []  # a file path, not a secret
+        if scheme.startswith(("postgres", "mysql")):
+            # A database URL: only the password is secret (user, host and database name help a reader).
+            netloc = rest.partition("/")[0]
+            creds = netloc.rsplit("@", 1)[0] if "@" in netloc else ""
+            return creds.split(":", 1)[1:]
         netloc, _, path = rest.partition("/")
         if "@" in netloc:
             creds = netloc.rsplit("@", 1)[0]
