@@ -270,3 +270,47 @@ def test_mastodon_timeout_after_accepting_is_looked_up_once_the_key_expired(engi
     [row] = reply_rows(engine, mid)
     assert row.status == "sent" and row.platform_reply_id == mastodon.replies[0]["id"]
     assert row.log[-1]["outcome"] == "found"
+
+
+def test_reddit_rate_limit_headers_hold_the_next_reply_until_reset(engine, reddit):
+    reddit.add_post("Acme lost my order", author="jo")
+    reddit.add_post("Acme charged me twice", author="kai")
+    config = make_config(reddit)
+    ids = ingest(engine, config, "reddit")
+    for i in ids:
+        workflow.request_reply(engine, config, i, text="Sorry! DM us your order number.", actor="bob")
+    reddit.set_remaining(1, reset_in=120)  # the first comment uses the window's last request
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert len(reddit.replies) == 1 and posts(reddit, "/api/comment") == 1  # the second was never sent
+    waiting = [r for r in reply_rows(engine) if r.status == "pending"]
+    assert len(waiting) == 1 and waiting[0].attempts == 0
+    wait = (waiting[0].next_attempt_at - datetime.now(UTC)).total_seconds()
+    assert 60 < wait <= 125
+    assert "rate-limit window" in waiting[0].last_error
+
+
+def test_server_errors_are_retried_with_backoff_then_fail_visibly(engine, mastodon):
+    mastodon.add_mention("broken", author="lee")
+    config = make_config(mastodon, responder={"max_attempts": 3, "base_delay": 10, "max_delay": 60})
+    [mid] = ingest(engine, config, "mastodon")
+    workflow.request_reply(engine, config, mid, text="Looking.", actor="bob")
+    mastodon.fail(Response(503, {"error": "Service Unavailable"}), path="/api/v1/statuses", times=3)
+    at = [datetime.now(UTC)]
+    sender = Sender(engine, config, jobs=False, clock=lambda: at[0], rand=lambda: 0.5)
+    waits = []
+    for _ in range(3):
+        assert sender.send_one()
+        row = reply_rows(engine, mid)[0]
+        if row.status != "pending":
+            break
+        waits.append(round((row.next_attempt_at - at[0]).total_seconds()))
+        assert not sender.send_one()  # not before its time
+        at[0] = row.next_attempt_at
+    sender.close()
+    assert waits == [10, 20]  # doubling from base_delay
+    row = reply_rows(engine, mid)[0]
+    assert row.status == "failed" and row.attempts == 3
+    assert "gave up after 3 attempt(s)" in mention_row(engine, mid).reply_error
+    assert mastodon.replies == []
