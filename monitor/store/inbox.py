@@ -180,8 +180,11 @@ def inbox_page(
         if f.sort == "urgency":
             # Scored mentions by urgency first, then the unscored tail; each part walks an index.
             key = decode_cursor(after, "urgency") if after else None
+            # Many matches: walk the urgency index and filter as we go (sorting them all would
+            # cost more); few: the filters' own indexes find them and sorting is cheap.
+            broad = "urgency" if capped_count(engine, f) > COUNT_CAP else None
             if key is None or key[0] is not None:
-                q = _where(select(*cols), f).where(urgency.is_not(None))
+                q = _where(select(*cols), f, only_index=broad).where(urgency.is_not(None))
                 if key is not None:
                     q = q.where(tuple_(urgency, created, ident) < tuple_(literal(key[0]), key[1], key[2]))
                 q = q.order_by(urgency.desc(), created.desc(), ident.desc()).limit(limit + 1)
