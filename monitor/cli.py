@@ -94,7 +94,9 @@ def _engine(args: argparse.Namespace, *, create: bool = False):  # type: ignore[
     elif getattr(args, "config", None):
         from monitor.config import load_config
 
-        url = load_config(args.config, check_targets=False).storage.url.get_secret_value()
+        loaded = load_config(args.config, check_targets=False)
+        logs.register_config(loaded)  # its secrets are masked in what the command prints
+        url = loaded.storage.url.get_secret_value()
     else:
         from monitor.store.location import database_to_read, default_database_url
 
@@ -1013,6 +1015,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command not in ("run", "poll-once"):
         logs.setup("WARNING")
+    # What these print comes from the config and the ledger: redact secrets in it (logs always are).
+    saved = sys.stdout, sys.stderr
+    if args.command in ("check-config", "sources", "alerts", "test-alert", "db"):
+        sys.stdout, sys.stderr = logs.RedactingStream(sys.stdout), logs.RedactingStream(sys.stderr)
+    try:
+        return _main(args)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return _HANDLERS[args.command](args)
     except KeyboardInterrupt:

@@ -34,6 +34,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         rf"\g<k>{MASK}",
     ),
     (re.compile(r"(?P<k>\bbearer\s+)[A-Za-z0-9._~+/=-]{6,}", re.I), rf"\g<k>{MASK}"),
+    # Telegram bot tokens (in api.telegram.org/bot<token>/… and tgram:// URLs)
+    (re.compile(r"(?P<k>\b\d{6,}:)[A-Za-z0-9_-]{30,}"), rf"\g<k>{MASK}"),
     # key=value / "key": "value" for secret-looking keys
     (
         re.compile(
@@ -124,6 +126,20 @@ def redact(text: str) -> str:
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
+
+
+class RedactingStream:
+    """A text stream that redacts everything written through it (a command's stdout/stderr)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 class RedactingFormatter(logging.Formatter):
