@@ -35,7 +35,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"(?P<k>\bbearer\s+)[A-Za-z0-9._~+/=-]{6,}", re.I), rf"\g<k>{MASK}"),
     # Telegram bot tokens (in api.telegram.org/bot<token>/… and tgram:// URLs)
-    (re.compile(r"(?P<k>\b\d{6,}:)[A-Za-z0-9_-]{30,}"), rf"\g<k>{MASK}"),
+    (re.compile(r"(?P<k>(?<!\d)\d{6,}:)[A-Za-z0-9_-]{30,}"), rf"\g<k>{MASK}"),
     # key=value / "key": "value" for secret-looking keys
     (
         re.compile(
