@@ -527,7 +527,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     from monitor.store.queries import mention_detail
 
     engine = _engine(args)
-    detail = mention_detail(engine, args.id)
+    window = 30.0
+    if getattr(args, "config", None) and not getattr(args, "db", None):
+        from monitor.config import load_config
+
+        window = load_config(args.config, check_targets=False).alerts.author_window_minutes
+    detail = mention_detail(engine, args.id, author_window_minutes=window)
     if detail is None:
         err.print(f"no mention with id {args.id} in {_where(engine)}", markup=False)
         return EXIT_FAILED
@@ -569,7 +574,18 @@ def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
     lines += [f"  - {reason}" for reason in (r.get("reasons") or [])] or ["  none recorded"]
     lines += ["", "alerts:"]
     if not detail["deliveries"]:
-        lines.append("  none (not urgent enough, folded into an earlier alert, or alerts were off)")
+        earlier = detail.get("earlier_author_alert")
+        if r.get("incident_id") is not None:
+            lines.append(f"  none of its own: part of incident #{r['incident_id']} (a storm alerts once)")
+        elif earlier:
+            gap = _ago(earlier["created_at"], r.get("fetched_at") or r["created_at"]).removesuffix(" ago")
+            when = "in the same batch" if gap == "0s" else f"{gap} before"
+            lines.append(
+                f"  none: @{r['author_handle']} already alerted {when} (alert #{earlier['alert_id']} for "
+                f"mention #{earlier['mention_id']}): one alert per author within alerts.author_window_minutes"
+            )
+        else:
+            lines.append("  none (no route matched it, P3 waits for the digest, or alerts were off)")
     for d in detail["deliveries"]:
         where = d["destination_label"] or "(no destination)"
         got = f" {_when(d['delivered_at'], now)}" if d.get("delivered_at") else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.mention import Mention
 from monitor.store import models as m
-from monitor.store.search import search_clause
+from monitor.store.search import search_clause, sqlite_candidates
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -86,10 +86,21 @@ class MentionFilter:
 
 def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
     """Newest first; every stored column of each mention."""
-    q = _filtered(select(m.Mention.__table__), f, engine.dialect.name)
     t = m.Mention.__table__
-    q = q.order_by(desc(t.c.created_at), desc(t.c.id)).limit(f.limit).offset(f.offset)
+    dialect = engine.dialect.name
     with engine.connect() as conn:
+        if f.search and dialect == "sqlite":
+            # A common word: rank a bounded window of the index's newest matches (exact; see there).
+            others = replace(f, search=None)
+            ids = sqlite_candidates(
+                conn, _filtered(select(t.c.id), others, dialect), f.search, f.limit + f.offset
+            )
+            if ids is not None:
+                f, dialect = others, ""
+        q = _filtered(select(t), f, dialect)
+        if not dialect:
+            q = q.where(t.c.id.in_(ids))
+        q = q.order_by(desc(t.c.created_at), desc(t.c.id)).limit(f.limit).offset(f.offset)
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -158,7 +169,9 @@ def to_mention(row: dict[str, Any]) -> Mention:
     )
 
 
-def mention_detail(engine: Engine, mention_id: int) -> dict[str, Any] | None:
+def mention_detail(
+    engine: Engine, mention_id: int, *, author_window_minutes: float = 30
+) -> dict[str, Any] | None:
     """One mention with everything that happened to it, for ``show``: its alert deliveries,
     audit events, label corrections and replies, each oldest first. None if no such mention."""
     t = m.Mention.__table__
@@ -191,4 +204,22 @@ def mention_detail(engine: Engine, mention_id: int) -> dict[str, Any] | None:
         for key, table in (("events", ev), ("corrections", corr), ("replies", rep)):
             found = conn.execute(select(table).where(table.c.mention_id == mention_id).order_by(table.c.id))
             detail[key] = [dict(r) for r in found.mappings()]
+        # With no alert of its own: the same author's alert within the per-author window before it
+        # was stored (alerts.author_window_minutes folds repeats), shown by ``show`` as the reason.
+        detail["earlier_author_alert"] = None
+        seen_at = row["fetched_at"] or row["created_at"]
+        if not detail["deliveries"] and seen_at is not None:
+            earlier = conn.execute(
+                select(out_t.c.id.label("alert_id"), out_t.c.mention_id, out_t.c.created_at)
+                .where(
+                    out_t.c.kind == "mention",
+                    out_t.c.platform == row["platform"],
+                    out_t.c.author_handle == row["author_handle"],
+                    out_t.c.created_at <= seen_at,
+                    out_t.c.created_at >= seen_at - timedelta(minutes=author_window_minutes),
+                )
+                .order_by(desc(out_t.c.created_at))
+                .limit(1)
+            ).mappings().first()
+            detail["earlier_author_alert"] = dict(earlier) if earlier else None
     return detail

@@ -97,7 +97,11 @@ def test_poll_once_exits_1_when_an_alert_delivery_failed(tmp_path, capsys):
                 "sources": {"simulated": {"interval": 1, "per_poll": 40, "seed": 7}},
                 "alerts": {
                     "routes": [
-                        {"name": "urgent", "match": {"priority": "P1"}, "notify": [f"json://127.0.0.1:{dead}/hook"]}
+                        {
+                            "name": "urgent",
+                            "match": {"priority": "P1"},
+                            "notify": [f"json://127.0.0.1:{dead}/hook"],
+                        }
                     ],
                     "retry": {"max_attempts": 1},
                 },
@@ -256,6 +260,24 @@ def test_show_lists_alert_deliveries(tmp_path, capsys):
     assert main(["show", str(alerted), "--db", url]) == 0
     printed = capsys.readouterr().out
     assert "route urgent) → console://: delivered 20" in printed and "after 1 attempt(s)" in printed
+    # The repeat poster's second P1 did not alert: show says which alert it was folded into.
+    engine = make_engine(url)
+    t, a = m.Mention.__table__, m.AlertOutbox.__table__
+    with engine.connect() as conn:
+        folded = (
+            conn.execute(
+                select(t.c.id).where(
+                    t.c.priority == "P1",
+                    t.c.id.not_in(select(a.c.mention_id).where(a.c.mention_id.is_not(None))),
+                )
+            )
+            .scalars()
+            .first()
+        )
+    engine.dispose()
+    assert folded is not None
+    assert main(["show", str(folded), "--db", url]) == 0
+    assert f"already alerted in the same batch (alert #1 for mention #{alerted})" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- item 11
