@@ -33,6 +33,7 @@ from monitor.responder.sender import Sender
 from monitor.scheduler import LEASE_SHARE, RETRY_SHARE, PollOutcome, SourceRunner
 from monitor.sources import Source, source_class
 from monitor.store import claims
+from monitor.store import models as m
 from monitor.store.db import describe_error, make_engine, migrate
 from monitor.systemd import notify, watchdog_interval
 from monitor.web import server as web
@@ -311,6 +312,8 @@ class Daemon:
                 for runner in list(self.runners):
                     runner.renew_lease(now)
                 self.notifier.renew_claims(now)
+                with self.engine.begin() as conn:  # the responder's reply claims carry the same holder id
+                    claims.renew(conn, m.ReplyOutbox.__table__, owner=self.owner, now=now)
             except DBAPIError as exc:
                 self.outage.failed("heartbeat", describe_error(exc, self.engine.url))
         self._check_outage()

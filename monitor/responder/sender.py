@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from monitor import workflow
+from monitor import metrics, workflow
 from monitor.responder import accounts, outbox
 from monitor.responder.base import (
     Posted,
@@ -226,6 +226,7 @@ class Sender:
             if row.incident_id is not None:
                 workflow.incident_reply_sent(conn, row, now, self.config)
         log.info("reply %d posted on %s as %s (%s)", row.id, row.platform, posted.id, posted.url)
+        metrics.REPLY_LATENCY.observe(max(0.0, (now - row.created_at).total_seconds()))  # /metrics
 
     def _fail(self, row: Any, reason: str, status: str = "failed") -> None:
         now = self.clock()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from monitor import metrics
 from monitor.sources.base import RateLimited
 from monitor.sources.http import RateLimitReader
 
@@ -36,6 +37,8 @@ class RateLimitGate:
     def observe(self, response: httpx.Response, bucket: str = "default") -> None:
         """Read the headers of a response (any status) that was metered in ``bucket``."""
         remaining, reset_at = self.reader(response)
+        if remaining is not None:
+            metrics.RATE_LIMIT_REMAINING.labels(self.source, bucket).set(remaining)
         if remaining is not None and remaining <= 0 and reset_at is not None:
             self._closed_until[bucket] = reset_at
         elif remaining is not None and remaining > 0:
