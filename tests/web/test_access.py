@@ -123,3 +123,76 @@ def test_a_claim_link_claims_once_and_names_the_holder(start):
         config.dashboard.public_url, SECRET, mention_id, datetime.now(UTC) - timedelta(days=2), 24
     )
     assert httpx.get(expired).status_code == 403
+
+
+def test_hash_password_prints_a_hash_the_login_accepts():
+    import subprocess
+    import sys
+
+    from argon2 import PasswordHasher
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "web", "hash-password", "--login", "zoe", "--role", "viewer"],
+        input="a long passphrase\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    hashed = proc.stdout.strip()
+    assert PasswordHasher().verify(hashed, "a long passphrase")
+    assert "zoe:" in proc.stderr and "role: viewer" in proc.stderr
+    short = subprocess.run(
+        [sys.executable, "-m", "monitor", "web", "hash-password"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert short.returncode == 2 and "at least 8" in short.stderr
+
+
+def test_the_demo_serves_the_dashboard_with_its_own_login(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "demo",
+            "--duration",
+            "60",
+            "--db",
+            f"sqlite:///{tmp_path / 'd.db'}",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while "Dashboard" not in line:
+            line = proc.stdout.readline()
+            assert line and time.monotonic() < deadline, "the demo printed no dashboard address"
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/\s+log in as demo / (\S+)", line)
+        assert found, line
+        url, password = found.groups()
+        _wait_until_up(url, deadline=60)
+        browser = httpx.Client(base_url=url)
+        form = browser.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        done = browser.post(
+            "/login", data={"login": "demo", "password": password, "next": "/", "csrf": token}
+        )
+        assert done.status_code == 303
+        assert "Inbox" in browser.get("/").text
+    finally:
+        proc.terminate()
+        proc.wait(60)
