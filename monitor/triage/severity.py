@@ -91,7 +91,7 @@ FAMILIES: list[tuple[str, str, str]] = [
             caught fire|on fire|smoke|explod\w*|electrocut\w*|unsafe|dangerous|hazard\w*|food poisoning
             poison\w*|allergic
             safety|made (?:me|us|my \w+) sick|got sick|died|death|medicine|medical|chemotherapy
-            life[- ]threatening|stranded
+            life[- ]threatening|stranded|diabetic|insulin|pregnan\w*|wheelchair|disabled|disability|medication|inhaler
             """
         ),
     ),
@@ -119,7 +119,7 @@ FAMILIES: list[tuple[str, str, str]] = [
         _alt(
             r"""
             lawyers?|attorneys?|advocate|legal (?:action|notice|steps|proceedings)|sue|suing|lawsuit
-            small claims|court
+            small claims|(?:take|taking|see|sue|go to|going to) (?:you |them |it )?(?:to |in )?court|court case
             consumer (?:court|forum)|class action
             """
         ),
