@@ -94,6 +94,9 @@ class Daemon:
         self.extra_services: list[Callable[[threading.Event], None]] = []
         # The responder: sends queued replies once, runs auto-acknowledge (monitor/responder/sender.py).
         self.responder = Sender(self.engine, config, clock=clock)
+        # The heartbeat renews reply claims like delivery claims, so an expired one is a dead or hung
+        # instance's: another takes the reply over within takeover_after (it looks on the platform first).
+        self.responder.ttl = svc.takeover_after * LEASE_SHARE
         if config.responder.enabled:
             self.extra_services.append(self.responder.run)
         if web.wanted(config):  # the dashboard and the acknowledge/claim links (uvicorn in a thread)

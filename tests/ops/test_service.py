@@ -202,3 +202,20 @@ def test_healthz_is_503_when_the_database_is_gone_or_alerts_wait_too_long(sqlite
         assert resp.status_code == 503, resp.json()
         assert resp.json()["outbox"]["backlog"] == 1
         assert any("waited" in p for p in resp.json()["problems"])
+
+
+def test_the_dashboard_app_serves_the_same_healthz_and_metrics(sqlite_url):
+    from fastapi.testclient import TestClient
+
+    from monitor.web.app import create_app
+
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    config = parse_config(
+        {"brand": {"names": ["Acme"]}, "dashboard": {"enabled": True, "secret_key": "k" * 32}}
+    )
+    with TestClient(create_app(config, engine)) as client:
+        resp = client.get("/healthz")
+        assert resp.status_code == 200 and resp.json()["database"]["reachable"] is True
+        assert "mention_monitor_outbox_backlog" in client.get("/metrics").text
+    engine.dispose()
