@@ -85,11 +85,14 @@ def sub_business(end: datetime, seconds: float, hours: BusinessHours) -> datetim
     zone = ZoneInfo(hours.timezone)
     left = seconds
     last = end.astimezone(zone).date()
-    days = [w for w in _windows(hours, last - timedelta(days=_HORIZON_DAYS), last) if w[0] < end]
-    for w_start, w_end in reversed(days):
-        hi = min(w_end, end)
-        available = (hi - w_start).total_seconds()
-        if available >= left:
-            return (hi - timedelta(seconds=left)).astimezone(end.tzinfo)
-        left -= available
+    # Walk back a week at a time (a deadline is rarely more than a few days of opening hours).
+    for week in range(0, _HORIZON_DAYS, 7):
+        hi_day = last - timedelta(days=week)
+        windows = [w for w in _windows(hours, hi_day - timedelta(days=6), hi_day) if w[0] < end]
+        for w_start, w_end in reversed(windows):
+            hi = min(w_end, end)
+            available = (hi - w_start).total_seconds()
+            if available >= left:
+                return (hi - timedelta(seconds=left)).astimezone(end.tzinfo)
+            left -= available
     return None

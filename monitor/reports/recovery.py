@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.reports.gaps import GapNote, coverage_gaps
 from monitor.reports.period import ReportQuery
+from monitor.reports.rollup import whole_days
 from monitor.store import models as m
 
 
@@ -46,26 +47,50 @@ class RecoveryReport:
 
 def recovery(conn: Connection, query: ReportQuery, now: datetime) -> RecoveryReport:
     """Over negative mentions (complaints or polarity < 0) posted in the period and replied to."""
+    per: dict[str, RecoveryStats] = {}
+    days, edges = whole_days(query.start, query.end)
+    rows = []
+    if days:
+        d = m.ReportResponseDaily.__table__
+        q = (
+            select(
+                d.c.platform,
+                func.sum(d.c.negative).label("n"),
+                func.sum(d.c.followed).label("f"),
+                func.sum(d.c.recovered).label("rec"),
+            )
+            .where(d.c.day >= days[0], d.c.day < days[1])
+            .group_by(d.c.platform)
+        )
+        if query.platform:
+            q = q.where(d.c.platform == query.platform)
+        rows += conn.execute(q)
     r = m.ReportResponse.__table__
-    followed = r.c.next_mention_id.is_not(None) & r.c.next_polarity.is_not(None) & r.c.polarity.is_not(None)
-    q = (
-        select(
-            r.c.platform,
-            func.count().label("n"),
-            func.sum(case((followed, 1), else_=0)).label("f"),
-            func.sum(case((followed & (r.c.next_polarity > r.c.polarity), 1), else_=0)).label("rec"),
+    followed = r.c.next_polarity.is_not(None) & r.c.polarity.is_not(None)
+    for start, end in edges:
+        q = (
+            select(
+                r.c.platform,
+                func.count().label("n"),
+                func.sum(case((followed, 1), else_=0)).label("f"),
+                func.sum(case((followed & (r.c.next_polarity > r.c.polarity), 1), else_=0)).label("rec"),
+            )
+            .where(
+                r.c.created_at >= start,
+                r.c.created_at < end,
+                or_(r.c.label == "complaint", r.c.polarity < 0),
+            )
+            .group_by(r.c.platform)
         )
-        .where(
-            r.c.created_at >= query.start,
-            r.c.created_at < query.end,
-            or_(r.c.label == "complaint", r.c.polarity < 0),
-        )
-        .group_by(r.c.platform)
-        .order_by(r.c.platform)
-    )
-    if query.platform:
-        q = q.where(r.c.platform == query.platform)
-    platforms = [RecoveryStats(x.platform, int(x.n), int(x.f or 0), int(x.rec or 0)) for x in conn.execute(q)]
+        if query.platform:
+            q = q.where(r.c.platform == query.platform)
+        rows += conn.execute(q)
+    for x in rows:
+        s = per.setdefault(x.platform, RecoveryStats(x.platform, 0, 0, 0))
+        s.replied += int(x.n or 0)
+        s.followed_up += int(x.f or 0)
+        s.recovered += int(x.rec or 0)
+    platforms = [per[p] for p in sorted(per) if per[p].replied]
     overall = RecoveryStats(
         "all",
         sum(p.replied for p in platforms),

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.engine import Connection
 
 from monitor.reports.businesshours import sub_business
 from monitor.reports.gaps import GapNote, coverage_gaps
 from monitor.reports.period import ReportQuery
+from monitor.reports.rollup import whole_days
 from monitor.reports.settings import ReportSettings
 from monitor.store import models as m
 from monitor.store.models import MENTION_STATUSES
@@ -106,6 +108,67 @@ class ResponseReport:
 def responses(
     conn: Connection, query: ReportQuery, settings: ReportSettings, now: datetime
 ) -> ResponseReport:
+    sla = settings.sla
+    per_agent: dict[str | None, ResponseStats] = {}
+    days, edges = whole_days(query.start, query.end)
+    rows = []
+    if days:
+        rows += conn.execute(_from_days(query, days))
+    for edge in edges:
+        rows += conn.execute(_from_rows(query, settings, edge))
+    for row in rows:
+        who = row.responder or None
+        stats = per_agent.setdefault(who, ResponseStats(who or UNKNOWN))
+        stats.responded += int(row.n)
+        for i, (_, label) in enumerate(WITHIN):
+            stats.within[label] += int(getattr(row, f"w{i}") or 0)
+        stats.sla_met += int(row.met or 0)
+        stats.total_seconds += float(row.total or 0)
+    overall = ResponseStats("everyone")
+    agents = list(per_agent.values())
+    teams: dict[str, ResponseStats] = {}
+    for who, stats in per_agent.items():
+        overall.add(stats)
+        team = settings.teams.get(who or "", NO_TEAM)
+        teams.setdefault(team, ResponseStats(team)).add(stats)
+    agents.sort(key=lambda s: (-s.responded, s.name))
+    return ResponseReport(
+        query=query,
+        sla_minutes={"P1": sla.p1_minutes, "P2": sla.p2_minutes, "P3": sla.p3_minutes},
+        overall=overall,
+        agents=agents,
+        teams=sorted(teams.values(), key=lambda s: (s.name == NO_TEAM, s.name)),
+        overdue_unanswered=_overdue_unanswered(conn, query, settings, now),
+        gaps=coverage_gaps(conn, query, now),
+    )
+
+
+def _from_days(query: ReportQuery, days: tuple[datetime, datetime]) -> Any:
+    """Whole days of the period, from ``report_response_daily``."""
+    d = m.ReportResponseDaily.__table__
+    cols = (
+        ("b15", "b60", "b240", "b1440", "met_b", "sum_b")
+        if query.business_hours
+        else ("w15", "w60", "w240", "w1440", "met_w", "sum_w")
+    )
+    q = (
+        select(
+            d.c.responder,
+            func.sum(d.c.n).label("n"),
+            *[func.sum(d.c[c]).label(f"w{i}") for i, c in enumerate(cols[:4])],
+            func.sum(d.c[cols[4]]).label("met"),
+            func.sum(d.c[cols[5]]).label("total"),
+        )
+        .where(d.c.day >= days[0], d.c.day < days[1])
+        .group_by(d.c.responder)
+    )
+    if query.platform:
+        q = q.where(d.c.platform == query.platform)
+    return q
+
+
+def _from_rows(query: ReportQuery, settings: ReportSettings, edge: tuple[datetime, datetime]) -> Any:
+    """The part of a day at either end of the period, from ``report_response`` itself."""
     r = m.ReportResponse.__table__
     seconds = r.c.business_seconds if query.business_hours else r.c.wall_seconds
     sla = settings.sla
@@ -125,35 +188,12 @@ def responses(
             func.sum(case((seconds <= limit, 1), else_=0)).label("met"),
             func.sum(seconds).label("total"),
         )
-        .where(r.c.created_at >= query.start, r.c.created_at < query.end)
+        .where(r.c.created_at >= edge[0], r.c.created_at < edge[1])
         .group_by(r.c.responder)
     )
     if query.platform:
         q = q.where(r.c.platform == query.platform)
-    overall = ResponseStats("everyone")
-    agents: list[ResponseStats] = []
-    teams: dict[str, ResponseStats] = {}
-    for row in conn.execute(q):
-        stats = ResponseStats(row.responder or UNKNOWN)
-        stats.responded = int(row.n)
-        for i, (_, label) in enumerate(WITHIN):
-            stats.within[label] = int(getattr(row, f"w{i}") or 0)
-        stats.sla_met = int(row.met or 0)
-        stats.total_seconds = float(row.total or 0)
-        agents.append(stats)
-        overall.add(stats)
-        team = settings.teams.get(row.responder or "", NO_TEAM)
-        teams.setdefault(team, ResponseStats(team)).add(stats)
-    agents.sort(key=lambda s: (-s.responded, s.name))
-    return ResponseReport(
-        query=query,
-        sla_minutes={"P1": sla.p1_minutes, "P2": sla.p2_minutes, "P3": sla.p3_minutes},
-        overall=overall,
-        agents=agents,
-        teams=sorted(teams.values(), key=lambda s: (s.name == NO_TEAM, s.name)),
-        overdue_unanswered=_overdue_unanswered(conn, query, settings, now),
-        gaps=coverage_gaps(conn, query, now),
-    )
+    return q
 
 
 def _overdue_unanswered(conn: Connection, query: ReportQuery, settings: ReportSettings, now: datetime) -> int:
@@ -178,18 +218,21 @@ def _overdue_unanswered(conn: Connection, query: ReportQuery, settings: ReportSe
         upper = min(query.end, cutoff)
         if upper <= query.start:
             continue
-        prio = t.c.priority == priority
-        if priority == "P3":
-            prio = or_(prio, t.c.priority.is_(None))
-        q = select(func.count()).where(
-            t.c.label.in_(NEEDS_RESPONSE),
-            prio,
-            t.c.status.in_([s for s in MENTION_STATUSES if s != "ignored"]),
-            t.c.first_response_at.is_(None),
-            t.c.created_at >= query.start,
-            t.c.created_at <= upper,
-        )
-        if query.platform:
-            q = q.where(t.c.platform == query.platform)
-        total += int(conn.execute(q).scalar_one())
+        # Mentions without a priority are held to P3's target; one index range per value.
+        for prio in (
+            (t.c.priority == priority, t.c.priority.is_(None))
+            if priority == "P3"
+            else (t.c.priority == priority,)
+        ):
+            q = select(func.count()).where(
+                t.c.label.in_(NEEDS_RESPONSE),
+                prio,
+                t.c.status.in_([s for s in MENTION_STATUSES if s != "ignored"]),
+                t.c.first_response_at.is_(None),
+                t.c.created_at >= query.start,
+                t.c.created_at <= upper,
+            )
+            if query.platform:
+                q = q.where(t.c.platform == query.platform)
+            total += int(conn.execute(q).scalar_one())
     return total

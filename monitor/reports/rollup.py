@@ -22,19 +22,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.alerts.settings import BusinessHours
+from monitor.alerts.settings import BusinessHours, SLASettings
 from monitor.reports.businesshours import business_seconds, fingerprint
 from monitor.reports.phrases import key_phrases
 from monitor.store import models as m
 from monitor.store.db import insert_for
+from monitor.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ BATCH = 10_000
 # recorded a little out of order is still picked up (the anti-join skips those already done).
 RESPONSE_MARGIN = timedelta(days=1)
 TOPICS_KEPT = 200  # phrases kept per platform and finished day
-_STATE = ("lock", "mentions", "corrections", "responses", "hours", "timezone", "topics")
+_STATE = ("lock", "mentions", "corrections", "responses", "hours", "timezone", "topics", "sla")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,14 @@ class RollupSettings:
 
     business_hours: BusinessHours
     brand_terms: tuple[str, ...] = ()
+    sla: SLASettings = field(default_factory=SLASettings)
+
+
+WITHIN_SECONDS = (15 * 60, 3600, 4 * 3600, 24 * 3600)
+
+
+def sla_fingerprint(sla: SLASettings) -> str:
+    return f"{sla.p1_minutes}|{sla.p2_minutes}|{sla.p3_minutes}"
 
 
 @dataclass
@@ -73,6 +82,19 @@ def day_of(t: datetime) -> datetime:
     return t.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def whole_days(
+    start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime]]]:
+    """Split ``[start, end)`` into whole UTC days (read from a daily roll-up) and the edges
+    before and after them (read from the rows), so a period's figures stay exact."""
+    first = day_of(start) if start == day_of(start) else day_of(start) + timedelta(days=1)
+    last = day_of(end)
+    if first >= last:
+        return None, [(start, end)]
+    edges = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+    return (first, last), edges
+
+
 def catch_up(
     engine: Engine, settings: RollupSettings, *, batch: int = BATCH, max_rows: int | None = None
 ) -> CatchUp:
@@ -89,6 +111,7 @@ def catch_up(
     if _retime_if_hours_changed(engine, settings):
         result.retimed = True
     _redo_days_if_zone_changed(engine, settings)
+    _resum_if_sla_changed(engine, settings)
     budget = max_rows if max_rows is not None else float("inf")
     while budget > 0:
         step = int(min(batch, budget))
@@ -192,6 +215,8 @@ def _anything_new(engine: Engine, settings: RollupSettings) -> bool:
             return True
         if state["timezone"].text_value != settings.business_hours.timezone:
             return True
+        if state["sla"].text_value != sla_fingerprint(settings.sla):
+            return True
         if (conn.execute(select(func.max(t.c.id))).scalar() or 0) > (state["mentions"].int_value or 0):
             return True
         if (conn.execute(select(func.max(c.c.id))).scalar() or 0) > (state["corrections"].int_value or 0):
@@ -261,6 +286,7 @@ def _retime_if_hours_changed(engine: Engine, settings: RollupSettings) -> bool:
         had = state["hours"].text_value is not None
         # Response times depend on the hours: drop them and read every first response again.
         conn.execute(m.ReportResponse.__table__.delete())
+        conn.execute(m.ReportResponseDaily.__table__.delete())
         _set(conn, "responses", at=None)
         _set(conn, "hours", text_value=stamp)
     if had:
@@ -428,15 +454,16 @@ def _mentions(conn: Connection, state: dict[str, Any], batch: int, settings: Rol
             _phrases(topics, row, +1, settings)
     tally.save(conn)
     _add_topics(conn, topics)
-    _link_next_mentions(conn, rows)
+    _link_next_mentions(conn, rows, settings)
     _set(conn, "mentions", int_value=rows[-1].id)
     return len(rows)
 
 
-def _link_next_mentions(conn: Connection, rows: Iterable[Any]) -> None:
+def _link_next_mentions(conn: Connection, rows: Iterable[Any], settings: RollupSettings) -> None:
     """A new mention by an author we replied to earlier is the 'next mention' of that reply."""
     r = m.ReportResponse.__table__
     by_author: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    touched: set[datetime] = set()
     for row in rows:
         by_author[(row.platform, row.author_handle)].append(row)
     per_platform: dict[str, list[str]] = defaultdict(list)
@@ -445,7 +472,7 @@ def _link_next_mentions(conn: Connection, rows: Iterable[Any]) -> None:
     for platform, handles in per_platform.items():
         for start in range(0, len(handles), 500):
             facts = conn.execute(
-                select(r.c.mention_id, r.c.author_handle, r.c.responded_at).where(
+                select(r.c.mention_id, r.c.author_handle, r.c.responded_at, r.c.created_at).where(
                     r.c.platform == platform,
                     r.c.author_handle.in_(handles[start : start + 500]),
                     r.c.next_mention_id.is_(None),
@@ -464,6 +491,9 @@ def _link_next_mentions(conn: Connection, rows: Iterable[Any]) -> None:
                         .where(r.c.mention_id == fact.mention_id)
                         .values(next_mention_id=nxt.id, next_polarity=nxt.polarity)
                     )
+                    touched.add(day_of(fact.created_at))
+    if touched:
+        _sum_days(conn, settings, touched)
 
 
 # -- label corrections ------------------------------------------------------------------------
@@ -567,6 +597,7 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
         )
     insert = insert_for(conn)
     conn.execute(insert(r).on_conflict_do_nothing(index_elements=["mention_id"]), facts)
+    _sum_days(conn, settings, {day_of(f["created_at"]) for f in facts})
     newest = max(row.first_response_at for row in rows)
     if since is None or newest > since:
         _set(conn, "responses", at=newest)
@@ -601,3 +632,70 @@ def _next_mentions(conn: Connection, rows: list[Any]) -> dict[int, Any]:
                 found[row.id] = x
                 break
     return found
+
+
+# -- responses per day ------------------------------------------------------------------------
+
+
+def _resum_if_sla_changed(engine: Engine, settings: RollupSettings) -> None:
+    """``met_*`` depend on the SLA minutes: new minutes sum every day again (from the facts)."""
+    stamp = sla_fingerprint(settings.sla)
+    r = m.ReportResponse.__table__
+    with engine.begin() as conn:
+        state = _lock(conn)
+        if state["sla"].text_value == stamp:
+            return
+        conn.execute(m.ReportResponseDaily.__table__.delete())
+        first, last = conn.execute(select(func.min(r.c.created_at), func.max(r.c.created_at))).one()
+        if first is not None:
+            days = set()
+            day = day_of(first)
+            while day <= last:
+                days.add(day)
+                day += timedelta(days=1)
+            _sum_days(conn, settings, days)
+        _set(conn, "sla", text_value=stamp)
+
+
+def _sum_days(conn: Connection, settings: RollupSettings, days: set[datetime]) -> None:
+    """Recompute ``report_response_daily`` for these UTC days from ``report_response``."""
+    r = m.ReportResponse.__table__
+    d = m.ReportResponseDaily.__table__
+    sla = settings.sla
+    limit = case(
+        (r.c.priority == "P1", literal(sla.p1_minutes * 60)),
+        (r.c.priority == "P2", literal(sla.p2_minutes * 60)),
+        else_=literal(sla.p3_minutes * 60),
+    )
+
+    def within(col: Any, bound: Any) -> Any:
+        return func.sum(case((col <= bound, 1), else_=0))
+
+    negative = or_(r.c.label == "complaint", r.c.polarity < 0)
+    followed = negative & r.c.next_polarity.is_not(None) & r.c.polarity.is_not(None)
+    responder = func.coalesce(r.c.responder, "")
+    priority = func.coalesce(r.c.priority, "")
+    cols = [c.name for c in d.columns]
+    for day in sorted(days):
+        conn.execute(d.delete().where(d.c.day == day))
+        sel = (
+            select(
+                literal(day, UTCDateTime()),
+                r.c.platform,
+                responder,
+                priority,
+                func.count(),
+                *[within(r.c.business_seconds, s) for s in WITHIN_SECONDS],
+                within(r.c.business_seconds, limit),
+                func.sum(r.c.business_seconds),
+                *[within(r.c.wall_seconds, s) for s in WITHIN_SECONDS],
+                within(r.c.wall_seconds, limit),
+                func.sum(r.c.wall_seconds),
+                func.sum(case((negative, 1), else_=0)),
+                func.sum(case((followed, 1), else_=0)),
+                func.sum(case((followed & (r.c.next_polarity > r.c.polarity), 1), else_=0)),
+            )
+            .where(r.c.created_at >= day, r.c.created_at < day + timedelta(days=1))
+            .group_by(r.c.platform, responder, priority)
+        )
+        conn.execute(d.insert().from_select(cols, sel))

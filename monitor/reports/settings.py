@@ -19,7 +19,7 @@ class ReportSettings:
 
     @property
     def rollup(self) -> RollupSettings:
-        return RollupSettings(business_hours=self.business_hours, brand_terms=self.brand_terms)
+        return RollupSettings(business_hours=self.business_hours, brand_terms=self.brand_terms, sla=self.sla)
 
     @classmethod
     def from_config(cls, config: Any) -> ReportSettings:

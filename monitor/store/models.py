@@ -53,7 +53,13 @@ class Mention(SQLModel, table=True):
         # and mentions still waiting for a first response (partial: only the unanswered ones).
         Index("ix_mention_label_status_created", "label", "status", "created_at"),
         Index("ix_mention_label_created_author", "label", "created_at", "platform", "author_handle"),
-        Index("ix_mention_first_response", "first_response_at"),
+        # Partial: a lookup of unanswered mentions must not wander into it (it takes ix_mention_unanswered).
+        Index(
+            "ix_mention_first_response",
+            "first_response_at",
+            sqlite_where=sql_text("first_response_at IS NOT NULL"),
+            postgresql_where=sql_text("first_response_at IS NOT NULL"),
+        ),
         Index(
             "ix_mention_unanswered",
             "label",
@@ -369,7 +375,19 @@ class ReportResponse(SQLModel, table=True):
 
     __tablename__ = "report_response"
     __table_args__ = (
-        Index("ix_report_response_created", "created_at"),
+        # Covering: the SLA and recovery figures of a period read only this index.
+        Index(
+            "ix_report_response_created",
+            "created_at",
+            "platform",
+            "responder",
+            "priority",
+            "label",
+            "business_seconds",
+            "wall_seconds",
+            "polarity",
+            "next_polarity",
+        ),
         Index("ix_report_response_author", "platform", "author_handle", "responded_at"),
     )
 
@@ -387,6 +405,37 @@ class ReportResponse(SQLModel, table=True):
     # The author's next mention after the reply (recovery: was it less negative?).
     next_mention_id: int | None = None
     next_polarity: float | None = None
+
+
+class ReportResponseDaily(SQLModel, table=True):
+    """``report_response`` summed per UTC day (of posting), platform, responder and priority.
+
+    ``met_*`` use the SLA minutes of the config at roll-up time (recomputed when they change);
+    ``b*``/``w*`` count responses within 15 min / 1 h / 4 h / 24 h in business / wall time.
+    """
+
+    __tablename__ = "report_response_daily"
+
+    day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    platform: str = Field(primary_key=True, max_length=32)
+    responder: str = Field(primary_key=True, max_length=128)  # "" when unknown
+    priority: str = Field(primary_key=True, max_length=4)  # "" when none
+    n: int = 0
+    b15: int = 0
+    b60: int = 0
+    b240: int = 0
+    b1440: int = 0
+    met_b: int = 0
+    sum_b: float = 0.0
+    w15: int = 0
+    w60: int = 0
+    w240: int = 0
+    w1440: int = 0
+    met_w: int = 0
+    sum_w: float = 0.0
+    negative: int = 0  # complaints or polarity < 0 (recovery's population)
+    followed: int = 0  # …whose author posted again
+    recovered: int = 0  # …less negatively
 
 
 class ReportState(SQLModel, table=True):

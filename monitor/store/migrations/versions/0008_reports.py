@@ -69,9 +69,37 @@ def upgrade() -> None:
         sa.Column("next_polarity", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("mention_id"),
     )
-    op.create_index("ix_report_response_created", "report_response", ["created_at"], unique=False)
+    op.create_index(
+        "ix_report_response_created",
+        "report_response",
+        [
+            "created_at",
+            "platform",
+            "responder",
+            "priority",
+            "label",
+            "business_seconds",
+            "wall_seconds",
+            "polarity",
+            "next_polarity",
+        ],
+        unique=False,
+    )
     op.create_index(
         "ix_report_response_author", "report_response", ["platform", "author_handle", "responded_at"], unique=False
+    )
+    op.create_table(
+        "report_response_daily",
+        sa.Column("day", monitor.store.types.UTCDateTime(), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("responder", sa.String(length=128), nullable=False),
+        sa.Column("priority", sa.String(length=4), nullable=False),
+        *[sa.Column(c, sa.Integer(), nullable=False) for c in ("n", "b15", "b60", "b240", "b1440", "met_b")],
+        sa.Column("sum_b", sa.Float(), nullable=False),
+        *[sa.Column(c, sa.Integer(), nullable=False) for c in ("w15", "w60", "w240", "w1440", "met_w")],
+        sa.Column("sum_w", sa.Float(), nullable=False),
+        *[sa.Column(c, sa.Integer(), nullable=False) for c in ("negative", "followed", "recovered")],
+        sa.PrimaryKeyConstraint("day", "platform", "responder", "priority"),
     )
     op.create_table(
         "report_state",
@@ -86,7 +114,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_mention_label_created_author", ["label", "created_at", "platform", "author_handle"], unique=False
         )
-        batch_op.create_index("ix_mention_first_response", ["first_response_at"], unique=False)
+        batch_op.create_index(
+            "ix_mention_first_response",
+            ["first_response_at"],
+            unique=False,
+            sqlite_where=sa.text("first_response_at IS NOT NULL"),
+            postgresql_where=sa.text("first_response_at IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_mention_unanswered",
             ["label", "priority", "status", "created_at"],
@@ -103,6 +137,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_mention_label_created_author")
         batch_op.drop_index("ix_mention_label_status_created")
     op.drop_table("report_state")
+    op.drop_table("report_response_daily")
     op.drop_index("ix_report_response_author", table_name="report_response")
     op.drop_index("ix_report_response_created", table_name="report_response")
     op.drop_table("report_response")
