@@ -216,6 +216,13 @@ def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def newest_id(engine: Engine) -> int:
+    """The highest mention id (the primary key's last entry): where live updates start from."""
+    t = m.Mention.__table__
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(t.c.id))).scalar() or 0)
+
+
 def capped_count(
     engine: Engine, f: InboxFilter, cap: int = COUNT_CAP, *, only_index: str | None = None
 ) -> int:

@@ -45,6 +45,7 @@ def row_context(ctx: WebContext) -> dict[str, Any]:
 def inbox(request: Request, ctx: Ctx, user: Viewer, after: str | None = None) -> Response:
     params = dict(request.query_params)
     f, errors = filters.parse(params, ctx.clock())
+    newest = store.newest_id(ctx.engine)  # before the page: nothing stored meanwhile is missed
     try:
         rows, next_cursor = store.inbox_page(ctx.engine, f, after=after, limit=PAGE_SIZE)
     except ValueError as exc:
@@ -54,9 +55,6 @@ def inbox(request: Request, ctx: Ctx, user: Viewer, after: str | None = None) ->
     platforms = _platforms(ctx)
     counts = store.facet_counts(ctx.engine, f, platforms)
     total = store.capped_count(ctx.engine, f)
-    newest = max((r["id"] for r in rows), default=0) if not after else 0
-    if not rows and not after:
-        newest = 0
     message = None
     if errors:
         message = (
