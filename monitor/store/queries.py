@@ -95,6 +95,8 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
             ids = sqlite_candidates(
                 conn, _filtered(select(t.c.id), others, dialect), f.search, f.limit + f.offset
             )
+            if ids == []:
+                return []
             if ids is not None:
                 f, dialect = others, ""
         q = _filtered(select(t), f, dialect)

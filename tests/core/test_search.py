@@ -138,3 +138,43 @@ def test_sqlite_accents_fold(engine, stored):
         pytest.skip("PostgreSQL's english configuration keeps accents (no unaccent extension)")
     assert found(engine, "creme brulee") == {"e"}
     assert found(engine, "café") == {"e"}
+
+
+def test_windowed_sqlite_search_equals_the_plain_query(sqlite_url, monkeypatch):
+    """The bounded-window shortcut for common words returns exactly what ordering every match does."""
+    from monitor.store import search
+    from monitor.store.db import make_engine, migrate
+
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    p = Pipeline(engine, parse_config({"brand": {"names": ["Acme"]}}), clock=lambda: T0)
+    # Ids out of time order: a late page of recent posts, then an import of old ones, then live ones.
+    batches = [range(0, 20), range(20, 40), range(40, 60)]
+    offsets = [timedelta(hours=5), timedelta(days=-30), timedelta(hours=1)]
+    for batch, shift in zip(batches, offsets, strict=True):
+        p.ingest(
+            [
+                Mention(
+                    "x",
+                    f"m{i}",
+                    f"Acme refund {'late' if i % 3 else 'now'} {i}",
+                    T0 + shift + timedelta(minutes=i % 7),
+                    f"u{i}",
+                )
+                for i in batch
+            ],
+            source="x",
+        )
+    cases = [
+        MentionFilter(search="refund", limit=5),
+        MentionFilter(search="refund", limit=7, offset=4),
+        MentionFilter(search="late", limit=6),
+        MentionFilter(search="refund", status="new", limit=5),
+        MentionFilter(search="now", since=T0, limit=3),
+    ]
+    plain = [[r["id"] for r in find_mentions(engine, f)] for f in cases]
+    for window in (2, 5, 9):
+        monkeypatch.setattr(search, "WINDOW", window)
+        monkeypatch.setattr(search, "STRAGGLERS", 4)
+        assert [[r["id"] for r in find_mentions(engine, f)] for f in cases] == plain
+    engine.dispose()
