@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.store import models as m
@@ -967,41 +967,58 @@ def reply_failed(conn: Connection, reply: Any, reason: str, at: datetime, *, sta
 def attach_followups(conn: Connection, stored: Iterable[tuple[int, Any]], at: datetime) -> int:
     """Pipeline hook: a new mention from the same author answering our reply (or in the thread of a
     mention we replied to) joins that conversation and re-opens it. ``stored`` holds ``(id, mention)``
-    pairs just inserted; returns how many conversations re-opened. One cheap query when nothing was
-    ever replied to."""
+    pairs just inserted; returns how many conversations re-opened. Two queries per page at most
+    (one when nothing was ever replied to), whatever its size."""
     mt = m.Mention.__table__
     rt = m.ReplyOutbox.__table__
     stored = [(i, mm) for i, mm in stored if mm.in_reply_to_id is not None or mm.conversation_id is not None]
     if not stored or conn.execute(select(rt.c.id).where(rt.c.status == "sent").limit(1)).first() is None:
         return 0
+    # One query for the page: what was answered for its authors; matched here, not per mention.
+    rows = conn.execute(
+        select(
+            mt.c.id,
+            mt.c.platform,
+            mt.c.author_handle,
+            mt.c.status,
+            mt.c.conversation_id,
+            mt.c.external_id,
+            rt.c.platform_reply_id,
+            rt.c.sent_at,
+        )
+        .select_from(rt.join(mt, mt.c.id == rt.c.mention_id))
+        .where(rt.c.status == "sent", mt.c.author_handle.in_({mm.author_handle for _, mm in stored}))
+        .order_by(rt.c.sent_at.desc())
+    ).all()
+    by_author: dict[tuple[str, str], list[Any]] = {}
+    for row in rows:
+        by_author.setdefault((row.platform, row.author_handle), []).append(row)
     reopened = 0
+    done: set[int] = set()
     for mention_id, new in stored:
-        # The mention we answered: either the new post replies to our reply, or shares its thread.
-        conds = []
-        if new.in_reply_to_id is not None:
-            conds.append(rt.c.platform_reply_id == new.in_reply_to_id)
-        if new.conversation_id is not None:
-            conds.append(mt.c.conversation_id == new.conversation_id)
-            conds.append(mt.c.external_id == new.conversation_id)
-        original = conn.execute(
-            select(mt.c.id, mt.c.status, mt.c.conversation_id, mt.c.external_id)
-            .select_from(rt.join(mt, mt.c.id == rt.c.mention_id))
-            .where(
-                rt.c.status == "sent",
-                mt.c.platform == new.platform,
-                mt.c.author_handle == new.author_handle,
-                mt.c.id != mention_id,
-                or_(*conds),
-            )
-            .order_by(rt.c.sent_at.desc())
-            .limit(1)
-        ).first()
+        # The mention we answered: the new post replies to our reply, or shares its thread.
+        original = next(
+            (
+                r
+                for r in by_author.get((new.platform, new.author_handle), [])
+                if r.id != mention_id
+                and (
+                    (new.in_reply_to_id is not None and r.platform_reply_id == new.in_reply_to_id)
+                    or (
+                        new.conversation_id is not None
+                        and new.conversation_id in (r.conversation_id, r.external_id)
+                    )
+                )
+            ),
+            None,
+        )
         if original is None:
             continue
         conversation = original.conversation_id or original.external_id
         conn.execute(update(mt).where(mt.c.id == mention_id).values(conversation_id=conversation))
         _event(conn, mention_id, "followup", "responder", at, conversation_of=original.id)
-        if original.status in ("replied", "resolved"):
+        if original.status in ("replied", "resolved") and original.id not in done:
+            done.add(original.id)
             conn.execute(
                 update(mt)
                 .where(mt.c.id == original.id)
