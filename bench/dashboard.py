@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 PG_BASE = os.environ.get("MENTION_MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEAMS = {"alice": "emea", "bob": "emea", "chen": "americas", "dana": "americas"}
 TARGET_MS = 150.0
+PAGE_BUDGET_S = 15.0  # stop sampling a page after this long (it then has fewer than --repeat samples)
 
 
 def _pages(mention_ids: list[int]) -> list[tuple[str, str]]:
@@ -151,28 +152,37 @@ def _measure(
     app = create_app(config, engine, clock=now_fn)
     rng = random.Random(3)
     out: dict[str, tuple[float, float, int]] = {}
+    counts: dict[str, int] = {}
     with TestClient(app) as client:
         client.cookies.set(SESSION_COOKIE, make_session(app.state.ctx, "bench", now_fn()))
         for label, path in _pages(mention_ids):
             times: list[float] = []
             status = 0
+            spent = 0.0
             for i in range(repeat + 1):
+                if i > 3 and spent > PAGE_BUDGET_S:
+                    break  # a slow page (a big export) gets fewer samples, not minutes
                 target = f"/mentions/{rng.choice(mention_ids)}" if path == "mention" else path
                 started = time.perf_counter()
                 resp = client.get(target)
                 _ = resp.content
                 elapsed = (time.perf_counter() - started) * 1000
+                spent += elapsed / 1000
                 status = resp.status_code
                 if status != 200:
                     break
                 if i:  # the first is a warm-up (template compile, caches)
                     times.append(elapsed)
+            counts[label] = len(times)
             if status != 200 or not times:
                 out[label] = (float("nan"), float("nan"), status)
                 continue
             times.sort()
             p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
             out[label] = (statistics.median(times), p95, status)
+    short = {k: v for k, v in counts.items() if v < repeat}
+    if short:
+        print(f"  fewer samples (slow pages): {short}", file=sys.stderr)
     engine.dispose()
     return out
 
