@@ -55,3 +55,21 @@ def test_import_sets_addressed_to_brand_from_config_handles(tmp_path, sqlite_url
         for r in map(json.loads, capsys.readouterr().out.splitlines())
     }
     assert got == {"1": True, "2": False, "3": True, "4": True}
+
+
+def test_severity_is_stored_with_the_mention(tmp_path, sqlite_url, capsys) -> None:
+    data = tmp_path / "history.csv"
+    with data.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["external_id", "text", "author", "created_at"])
+        w.writerow(["s1", "@acme this is fraud, my lawyer will hear about it", "amy", "2026-10-01T10:00:00Z"])
+        w.writerow(["s2", "@acme the app is a bit slow today, not great", "bo", "2026-10-01T10:00:00Z"])
+        w.writerow(["s3", "@acme thank you, lovely service", "cy", "2026-10-01T10:00:00Z"])
+    assert main(["import", str(data), "--db", sqlite_url, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["mentions", "--db", sqlite_url, "--format", "json", "--limit", "10"]) == 0
+    got = {
+        r["external_id"]: (r["priority"], r["severity"])
+        for r in map(json.loads, capsys.readouterr().out.splitlines())
+    }
+    assert got == {"s1": ("P1", "severe"), "s2": ("P3", "mild"), "s3": ("P3", None)}
