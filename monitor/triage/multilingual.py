@@ -272,6 +272,20 @@ class MultilingualCues:
                     compiled[kind] = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
             self._patterns[lang] = compiled
 
+    def short_post_language(self, lower: str, word_count: int, max_words: int = 3) -> str | None:
+        """For a post too short to guess by function words: the language of a multi-word complaint
+        phrase it contains (single words like "horrible" are shared with English), else None."""
+        if word_count == 0 or word_count > max_words:
+            return None
+        for lang, kinds in self._patterns.items():
+            if lang == "ja":
+                continue
+            for kind in ("complaint", "severe"):
+                for m in kinds[kind].finditer(lower):
+                    if " " in m.group(0):
+                        return lang
+        return None
+
     def supports(self, language: str | None) -> bool:
         return language in self._patterns
 

@@ -72,6 +72,7 @@ class Triager:
         self._cues = CueSet(self.settings)
         self._severity = SeverityCues()
         self._languages = MultilingualCues()
+        self._scored = {c.lower().split("-")[0] for c in self.settings.scored_languages}
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
         """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
@@ -84,6 +85,14 @@ class Triager:
         cues = self._cues.read(text)
         escalations = cues.escalation.tags
 
+        if language.code is None and not mention.language:
+            # Too short for the word-based guess ("quiero un reembolso"): a multi-word complaint
+            # phrase of one of the phrase tables decides.
+            code = self._languages.short_post_language(text.lower, text.word_count)
+            if code is not None and code not in self._scored:
+                verdict = self._other_language(mention, ctx, text, code, escalations)
+                if verdict is not None:
+                    return verdict
         if not language.scored and self._languages.supports(language.code):
             verdict = self._other_language(mention, ctx, text, language.code or "", escalations)
             if verdict is not None:

@@ -283,3 +283,12 @@ def test_triage_is_pure(triager: Triager) -> None:
         addressed_to_brand=True,
     )
     assert triager.assess(m) == triager.assess(m)
+
+
+def test_short_post_in_another_language_is_read_by_its_phrase(triager: Triager, make_mention) -> None:
+    verdict = triager.assess(make_mention("@AcmeHelp quiero un reembolso", language=None))
+    assert verdict.label == "complaint"
+    assert verdict.reasons[0] == "Spanish: «quiero un reembolso»"
+    assert verdict.priority == "P2"
+    # A short English post with a word the tables share is still English.
+    assert triager.assess(make_mention("@AcmeHelp horrible service", language=None)).language != "es"
