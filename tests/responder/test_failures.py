@@ -314,3 +314,35 @@ def test_server_errors_are_retried_with_backoff_then_fail_visibly(engine, mastod
     assert row.status == "failed" and row.attempts == 3
     assert "gave up after 3 attempt(s)" in mention_row(engine, mid).reply_error
     assert mastodon.replies == []
+
+
+@pytest.mark.parametrize("case", ["threadgate", "blocked"])
+def test_bluesky_post_we_may_not_reply_to_fails_without_posting(engine, bluesky, case):
+    post = bluesky.add_mention("never again", author="max.bsky.social")
+    config = make_config(bluesky)
+    [mid] = ingest(engine, config, "bluesky")
+    workflow.request_reply(engine, config, mid, text="Sorry Max.", actor="bob")
+    if case == "threadgate":
+        bluesky.replies_disabled.add(post["uri"])
+    else:
+        bluesky.blocked_by.add("max.bsky.social")
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert bluesky.replies == [] and bluesky.calls("com.atproto.repo.createRecord") == 0
+    error = mention_row(engine, mid).reply_error
+    assert ("limited who can reply" if case == "threadgate" else "blocks") in error
+    assert reply_rows(engine, mid)[0].status == "failed"
+
+
+def test_reddit_locked_thread_and_deleted_comment(engine, reddit):
+    locked = reddit.add_post("Acme support is a joke", author="nat")
+    config = make_config(reddit)
+    [mid] = ingest(engine, config, "reddit")
+    reddit.locked.add(locked["name"])
+    workflow.request_reply(engine, config, mid, text="Hi Nat, sorry.", actor="bob")
+    sender = sender_for(engine, config)
+    sender.send_due()
+    sender.close()
+    assert reddit.replies == []
+    assert "replies are not allowed there (THREAD_LOCKED" in mention_row(engine, mid).reply_error
