@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
 from monitor import workflow
 from monitor.responder import autoack
 from monitor.responder.sender import Sender
+from monitor.store import models as m
 from tests.responder.conftest import DEAD_HOOK, ingest, make_config, mention_row, reply_rows
 
 ACK = "Hi {author}, sorry about this. A person from {brand} will reply within {window}."
@@ -73,10 +76,20 @@ def test_hourly_cap_and_incident_members(engine, mastodon):
     for i, who in enumerate(("carol", "dave", "erin")):
         mastodon.add_mention("the site is down", author=who, created_at=t0 + timedelta(minutes=i))
     config = _config(mastodon, max_per_hour=2)
-    ingest(engine, config, "mastodon")
+    ids = ingest(engine, config, "mastodon")
     decisions = autoack.plan(engine, config, now=datetime.now(UTC))
     assert [d.send for d in decisions] == [True, True, False]
     assert "hourly cap of 2" in decisions[2].reason
+
+    # The first one is folded into an incident: skipped unless incident_members is on.
+    t = m.Mention.__table__
+    with engine.begin() as conn:
+        conn.execute(update(t).where(t.c.id == ids[0]).values(incident_id=7))
+    decisions = autoack.plan(engine, config, now=datetime.now(UTC))
+    assert "part of incident #7" in decisions[0].reason and not decisions[0].send
+    assert [d.send for d in decisions[1:]] == [True, True]
+    with_members = _config(mastodon, max_per_hour=5, incident_members=True)
+    assert all(d.send for d in autoack.plan(engine, with_members, now=datetime.now(UTC)))
 
 
 def test_a_person_claiming_first_is_not_overridden(engine, mastodon):
