@@ -346,3 +346,31 @@ def test_reddit_locked_thread_and_deleted_comment(engine, reddit):
     sender.close()
     assert reddit.replies == []
     assert "replies are not allowed there (THREAD_LOCKED" in mention_row(engine, mid).reply_error
+
+
+def test_retry_after_fixing_the_cause_sends_the_failed_reply_once(engine, mastodon):
+    mastodon.add_mention("where is my parcel", author="oli")
+    config = make_config(mastodon)
+    [mid] = ingest(engine, config, "mastodon")
+    req = workflow.request_reply(engine, config, mid, text="Tracking it now.", actor="bob")
+    mastodon.suspended = True
+    sender = sender_for(engine, config)
+    sender.send_due()
+    assert reply_rows(engine, mid)[0].status == "failed"
+    pending = _pending_reply(engine, config, mastodon)
+    with pytest.raises(workflow.WorkflowError, match="only failed or unknown"):
+        workflow.retry_reply(engine, pending, actor="ops")
+    mastodon.suspended = False  # the account was reinstated
+    again = workflow.retry_reply(engine, req.reply_id, actor="ops")
+    assert again.status == "pending" and mention_row(engine, mid).reply_status == "pending"
+    sender.send_due()
+    sender.close()
+    assert len(mastodon.replies) == 2  # the retried one and the other, each once
+    assert reply_rows(engine, mid)[0].status == "sent"
+
+
+def _pending_reply(engine, config, mastodon) -> int:
+    """A reply that has not failed, to show that retry refuses it."""
+    mastodon.add_mention("another one", author="pia")
+    ids = ingest(engine, config, "mastodon")
+    return workflow.request_reply(engine, config, max(ids), text="On it.", actor="bob").reply_id
