@@ -73,6 +73,9 @@ class Sender:
         self._paused: dict[str, datetime] = {}  # source → rate-limit reset
         self._recovered = False
         self._last_recover = 0.0
+        # The daemon shortens this (with ttl) so a dead instance's replies are taken over within
+        # service.takeover_after; its heartbeat renews live claims.
+        self.recover_every = JOB_INTERVAL
         self._wake = threading.Event()
         self._last_jobs: float | None = None
 
@@ -125,7 +128,7 @@ class Sender:
     def recover(self) -> int:
         """Settle replies left ``sending`` by dead senders: at start, then every ``JOB_INTERVAL``."""
         now_mono = time.monotonic()
-        if self._recovered and now_mono - self._last_recover < JOB_INTERVAL:
+        if self._recovered and now_mono - self._last_recover < self.recover_every:
             return 0
         self._recovered = True
         self._last_recover = now_mono

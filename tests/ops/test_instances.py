@@ -150,3 +150,69 @@ def test_sigkill_of_the_lease_holder_fails_over_within_the_limit_exactly_once(tm
         else:  # in flight when a died (settled by b after a's claim expired), or no answer in time
             assert "interrupted" in row.last_error or "no response" in row.last_error, row
     print(f"deliveries: {dict(statuses)}; all settled {outbox_takeover:.1f} s after the kill")
+
+
+def test_replies_fail_over_and_are_posted_once(tmp_path, pg_url, daemons):
+    """Kill the instance whose reply is in flight (posted, answer held back); the other takes it over."""
+    import yaml
+
+    from monitor import workflow
+    from monitor.config import parse_config
+    from monitor.store.db import migrate
+    from tests.fakes.mastodon import FakeMastodon
+    from tests.responder.conftest import config_data, ingest
+
+    with FakeMastodon() as fake:
+        for i in range(6):
+            fake.add_mention(f"order {i} never arrived, please help", author=f"cust{i}")
+        data = config_data(fake, storage={"url": pg_url}, service={"takeover_after": 15})
+        data["sources"]["mastodon"]["enabled"] = False  # the test stores the mentions itself, once
+        path = tmp_path / "c.yaml"
+        path.write_text(yaml.safe_dump(data))
+        config = parse_config(data)
+        engine = make_engine(pg_url)
+        migrate(engine)
+        data["sources"]["mastodon"]["enabled"] = True
+        ids = ingest(engine, parse_config(data), "mastodon")
+        assert len(ids) == 6
+        fake.hold_posts()  # the first reply is stored by the platform, its answer held back
+        a = daemons(str(path), name="a", env={"MENTION_MONITOR_INSTANCE": "inst-a"})
+        b = daemons(str(path), name="b", env={"MENTION_MONITOR_INSTANCE": "inst-b"})
+        for d in (a, b):
+            wait_for(lambda d=d: "mention-monitor running" in d.log(), START_TIMEOUT, "both running")
+        for mid in ids:
+            workflow.request_reply(engine, config, mid, text="Sorry! We're on it.", actor="agent")
+        wait_for(fake.post_accepted.is_set, 60, "a reply reaching the platform")
+        t = m.ReplyOutbox.__table__
+        with engine.connect() as conn:
+            held_id, holder = conn.execute(
+                select(t.c.id, t.c.claimed_by).where(t.c.status == "sending").order_by(t.c.id)
+            ).first()
+        victim, survivor = (a, b) if holder.startswith("inst-a/") else (b, a)
+        killed_at = time.monotonic()
+        victim.signal(signal.SIGKILL)
+        victim.wait(30)
+        fake.release_posts()
+
+        def taken_over() -> bool:
+            with engine.connect() as conn:
+                row = conn.execute(select(t.c.status, t.c.claimed_by).where(t.c.id == held_id)).one()
+            return row.claimed_by != holder
+
+        wait_for(taken_over, 60, "the in-flight reply taken over")
+        takeover = time.monotonic() - killed_at
+
+        def all_sent() -> bool:
+            with engine.connect() as conn:
+                statuses = conn.execute(select(t.c.status)).scalars().all()
+            return len(statuses) == 6 and all(s == "sent" for s in statuses)
+
+        wait_for(all_sent, 90, f"every reply sent; survivor log:\n{survivor.log()[-3000:]}")
+        took = time.monotonic() - killed_at
+        survivor.signal(signal.SIGTERM)
+        assert survivor.wait(90) == 0
+        per_parent = Counter(s["in_reply_to_id"] for s in fake.replies)
+        engine.dispose()
+    print(f"replies: in-flight one taken over {takeover:.1f} s, all 6 sent {took:.1f} s after the kill")
+    assert takeover < 15.0, takeover
+    assert len(per_parent) == 6 and set(per_parent.values()) == {1}, per_parent
