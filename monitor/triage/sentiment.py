@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+import types
 from dataclasses import dataclass
+from typing import Any
 
-from textblob.en import sentiment as _textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.triage.model import Evidence
 from monitor.triage.settings import TriageSettings
+
+
+def _pattern_sentiment() -> Any:
+    """``textblob.en.sentiment`` (the pattern lexicon), without running ``textblob/__init__``.
+
+    That package file imports TextBlob's blob module, hence all of NLTK, hence SciPy: ~110 MB of
+    resident memory and ~1 s of start-up for a daemon that only needs the lexicon, which lives in
+    ``textblob.en`` and ``textblob._text`` (standard library only). The same modules and lexicon
+    file are loaded, so polarity and subjectivity are exactly TextBlob's. A later ``import
+    textblob`` still runs the real package (and reuses these modules).
+    """
+    if "textblob" in sys.modules or "textblob.en" in sys.modules:
+        return importlib.import_module("textblob.en").sentiment
+    spec = importlib.util.find_spec("textblob")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("TextBlob is not installed (pip install textblob)")
+    package = types.ModuleType("textblob")
+    package.__path__ = list(spec.submodule_search_locations)
+    sys.modules["textblob"] = package
+    try:
+        return importlib.import_module("textblob.en").sentiment
+    finally:
+        del sys.modules["textblob"]
+
+
+_textblob_sentiment = _pattern_sentiment()
 
 
 @dataclass(frozen=True, slots=True)
