@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from monitor.config import parse_config
 from monitor.store import models as m
 from monitor.store.db import make_engine, migrate
 from tests.harness import ledger
@@ -63,10 +64,14 @@ class ChaosReport:
     exit_code: int | None = None
     kills: int = 0
     published: int = 0
+    replies: dict[str, int] = field(default_factory=dict)  # queued, posted, lost, duplicated, states
 
     @property
     def ok(self) -> bool:
-        return bool(self.tally and self.tally.clean and not self.crashed and self.exit_code == 0)
+        replies_ok = not (self.replies.get("lost") or self.replies.get("duplicated"))
+        return bool(
+            self.tally and self.tally.clean and replies_ok and not self.crashed and self.exit_code == 0
+        )
 
     def lines(self) -> list[str]:
         out = [f"{'episode':<36}{'stored (s)':>11}{'steady (s)':>11}{'bound (s)':>10}  within"]
@@ -81,7 +86,12 @@ class ChaosReport:
             f"daemon SIGKILLed {self.kills}x; unexpected exits: {len(self.crashed)}; "
             f"final exit {self.exit_code}"
         )
-        out.append("replies queued vs posted: n/a (the daemon does not run the reply sender yet)")
+        r = self.replies
+        out.append(
+            f"replies queued {r.get('queued', 0)}, posted {r.get('posted', 0)}: lost {r.get('lost', 0)}, "
+            f"duplicated {r.get('duplicated', 0)} (outbox: "
+            f"{', '.join(f'{k} {v}' for k, v in sorted(r.items()) if k.startswith('status:')) or 'empty'})"
+        )
         return out
 
 
@@ -113,6 +123,7 @@ class Chaos:
         self.recovery_deadline = recovery_deadline
         self.log = log
         self.report = ChaosReport()
+        self.config: Any = None
         self._stop_publishing = threading.Event()
         self._served: list[str] = []
         self._served_lock = threading.Lock()
@@ -128,6 +139,72 @@ class Chaos:
                 self._served.extend(toks)
             next_at += step
             self._stop_publishing.wait(max(0.0, next_at - time.monotonic()))
+
+    def _queue_replies(self, engine: Engine, config: Any, n: int) -> int:
+        """Agents answer ``n`` recent Mastodon/Bluesky mentions (the daemon's responder posts them)."""
+        from monitor import workflow
+
+        t = m.Mention.__table__
+        with engine.connect() as conn:
+            ids = (
+                conn.execute(
+                    select(t.c.id)
+                    .where(
+                        t.c.platform.in_(("mastodon", "bluesky")),
+                        t.c.id.not_in(select(m.ReplyOutbox.__table__.c.mention_id)),
+                    )
+                    .order_by(t.c.id.desc())
+                    .limit(n)
+                )
+                .scalars()
+                .all()
+            )
+        queued = 0
+        for mention_id in ids:
+            try:
+                workflow.request_reply(
+                    engine, config, mention_id, text="Sorry about that, we're on it.", actor="chaos"
+                )
+                queued += 1
+            except Exception as exc:  # a conflict or a refusal is not what this run measures
+                self.log(f"  reply to mention {mention_id} not queued: {exc}")
+        return queued
+
+    def _replies_settled(self, engine: Engine) -> bool:
+        r = m.ReplyOutbox.__table__
+        with engine.connect() as conn:
+            return not conn.execute(
+                select(func.count()).where(r.c.status.in_(("pending", "sending")))
+            ).scalar_one()
+
+    def _reply_tally(self, engine: Engine, platforms: Platforms) -> dict[str, int]:
+        from collections import Counter
+
+        r = m.ReplyOutbox.__table__
+        t = m.Mention.__table__
+        with engine.connect() as conn:
+            queued = (
+                conn.execute(select(t.c.external_id).select_from(r.join(t, t.c.id == r.c.mention_id)))
+                .scalars()
+                .all()
+            )
+            states = dict(conn.execute(select(r.c.status, func.count()).group_by(r.c.status)).all())
+        posted: Counter[str] = Counter()
+        if "mastodon" in platforms.servers:
+            posted.update(str(s.get("in_reply_to_id")) for s in platforms.servers["mastodon"].replies)
+        if "bluesky" in platforms.servers:
+            posted.update(
+                str(((p.get("record") or {}).get("reply") or {}).get("parent", {}).get("uri"))
+                for p in platforms.servers["bluesky"].replies
+            )
+        out = {
+            "queued": len(queued),
+            "posted": sum(posted[x] for x in queued),
+            "lost": sum(1 for x in queued if not posted[x]),
+            "duplicated": sum(posted[x] - 1 for x in queued if posted[x] > 1),
+        }
+        out.update({f"status:{k}": v for k, v in states.items()})
+        return out
 
     def served(self) -> list[str]:
         with self._served_lock:
@@ -211,9 +288,9 @@ class Chaos:
         engine = make_engine(url)
         migrate(engine)
         sources = [platforms.source_name(k) for k in platforms.servers]
-        daemon = DaemonProcess(
-            self.workdir / "daemon", bench_config(platforms, receiver, url, interval=INTERVAL)
-        )
+        data = bench_config(platforms, receiver, url, interval=INTERVAL)
+        self.config = parse_config(data)
+        daemon = DaemonProcess(self.workdir / "daemon", data)
         daemon.start()
         sc = m.SourceCursor.__table__
 
@@ -239,10 +316,13 @@ class Chaos:
             publisher.join(10)
         final = Episode("final drain")
         self._measure(final, engine, sources, receiver, daemon)
+        if not wait_for(lambda: self._replies_settled(engine), self.recovery_deadline, 0.5):
+            self.log("  replies still pending at the end")
         time.sleep(2)  # anything extra (a duplicate) would arrive now
         self.report.exit_code = daemon.stop()
         self.report.published = len(self.served())
         self.report.tally = ledger.tally(engine, self.served(), sources, receiver)
+        self.report.replies = self._reply_tally(engine, platforms)
         engine.dispose()
         return self.report
 
@@ -260,6 +340,7 @@ class Chaos:
         # Platform faults: each kind on one platform (all platforms at once with --quick).
         for i, fault in enumerate(FAULT_KINDS):
             targets = kinds if self.quick else [kinds[i % len(kinds)]]
+            self._queue_replies(engine, self.config, 3)  # replies in flight through the fault
             for k in targets:
                 platforms.faults[k].inject(fault, self.fault_seconds)
             time.sleep(self.fault_seconds)
@@ -287,6 +368,7 @@ class Chaos:
         self._measure(Episode("receiver hangs (5 s > 2 s)"), engine, sources, receiver, daemon)
         # SIGKILL at random points, restarting each time.
         for n in range(self.kills):
+            self._queue_replies(engine, self.config, 3)
             time.sleep(self.rng.uniform(0.3, 4.0))
             daemon.kill()
             self.report.kills += 1
@@ -315,8 +397,18 @@ class Chaos:
     ) -> None:
         """Every fault kind in one short overlapping burst, then one wait (the test suite's variant)."""
         kinds = list(platforms.servers)
+        t = m.Mention.__table__
+
+        def answerable() -> int:
+            with engine.connect() as conn:
+                return conn.execute(
+                    select(func.count()).where(t.c.platform.in_(("mastodon", "bluesky")))
+                ).scalar_one()
+
+        wait_for(lambda: answerable() >= 12, 30)  # something for agents to answer first
         rounds = [FAULT_KINDS[i::2] for i in range(2)]  # two rounds cover the six kinds
         for r, plan in enumerate(rounds):
+            self._queue_replies(engine, self.config, 4)  # replies in flight through the faults
             for j, k in enumerate(kinds):
                 platforms.faults[k].inject(plan[j % len(plan)], self.fault_seconds)
             receiver.set_mode("fail" if r == 0 else "hang", hang_seconds=4.0)
@@ -332,6 +424,7 @@ class Chaos:
         receiver.set_mode("ok")
         daemon.start()
         for _ in range(self.kills - 1):
+            self._queue_replies(engine, self.config, 4)
             time.sleep(self.rng.uniform(1.0, 3.0))
             daemon.kill()
             self.report.kills += 1

@@ -68,6 +68,7 @@ class Row:
     rss_mb: float
     mb_per_100k: float
     seed_s: float
+    tally: ledger.Tally | None = None  # exactly-once over the measured mentions and their alerts
 
 
 class Store:
@@ -112,7 +113,7 @@ class Store:
             self.admin.dispose()
 
 
-def textblob_rate(texts: list[str]) -> float:
+def textblob_rate(texts: list[str], seconds: float = 3.0) -> float:
     """TextBlob polarity alone over ``texts`` (the analyzer reused), mentions/s."""
     from textblob.en.sentiments import PatternAnalyzer
 
@@ -120,12 +121,12 @@ def textblob_rate(texts: list[str]) -> float:
     analyzer.analyze("warm up")
     started = time.perf_counter()
     rounds = 0
-    while True:  # at least 3 s of work, so the figure is not noise
+    while True:  # at least ``seconds`` of work, so the figure is not noise
         for t in texts:
             analyzer.analyze(t)
         rounds += 1
         elapsed = time.perf_counter() - started
-        if elapsed >= 3.0:
+        if elapsed >= seconds:
             return rounds * len(texts) / elapsed
 
 
@@ -195,7 +196,7 @@ def measure(backend: str, size: int, args: argparse.Namespace, log: Any = print)
             wait_for(lambda: all(t in receiver.first_arrival() for t in burst), 300, 0.5)
             # The yardstick once the daemon is idle again (its alerts for the burst are out).
             texts = [t for _, t in _texts(engine, sources, wanted)]
-            tb = textblob_rate(texts)
+            tb = textblob_rate(texts, getattr(args, "textblob_seconds", 3.0))
             # Latency: mentions appearing one at a time at random moments.
             rng = random.Random(size)
             probes: list[str] = []
@@ -209,6 +210,9 @@ def measure(backend: str, size: int, args: argparse.Namespace, log: Any = print)
                 log(f"  warning: {len(probes) - len(lat)} latency probe(s) never alerted")
             rss_kb = daemon.sample_rss()
             code = daemon.stop()
+            tally = ledger.tally(engine, [*burst, *probes], sources, receiver)
+            if not tally.clean:
+                log("  warning: " + "; ".join(tally.lines()))
             if code != 0:
                 log(f"  warning: daemon exited {code}:\n{daemon.log_tail(10)}")
         with engine.connect() as conn:
@@ -226,6 +230,7 @@ def measure(backend: str, size: int, args: argparse.Namespace, log: Any = print)
             rss_kb / 1024,
             per_100k,
             seed_s,
+            tally,
         )
     finally:
         store.drop()

@@ -3,8 +3,9 @@
 Fake Mastodon, Hacker News and Bluesky servers answer 429 storms with reset headers, 5xx,
 slow, cut-off, malformed and HTML-with-200 responses; the alert receiver fails, then hangs past
 the send deadline; the daemon is SIGKILLed while the receiver holds a request and again at a
-random point; its private PostgreSQL is restarted. Afterwards every mention served is stored
-once and every alert due arrived, with at most one extra copy that is marked as a repeat.
+random point; its private PostgreSQL is restarted; agents' replies are in flight throughout.
+Afterwards every mention served is stored once, every alert due arrived (at most one extra copy,
+marked as a repeat) and every reply was posted exactly once.
 No timing is asserted (bench/chaos.py prints the recovery times).
 """
 
@@ -34,5 +35,8 @@ def test_a_burst_of_every_fault_loses_nothing_and_doubles_nothing(tmp_path):
     assert t.alerts_due == t.served and t.alerts_lost == 0, t.lines()
     assert t.alerts_duplicated == 0, t.lines()  # never a second unmarked copy
     assert t.marked_repeats >= 1, t.lines()  # the send cut by SIGKILL went out again, marked
+    r = report.replies
+    assert r["queued"] >= 8 and r["posted"] == r["queued"], r  # replies in flight: each posted once
+    assert (r["lost"], r["duplicated"]) == (0, 0), r
     assert report.kills == 2 and not report.crashed
     assert report.exit_code == 0

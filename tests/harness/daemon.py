@@ -142,6 +142,8 @@ def bench_config(
             "retry": {"base_delay": 1, "max_delay": 5, "max_attempts": 100},
             "ambiguous": {"resend_after": resend_after, "resend_priorities": ["P1", "P2", "P3"]},
         },
+        # Replies agents queue go out through the same fakes; short retries for a bounded run.
+        "responder": {"base_delay": 1, "max_delay": 5, "send_timeout": 5},
         "storage": {"url": db_url},
         "logging": {"level": "INFO"},
     }
