@@ -248,7 +248,8 @@ class Count:
     exact: bool = True
 
 
-FACET_CAP = 100  # per-value counts beyond the first 1,000 matches stop here ("100+")
+FACET_SAMPLE = 500  # the newest matches read once to count every facet's values
+FACET_CAP = 50  # per-value counts beyond that sample stop here ("50+")
 _FACET_COLUMNS = ("status", "priority", "label", "platform")
 
 
@@ -274,12 +275,13 @@ def facet_counts(
 ) -> dict[str, dict[str, Count]]:
     """For each filter value: how many mentions it would show with the other filters kept.
 
-    The newest ``cap`` matches are read once (once more per facet that is itself filtered) and
-    counted per value: exact when that was all of them. Beyond that, a value seen
-    :data:`FACET_CAP` times is shown as "100+", and a rarer one is counted along its own
-    index up to that cap (skipped for a text search, whose every count would read the texts
-    again: those counts are lower bounds, "n+").
+    The newest ``cap`` (at most :data:`FACET_SAMPLE`) matches are read once (once more per
+    facet that is itself filtered) and counted per value: exact when that was all of them.
+    Beyond that, a value seen :data:`FACET_CAP` times is shown as "50+", and a rarer one is
+    counted along its own index up to that cap (skipped for a text search, whose every count
+    would read the texts again: those counts are lower bounds, "n+").
     """
+    cap = min(cap, FACET_SAMPLE)
     shared = _sample(engine, f, cap)
     out: dict[str, dict[str, Count]] = {}
     for name, values in (*FACETS.items(), ("platform", tuple(platforms))):
