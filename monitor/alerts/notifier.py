@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -80,6 +81,7 @@ class Notifier:
         # Claims on deliveries carry this process's id; a claim not renewed for claim_ttl is a dead holder's.
         self.owner = claims.holder()
         self.claim_ttl = outbox.CLAIM_TTL
+        self._in_flight: set[int] = set()  # delivery ids being sent now (their claims are renewed)
         self._recovered = False
         self._last_jobs: float | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -179,9 +181,19 @@ class Notifier:
         return n
 
     def renew_claims(self, now: datetime) -> int:
-        """Keep this process's in-flight claims alive (the daemon's heartbeat calls it)."""
+        """Keep the claims of sends in progress alive (the daemon's heartbeat calls it).
+
+        Only rows being sent right now: a row whose outcome could not be recorded (the database
+        went away) stops being renewed, expires, and :meth:`recover` settles it as ``unknown``.
+        """
+        ids = list(self._in_flight)
+        if not ids:
+            return 0
+        d = m.AlertDelivery.__table__
         with self.engine.begin() as conn:
-            return claims.renew(conn, m.AlertDelivery.__table__, owner=self.owner, now=now)
+            return conn.execute(
+                update(d).where(d.c.claimed_by == self.owner, d.c.id.in_(ids)).values(claimed_at=now)
+            ).rowcount
 
     def _send_group(self, delivery_ids: list[int]) -> int:
         attempted = 0
@@ -194,13 +206,18 @@ class Notifier:
             if claimed is None:
                 continue  # another notifier took it
             attempted += 1
+            self._in_flight.add(claimed.delivery_id)
             try:
                 self._send_one(claimed)
+            except DBAPIError:
+                raise  # the outcome could not be recorded: the claim expires, recover() settles it
             except Exception as exc:
                 log.exception("delivery %d failed unexpectedly", claimed.delivery_id)
                 self._finish(
                     claimed, delivery.Outcome("failed", "EXCEPTION", f"{type(exc).__name__}: {exc}", 0)
                 )
+            finally:
+                self._in_flight.discard(claimed.delivery_id)
         return attempted
 
     def _send_one(self, claimed: outbox.Claimed) -> None:

@@ -216,13 +216,25 @@ def recover(engine: Engine, now: datetime, *, owner: str | None = None, ttl: flo
         taken = claims.take_over(
             conn, d, owner=owner or claims.holder(), now=now, ttl=ttl, where=d.c.status == "sending"
         )
+        # Our own rows whose claim expired: their outcome could not be recorded (database away).
+        own = (
+            conn.execute(
+                select(d.c.id).where(
+                    d.c.status == "sending",
+                    d.c.claimed_by == (owner or claims.holder()),
+                    claims.expired(d, now, ttl),
+                )
+            )
+            .scalars()
+            .all()
+        )
         # Rows from before claims existed (or claimed by nobody) were left by a dead process too.
         unowned = (
             conn.execute(select(d.c.id).where(d.c.status == "sending", d.c.claimed_by.is_(None)))
             .scalars()
             .all()
         )
-        ids = [i for i, _ in taken] + list(unowned)
+        ids = [i for i, _ in taken] + list(own) + list(unowned)
         rows = conn.execute(select(d.c.id, d.c.log).where(d.c.id.in_(ids))).all() if ids else []
         for row in rows:
             entry = {

@@ -94,3 +94,30 @@ def test_a_dead_process_of_this_instance_is_taken_over_without_waiting(engine, m
         assert not claims.holder_dead("other-host/1")
         taken = claims.take_over(conn, d, owner=claims.holder(), now=NOW + timedelta(seconds=1), ttl=15)
     assert taken == [(1, gone)]
+
+
+def test_a_send_whose_outcome_could_not_be_recorded_is_settled_once_its_claim_expires(engine):
+    """The database went away between the send and its bookkeeping: the claim is no longer renewed."""
+    from monitor.alerts import outbox
+    from monitor.alerts.notifier import Notifier
+    from monitor.config import parse_config
+
+    config = parse_config({"brand": {"names": ["Acme"]}})
+    notifier = Notifier(engine, config, clock=lambda: NOW)
+    d = m.AlertDelivery.__table__
+    with engine.begin() as conn:
+        alert = conn.execute(
+            m.AlertOutbox.__table__.insert().values(
+                key="k", kind="operator", route="operators", created_at=NOW
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            d.insert().values(alert_id=alert, destination="operators/0", status="pending", attempts=0, log=[])
+        )
+    claimed = outbox.claim(engine, 1, NOW - timedelta(seconds=60), owner=notifier.owner)
+    assert claimed is not None
+    assert notifier.renew_claims(NOW) == 0  # not in flight any more: not kept alive
+    assert notifier.recover() == 1
+    with engine.connect() as conn:
+        row = conn.execute(select(d.c.status, d.c.claimed_by, d.c.last_error)).one()
+    assert row.status == "unknown" and row.claimed_by is None and "interrupted" in row.last_error
