@@ -572,10 +572,8 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
     rows = conn.execute(q).all()
     if not rows:
         return 0
-    following = _next_mentions(conn, rows)
     facts = []
     for row in rows:
-        nxt = following.get(row.id)
         facts.append(
             {
                 "mention_id": row.id,
@@ -591,12 +589,13 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
                 "business_seconds": business_seconds(
                     row.created_at, row.first_response_at, settings.business_hours
                 ),
-                "next_mention_id": nxt.id if nxt else None,
-                "next_polarity": nxt.polarity if nxt else None,
+                "next_mention_id": None,
+                "next_polarity": None,
             }
         )
     insert = insert_for(conn)
     conn.execute(insert(r).on_conflict_do_nothing(index_elements=["mention_id"]), facts)
+    _link_after_responses(conn, [f["mention_id"] for f in facts])
     _sum_days(conn, settings, {day_of(f["created_at"]) for f in facts})
     newest = max(row.first_response_at for row in rows)
     if since is None or newest > since:
@@ -604,34 +603,36 @@ def _responses(conn: Connection, state: dict[str, Any], batch: int, settings: Ro
     return len(rows)
 
 
-def _next_mentions(conn: Connection, rows: list[Any]) -> dict[int, Any]:
-    """For each responded mention: the same author's first mention posted after the response."""
+def _link_after_responses(conn: Connection, ids: list[int]) -> None:
+    """Each new fact's 'next mention': the author's first mention posted after the response.
+
+    One UPDATE with a correlated subquery per chunk: the database walks the author index
+    itself (a round trip per response was the slowest part of a large catch-up).
+    """
     t = m.Mention.__table__
-    per_platform: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        per_platform[row.platform].add(row.author_handle)
-    later: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    since = min(row.first_response_at for row in rows)
-    for platform, handles in per_platform.items():
-        names = sorted(handles)
-        for start in range(0, len(names), 500):
-            for x in conn.execute(
-                select(t.c.id, t.c.author_handle, t.c.created_at, t.c.polarity).where(
-                    t.c.platform == platform,
-                    t.c.author_handle.in_(names[start : start + 500]),
-                    t.c.created_at > since,
-                )
-            ):
-                later[(platform, x.author_handle)].append(x)
-    for posts in later.values():
-        posts.sort(key=lambda x: (x.created_at, x.id))
-    found: dict[int, Any] = {}
-    for row in rows:
-        for x in later.get((row.platform, row.author_handle), ()):
-            if x.created_at > row.first_response_at and x.id != row.id:
-                found[row.id] = x
-                break
-    return found
+    r = m.ReportResponse.__table__
+    nxt = t.alias("nxt")
+    following = (
+        select(nxt.c.id)
+        .where(
+            nxt.c.platform == r.c.platform,
+            nxt.c.author_handle == r.c.author_handle,
+            nxt.c.created_at > r.c.responded_at,
+            nxt.c.id != r.c.mention_id,
+        )
+        .order_by(nxt.c.created_at, nxt.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    polarity = select(nxt.c.polarity).where(nxt.c.id == r.c.next_mention_id).scalar_subquery()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        conn.execute(update(r).where(r.c.mention_id.in_(chunk)).values(next_mention_id=following))
+        conn.execute(
+            update(r)
+            .where(r.c.mention_id.in_(chunk), r.c.next_mention_id.is_not(None))
+            .values(next_polarity=polarity)
+        )
 
 
 # -- responses per day ------------------------------------------------------------------------
