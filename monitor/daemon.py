@@ -313,8 +313,13 @@ class Daemon:
         if renew:
             now = self.clock()
             try:
-                for runner in list(self.runners):
-                    runner.renew_lease(now)
+                held = sum(runner.renew_lease(now) for runner in list(self.runners))
+                status = f"polling {held} of {len(self.runners)} source(s) as {self.owner}" + (
+                    "; the others are polled by other instances" if held < len(self.runners) else ""
+                )
+                if status != self._status and not self.outage.duration():
+                    self._status = status
+                    notify(f"STATUS={status}")
                 self.notifier.renew_claims(now)
                 with self.engine.begin() as conn:  # the responder's reply claims carry the same holder id
                     claims.renew(conn, m.ReplyOutbox.__table__, owner=self.owner, now=now)

@@ -19,9 +19,7 @@ advance commit together, so the page is fetched again once the database is back.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,7 +55,7 @@ def instance_id() -> str:
     Leases only save duplicate API calls: the database's unique keys already keep
     two pollers from storing or alerting anything twice.
     """
-    return os.environ.get("MENTION_MONITOR_INSTANCE") or socket.gethostname()
+    return claims.instance_name()
 
 
 def backoff_delay(
