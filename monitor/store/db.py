@@ -196,6 +196,7 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 _REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
 _DOWN = re.compile(r"^down_revision\b[^=]*=\s*(.+)$", re.M)
+_DEPENDS = re.compile(r"^depends_on\b[^=]*=\s*(.+)$", re.M)
 _LITERAL = re.compile(r"[\"']([^\"']+)[\"']")
 
 
@@ -214,9 +215,10 @@ def migration_heads() -> frozenset[str]:
         if rev is None:
             continue
         revisions.add(rev.group(1))
-        down = _DOWN.search(text)
-        if down:
-            parents.update(_LITERAL.findall(down.group(1)))
+        # depends_on counts like down_revision: alembic drops a dependency from alembic_version.
+        for found in (_DOWN.search(text), _DEPENDS.search(text)):
+            if found:
+                parents.update(_LITERAL.findall(found.group(1)))
     return frozenset(revisions - parents)
 
 
