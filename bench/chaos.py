@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -103,7 +104,7 @@ class Chaos:
         workdir: Path,
         *,
         db: str = "postgres",
-        rate: float = 10.0,
+        rate: float = 4.0,
         fault_seconds: float = 8.0,
         kills: int = 5,
         seed: int = 1,
@@ -311,6 +312,9 @@ class Chaos:
                 self._burst(platforms, receiver, engine, sources, daemon, pg)
             else:
                 self._episodes(platforms, receiver, engine, sources, daemon, pg)
+        except BaseException:
+            daemon.kill()  # interrupted (Ctrl-C, SIGTERM): leave no daemon behind
+            raise
         finally:
             self._stop_publishing.set()
             publisher.join(10)
@@ -436,13 +440,15 @@ class Chaos:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--rate", type=float, default=10.0, help="mentions published per second")
+    parser.add_argument("--rate", type=float, default=4.0, help="mentions published per second")
     parser.add_argument("--fault-seconds", type=float, default=8.0)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="fewer, combined episodes")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (daemon log, database)")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C: the daemon and the private PostgreSQL are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="mm-chaos-"))
     started = time.monotonic()
     chaos = Chaos(
