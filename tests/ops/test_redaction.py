@@ -127,3 +127,21 @@ def test_check_config_sources_and_alerts_output_mask_secrets(tmp_path):
         for secret in SECRETS:
             assert secret not in text, (args, secret, text)
         assert "***" in text, (args, text)  # the lines are there, masked
+
+
+def test_under_journald_lines_carry_the_priority_and_stay_redacted(monkeypatch, capsys):
+    monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
+    logs.setup("DEBUG")
+    logs.register_secrets([SECRETS[1]])
+    log = logging.getLogger("monitor.test")
+    log.error("token %s refused", SECRETS[1])
+    log.debug("detail")
+    try:
+        raise ValueError(SECRETS[1])
+    except ValueError:
+        log.warning("with a traceback", exc_info=True)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "<3>monitor.test: token *** refused"
+    assert err[1] == "<7>monitor.test: detail"
+    assert all(line.startswith("<4>") for line in err[2:]) and len(err) > 3  # one priority per line
+    assert not any(SECRETS[1] in line for line in err)
