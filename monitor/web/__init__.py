@@ -1,1 +1,1 @@
-"""The daemon's small web endpoint: signed acknowledge links today, the dashboard later."""
+"""The web dashboard (inbox, mention pages, incidents, reports) and the signed links in alerts, on FastAPI."""
