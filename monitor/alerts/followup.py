@@ -154,6 +154,14 @@ class Counts:
         return self.resend_waiting + self.resent + self.digest_waiting + self.digested + self.left
 
 
+def recent(conn: Connection, now: datetime) -> int:
+    """Ambiguous sends recorded in the last hour (one indexed count; the operator check runs it often)."""
+    d = m.AlertDelivery.__table__
+    return conn.execute(
+        select(func.count()).where(d.c.followup.is_not(None), d.c.last_attempt_at >= now - timedelta(hours=1))
+    ).scalar_one()
+
+
 def counts(conn: Connection, now: datetime) -> Counts:
     d = m.AlertDelivery.__table__
     by: dict[tuple[str | None, str], int] = {}

@@ -116,8 +116,8 @@ def find_problems(conn: Connection, settings: AlertSettings, now: datetime) -> l
                 "`mention-monitor alerts --status failed` and that the daemon's notifier is running.",
             )
         )
-    ambiguous = followup.counts(conn, now)
-    if ambiguous.recent > settings.ambiguous.operator_alert_per_hour:
+    if followup.recent(conn, now) > settings.ambiguous.operator_alert_per_hour:
+        ambiguous = followup.counts(conn, now)
         problems.append(
             Problem(
                 key=f"operator:ambiguous:{now:%Y%m%dT%H}",
