@@ -216,10 +216,13 @@ class Daemon:
                 alerts_enabled=self.alerts_enabled,
                 on_alerts=self.notifier.wake,
             )
+            # Only new or changed sources are built (a changed brand changes every source's queries).
             fresh = {
-                name: src
-                for name, src in build_sources(new).items()
-                if name not in self.sources or self.sources[name].settings != src.settings
+                name: source_class(settings.platform or name)(name, settings, new.brand)
+                for name, settings in new.enabled_sources().items()
+                if name not in self.sources
+                or self.sources[name].settings != settings
+                or new.brand != self.config.brand
             }
         except ConfigError as exc:
             problems = "; ".join(exc.problems)
