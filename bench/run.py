@@ -115,6 +115,7 @@ class Store:
 
 def textblob_rate(texts: list[str], seconds: float = 3.0) -> float:
     """TextBlob polarity alone over ``texts`` (the analyzer reused), mentions/s."""
+    import textblob  # noqa: F401  (the package first: importing the submodule alone is circular)
     from textblob.en.sentiments import PatternAnalyzer
 
     analyzer = PatternAnalyzer()
