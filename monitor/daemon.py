@@ -254,8 +254,11 @@ class Daemon:
             runner.stop.set()
         for runner in gone:
             t = self._runner_threads.pop(runner.name, None)
-            if t is not None:
-                t.join(SHUTDOWN_GRACE)
+            deadline = time.monotonic() + SHUTDOWN_GRACE
+            while t is not None and t.is_alive() and time.monotonic() < deadline:
+                t.join(1.0)
+                if watchdog_interval() and self.heartbeat(renew=False):
+                    notify("WATCHDOG=1")  # a slow poll finishing must not get us killed meanwhile
             self.liveness.unregister(f"source:{runner.name}")
             try:
                 runner.source.close()
