@@ -59,3 +59,22 @@ def test_unit_has_what_operations_rely_on():
         "LoadCredential=",
     ):
         assert line in text, line
+
+
+def test_credentials_from_loadcredential_are_read_by_name(tmp_path, monkeypatch):
+    from monitor.config import parse_config
+
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "mastodon_token").write_text("tok-from-systemd\n")
+    (creds / "database_url").write_text("postgresql+psycopg://mm:pw@db.internal/mm\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    config = parse_config(
+        {
+            "brand": {"names": ["Acme"]},
+            "sources": {"mastodon": {"access_token_file": "mastodon_token", "api_base": "https://m.example"}},
+            "storage": {"url_file": "database_url"},
+        }
+    )
+    assert config.sources["mastodon"].access_token.get_secret_value() == "tok-from-systemd"
+    assert config.storage.url.get_secret_value() == "postgresql+psycopg://mm:pw@db.internal/mm"
