@@ -47,6 +47,12 @@ TEXTS = (
 )
 
 
+def quiet(server: FakeServer) -> None:
+    """No traceback on stderr when a killed daemon drops its connection: that is the point of the run."""
+    if server._server is not None:
+        server._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+
+
 def token(n: int) -> str:
     return f"mmtok{n:07d}"
 
@@ -176,6 +182,7 @@ class Platforms:
             else:
                 raise ValueError(f"no fake for platform {kind!r}")
             self._stack.enter_context(server)
+            quiet(server)
             self.servers[kind] = server
             self.faults[kind] = Faults(server, kind)
         return self

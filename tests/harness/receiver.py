@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.server import FakeServer, Request, Response
-from tests.harness.platforms import TOKEN
+from tests.harness.platforms import TOKEN, quiet
 
 MARK = "an earlier delivery may not have arrived"
 
@@ -39,6 +39,11 @@ class AlertReceiver(FakeServer):
         self.refused = 0
         self._guard = threading.Lock()
         self.route_prefix("POST", "/", self._post)
+
+    def start(self) -> AlertReceiver:
+        super().start()
+        quiet(self)
+        return self
 
     def hook(self, path: str = "/hook") -> str:
         return f"json://{self.url.split('://', 1)[1]}{path}"
