@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.mention import Mention
 from monitor.store import models as m
-from monitor.store.search import search_clause, sqlite_candidates
+from monitor.store.search import postgres_candidates, search_clause, sqlite_candidates
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -95,6 +95,14 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
             ids = sqlite_candidates(
                 conn, _filtered(select(t.c.id), others, dialect), f.search, f.limit + f.offset
             )
+            if ids == []:
+                return []
+            if ids is not None:
+                f, dialect = others, ""
+        elif f.search and dialect == "postgresql":
+            # A rare word: its few matches through the GIN index, then ranked (see there).
+            others = replace(f, search=None)
+            ids = postgres_candidates(conn, _filtered(select(t.c.id), others, dialect), f.search)
             if ids == []:
                 return []
             if ids is not None:
