@@ -19,7 +19,9 @@ _PIVOT = re.compile(
 
 def negative_aside(lower: str, cues: CueReading) -> str | None:
     """The words of the aside (e.g. "terrible"), or None when the negativity may be about the brand."""
-    if cues.failure.tags or cues.sarcasm.tags or cues.accusing_question.tags or cues.demand.tags:
+    if not cues.praise.spans or cues.failure.tags or cues.sarcasm.tags or cues.accusing_question.tags:
+        return None
+    if cues.demand.tags:
         return None
     pivot = _PIVOT.search(lower)
     if pivot is None:

@@ -20,13 +20,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.triage.cues import first_char_gate
 from monitor.triage.model import Evidence
 from monitor.triage.normalize import PreparedText
 
 
 def _alt(spec: str) -> str:
+    """One alternation from a block with one alternative per line, ending at a word end.
+
+    The start boundary is put once in front of all families (see :class:`SeverityCues`).
+    """
     body = "|".join(line.strip() for line in spec.strip().splitlines() if line.strip())
-    return rf"(?<![\w'])(?:{body})(?![\w'])"
+    return rf"(?:{body})(?![\w'])"
+
+
+# Where a phrase may start: after a non-word character, at a word or currency character.
+_START = r"(?<![\w'])(?=[\w$£€₹])"
 
 
 _NUM = r"(?:[0-9]+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|several|many|multiple)"
@@ -318,8 +327,17 @@ class SeverityCues:
         for i, (family, reason, pattern) in enumerate(families):
             group = f"g{i}"
             self._reason[group] = (family, reason)
-            parts.append(f"(?P<{group}>{pattern})")
-        self._pattern = re.compile("|".join(parts))
+            # A one-character lookahead per family rejects most families at once (as in cues.py).
+            parts.append(f"{first_char_gate(pattern)}(?P<{group}>{pattern})")
+        self._pattern = re.compile(_START + "(?:" + "|".join(parts) + ")")
+        strong = [p for f, _, p in families if POINTS.get(f, 0) >= 40 or f not in POINTS]
+        self._strong_hint = re.compile(_START + "(?:" + "|".join(strong) + ")")
+
+    def may_be_strong(self, text: PreparedText) -> bool:
+        """A cheap test: could a strong family (accusation, harm, legal, regulator...) match at all?"""
+        if text.handle_count and any(h.lower() in REGULATOR_HANDLES for h in text.handles):
+            return True
+        return self._strong_hint.search(text.lower) is not None
 
     def find(self, lower: str) -> dict[str, list[str]]:
         """Family -> the distinct phrases of ``lower`` that matched it, in order."""
@@ -340,8 +358,10 @@ class SeverityCues:
         cap: int = 60,
     ) -> SeverityReading:
         """Severity evidence for one text (the author's history and the thread count in ``triager``)."""
-        table = {**POINTS, **(points or {})}
+        table = {**POINTS, **(points or {})} if points else POINTS
         found = self.find(text.lower)
+        if not found and text.handle_count == 0:
+            return _NOTHING
         out: list[Evidence] = []
         for family, words in found.items():
             reason = self._reason_for(family, words)
@@ -367,3 +387,6 @@ class SeverityCues:
             what = next((name for stem, name in _ACCUSATION_NAMES if w.startswith(stem)), None)
             return f"accuses the brand of {what} (“{w}”)" if what else f"accuses the brand: “{w}”"
         return template.format(q=quoted)
+
+
+_NOTHING = SeverityReading(0, ())

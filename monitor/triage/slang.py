@@ -24,10 +24,29 @@ _SLANG = re.compile(
     r"|\b(?:killing it|killed it|slaps|goes hard|is fire|is lit)\b"
 )
 
+# Substrings one of which every slang phrase contains: most posts skip the regex.
+_HINTS = (
+    "wick",
+    "sick",
+    "kill",
+    "insan",
+    "crazy",
+    "mental",
+    "filthy",
+    "dope",
+    "unreal",
+    "stupid",
+    "ridic",
+    "slaps",
+    "hard",
+    "fire",
+    "lit",
+)
+
 
 def slang_praise(lower: str, cues: CueReading) -> str | None:
     """The slang praise phrase in ``lower``, or None (also None when the post names a failure)."""
-    if cues.failure.tags or cues.sarcasm.tags:
+    if cues.failure.tags or cues.sarcasm.tags or not any(h in lower for h in _HINTS):
         return None
     m = _SLANG.search(lower)
     return m.group(0) if m else None

@@ -157,7 +157,10 @@ class Triager:
         if label == "complaint":
             extra = s.urgency.complaint_strength * (score - s.complaint_threshold)
             base += round(max(0.0, min(float(s.urgency.complaint_strength_max), extra)))
-        severity = self._severity.read(text) if label in {"complaint", "neutral", "question"} else None
+        if label == "complaint" or (label in {"neutral", "question"} and self._severity.may_be_strong(text)):
+            severity: SeverityReading | None = self._severity.read(text)
+        else:
+            severity = None
         if severity is not None and label != "complaint":
             strong = [e for e in severity.evidence if e.weight >= s.urgency.severe_points]
             if not strong:
