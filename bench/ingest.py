@@ -121,7 +121,7 @@ def _pipeline(n: int, pg_url: str | None) -> dict:
             stored = conn.execute(select(func.count()).select_from(m.Mention.__table__)).scalar()
             alerts = conn.execute(select(func.count()).select_from(m.AlertOutbox.__table__)).scalar()
             if pg_url:
-                size = (
+                size = int(
                     conn.execute(
                         text(
                             "select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n "
