@@ -26,7 +26,7 @@ from textblob.en.sentiments import PatternAnalyzer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.mention import Mention
-from monitor.triage import Triager
+from monitor.triage import Triager, TriageSettings
 from monitor.triage.normalize import brand_pattern, prepare
 
 REPO = Path(__file__).resolve().parent.parent
@@ -502,6 +502,112 @@ def per_set(data_dir: Path, names: list[str]) -> None:
             )
 
 
+# ----------------------------------------------------------------------------- ablation
+
+
+def _ablations() -> list[tuple[str, dict[str, object], dict[str, object]]]:
+    """(name, settings overrides, triager-module patches) that switch one signal off."""
+    w = lambda name: {"weights": {name: 0.0}}  # noqa: E731
+    return [
+        ("all signals", {}, {}),
+        ("- sentiment (TextBlob+VADER mix)", w("sentiment"), {}),
+        ("- negative words share", w("negative_words"), {}),
+        ("- service failure cues", w("failure"), {}),
+        ("- demand cues", w("demand"), {}),
+        ("- frustration cues", w("frustration"), {}),
+        ("- persistence cues", w("persistence"), {}),
+        ("- accusing question", w("accusing_question"), {}),
+        ("- sarcasm", w("sarcasm"), {}),
+        ("- praise", w("praise"), {}),
+        ("- slang praise", {}, {"slang_praise": lambda *a: None}),
+        ("- negative aside", {}, {"negative_aside": lambda *a: None}),
+        ("- directed (aimed/named)", {}, {"complaint_allowed": lambda *a, **k: True}),
+        ("- severity", {"urgency": {"severity_scale": 0.0}}, {}),
+    ]
+
+
+def ablation(data_dir: Path, names: list[str]) -> None:
+    """What each signal adds: complaint F1 per set with that signal off (and the severity targets)."""
+    from monitor.triage import triager as triager_module
+
+    loaded = {}
+    for name in names:
+        path = data_dir / SETS[name][0]
+        if path.is_file():
+            loaded[name] = SETS[name][1](path)
+    head = "  " + f"{'signal switched off':<34}" + "".join(f"{n:>11}" for n in loaded)
+    print(head + "   xfincorp severe P1 R/P, P1/P2 R/P")
+    for label, overrides, patches in _ablations():
+        saved = {k: getattr(triager_module, k) for k in patches}
+        for k, v in patches.items():
+            setattr(triager_module, k, v)
+        try:
+            settings = TriageSettings.model_validate(overrides)
+            cells = []
+            severity = ""
+            for rows, terms in loaded.values():
+                verdicts = assess_set(rows, terms, settings=settings)
+                f1 = score([v.label == "complaint" for v in verdicts], [r.complaint for r in rows]).f1
+                cells.append(f"{f1:11.3f}")
+                if rows and rows[0].severe is not None:
+                    sev = severity_lines(rows, verdicts)
+                    severity = (
+                        f"   {sev['P1'].recall:.3f}/{sev['P1'].precision:.3f}, "
+                        f"{sev['P1/P2'].recall:.3f}/{sev['P1/P2'].precision:.3f}"
+                    )
+        finally:
+            for k, v in saved.items():
+                setattr(triager_module, k, v)
+        print(f"  {label:<34}" + "".join(cells) + severity, flush=True)
+
+
+# ----------------------------------------------------------------------------- a shipped default model?
+
+
+def transfer(data_dir: Path) -> None:
+    """Train the learned signal on one set and score sets it never saw, against the rules alone.
+
+    X-FINCORP is the only set whose licence (MIT) would allow shipping the model; the reverse
+    direction (airline -> others) is measured only. Nothing is saved.
+    """
+    try:
+        from monitor.triage.learned import train
+    except ImportError as exc:  # pragma: no cover
+        print(f"  skipped: {exc}")
+        return
+    loaded = {}
+    for name in ("xfincorp", "airline", "apple", "sxsw"):
+        path = data_dir / SETS[name][0]
+        if path.is_file():
+            loaded[name] = SETS[name][1](path)
+    print(
+        f"  {'trained on -> scored on':<26} {'rules P/R/F1':>22} | {'rules + model P/R/F1':>22} "
+        "| model alone F1"
+    )
+    for source in ("xfincorp", "airline"):
+        if source not in loaded:
+            continue
+        rows, terms = loaded[source]
+        patterns = {b: brand_pattern(t) for b, t in terms.items()}
+        model = train(
+            (prepare(r.text, patterns.get(r.brand)).clean, "complaint" if r.complaint else "neutral")
+            for r in rows
+        )
+        for target, (trows, tterms) in loaded.items():
+            if target == source:
+                continue
+            truth = [r.complaint for r in trows]
+            rules = score([v.label == "complaint" for v in assess_set(trows, tterms)], truth)
+            both = score([v.label == "complaint" for v in assess_set(trows, tterms, learned=model)], truth)
+            alone = score([model.complaint_score(r.text) >= 0.5 for r in trows], truth)
+            print(
+                f"  {source + ' -> ' + target:<26} "
+                f"{rules.precision:6.3f} {rules.recall:6.3f} {rules.f1:6.3f}   "
+                f"| {both.precision:6.3f} {both.recall:6.3f} {both.f1:6.3f}   | {alone.f1:.3f}",
+                flush=True,
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="airline_tweets.csv")
@@ -522,6 +628,14 @@ def main(argv: list[str] | None = None) -> int:
         f"({', '.join(SETS)}, or 'all'); default: none",
     )
     parser.add_argument("--only-sets", action="store_true", help="report --sets only (no speed, no learned)")
+    parser.add_argument(
+        "--ablation", action="store_true", help="with --sets: each signal switched off in turn"
+    )
+    parser.add_argument(
+        "--transfer",
+        action="store_true",
+        help="train the learned signal on X-FINCORP (and on the airline set) and score the other sets",
+    )
     args = parser.parse_args(argv)
     if args.sets:
         names = list(SETS) if args.sets == "all" else [n.strip() for n in args.sets.split(",") if n.strip()]
@@ -534,6 +648,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print("Per labelled set (complaint = the set's negative/complaint label):")
         per_set(args.data.parent, names)
+        if args.ablation:
+            print("\nAblation: complaint F1 per set with one signal switched off:")
+            ablation(args.data.parent, names)
+        if args.transfer:
+            print("\nLearned signal trained on one set, scored on sets it never saw (nothing saved):")
+            transfer(args.data.parent)
         if args.only_sets:
             return 0
     if not args.data.is_file():

@@ -54,3 +54,35 @@ def test_small_data_set_runs_end_to_end(tmp_path) -> None:
     assert "4 tweets after dedupe by tweet_id (1 duplicate rows dropped)" in proc.stdout
     assert "default triage: label == complaint" in proc.stdout
     assert "ratio full triage / TextBlob alone" in proc.stdout
+
+
+def test_per_set_report_with_severity_targets(tmp_path) -> None:
+    # Hand-written rows in X-FINCORP's columns (the real file is never read by tests).
+    header = "Domain,Complaint/ Opinion,Complaint Label,Complaint_Cause,Severity level,Sentiment,Emotion\n"
+    rows = [
+        ("@AcmeBank this is fraud, you took my money. My lawyer will call", "1", "Blame"),
+        ("@AcmeBank still no reply to my 3 emails", "1", "Disapproval"),
+        ("@AcmeBank the app is a bit slow today", "1", "No explicit reproach"),
+        ("Rates are up again this quarter", "0", "Non-Complaint"),
+    ]
+    data = tmp_path / "xfincorp_complaints.csv"
+    data.write_text(
+        header + "".join(f'bank,"{t}",{c},x,{s},negative,anger\n' for t, c, s in rows), encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--data",
+            str(tmp_path / "airline.csv"),
+            "--sets",
+            "xfincorp",
+            "--only-sets",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "[xfincorp] xfincorp_complaints.csv: 4 posts, 3 complaints" in proc.stdout
+    assert "severe complaints in P1:    recall 1.000 precision 1.000" in proc.stdout
