@@ -22,9 +22,9 @@ def _pattern_sentiment() -> Any:
     resident memory and ~1 s of start-up for a daemon that only needs the lexicon, which lives in
     ``textblob.en`` and ``textblob._text`` (standard library only). The same modules and lexicon
     file are loaded, so polarity and subjectivity are exactly TextBlob's. A later ``import
-    textblob`` still runs the real package (and reuses these modules).
+    textblob`` still loads the real package.
     """
-    if "textblob" in sys.modules or "textblob.en" in sys.modules:
+    if "textblob" in sys.modules:
         return importlib.import_module("textblob.en").sentiment
     spec = importlib.util.find_spec("textblob")
     if spec is None or not spec.submodule_search_locations:
@@ -35,7 +35,11 @@ def _pattern_sentiment() -> Any:
     try:
         return importlib.import_module("textblob.en").sentiment
     finally:
-        del sys.modules["textblob"]
+        # Forget the modules loaded under the stand-in package: a later ``import textblob…``
+        # (a bench, TextBlob itself) then loads the real package and its submodules afresh
+        # instead of finding a ``textblob.en`` without its parent (a circular import).
+        for name in [n for n in sys.modules if n == "textblob" or n.startswith("textblob.")]:
+            del sys.modules[name]
 
 
 _textblob_sentiment = _pattern_sentiment()
