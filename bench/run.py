@@ -156,6 +156,7 @@ def percentile(values: list[float], q: float) -> float:
 def measure(backend: str, size: int, args: argparse.Namespace, log: Any = print) -> Row:
     workdir = Path(tempfile.mkdtemp(prefix=f"mm-bench-{backend}-"))
     store = Store(backend, workdir)
+    daemon: DaemonProcess | None = None
     try:
         started = time.perf_counter()
         if size:
@@ -234,6 +235,8 @@ def measure(backend: str, size: int, args: argparse.Namespace, log: Any = print)
             tally,
         )
     finally:
+        if daemon is not None:
+            daemon.kill()  # a run that failed half-way leaves no daemon behind
         store.drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
