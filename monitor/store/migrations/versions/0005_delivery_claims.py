@@ -1,7 +1,7 @@
 """Alert deliveries record which instance claimed them and when; schema_info names the migrating release
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-03 03:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import monitor.store.types
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Full-text search of mentions: SQLite FTS5 table + triggers, PostgreSQL tsvector GIN index
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-03 03:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from monitor.store import search
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Dashboard: indexes for the inbox's urgency sort and its assignee, claimer and author filters
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Depends on: 0004 (the responder's mention.claimed_by column)
 Create Date: 2026-12-03 03:30:00.000000
 """
@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("0004",)
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

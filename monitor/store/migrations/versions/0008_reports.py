@@ -1,7 +1,7 @@
 """Reports: hourly/daily/topic/response roll-ups, their state, and the mention indexes reports read
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-03 03:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import monitor.store.types
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Alert deliveries remember the follow-up of an ambiguous send (re-sent once, or listed in a digest)
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008
 Create Date: 2026-12-03 03:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
