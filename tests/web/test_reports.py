@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -123,15 +124,27 @@ def test_csv_and_json_exports_hold_the_stored_rows(login, dashboard, answered):
     assert name.startswith("mention-monitor-response-") and name.endswith(".csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     everyone = next(r for r in rows if r["kind"] == "all")
-    assert int(everyone["responded"]) == 3
+    # The session's database is shared with the other dashboard tests (one of them replies as
+    # alice), so the expected figures are this fixture's three answers plus whatever else is stored.
+    t = m.Mention.__table__
+    with dashboard.engine.connect() as conn:
+        timed = conn.execute(
+            select(
+                t.c.created_at, t.c.first_response_at, func.coalesce(t.c.first_responder, t.c.assignee)
+            ).where(t.c.first_response_at.is_not(None))
+        ).all()
+    responders = Counter(who for _, _, who in timed if who)
+    assert responders["alice"] >= 2 and responders["bob"] >= 1
+    waits = [responded - created for created, responded, _ in timed]
+    assert int(everyone["responded"]) == len(timed)
     agents = {r["name"]: int(r["responded"]) for r in rows if r["kind"] == "agent"}
-    assert agents == {"alice": 2, "bob": 1}
-    assert int(everyone["within_15min"]) == 1 and int(everyone["within_1h"]) == 2
+    assert agents == dict(responders)
+    assert int(everyone["within_15min"]) == sum(w <= timedelta(minutes=15) for w in waits)
+    assert int(everyone["within_1h"]) == sum(w <= timedelta(hours=1) for w in waits)
 
     name, text = _download(page, "a[data-export=volume-json]")
     body = json.loads(text)
     assert body["report"] == "volume" and name.endswith(".json")
-    t = m.Mention.__table__
     start = datetime.fromisoformat(body["start"])
     with dashboard.engine.connect() as conn:
         stored = conn.execute(select(func.count()).where(t.c.created_at >= start)).scalar_one()
