@@ -244,6 +244,10 @@ def test_install_steps_never_name_an_unpublished_package():
     unpublished = re.compile(r"pip install\s+['\"]?mention-monitor\b")
     assert [str(p) for p, text in texts.items() if unpublished.search(text)] == []
     assert "python3 -m build --wheel" in readme and "pip install ." in readme
-    (doc,) = re.findall(r"^Documentation=(\S+)", unit, re.MULTILINE)
-    assert "pypi.org" not in doc and doc.startswith("file:")
-    assert doc.removeprefix("file:") in readme  # the README's steps install what the unit points at
+    (line,) = re.findall(r"^Documentation=(.+)$", unit, re.MULTILINE)
+    # The README's steps install what the unit points at: `install … -t DIR FILE…`.
+    (install,) = [s for s in readme.splitlines() if "install" in s and "/usr/share/doc/" in s]
+    for doc in line.split():
+        assert "pypi.org" not in doc and doc.startswith("file://")
+        path = Path(doc.removeprefix("file://"))
+        assert str(path.parent) in install and path.name in install, doc
