@@ -97,6 +97,7 @@ class Daemon:
         # The heartbeat renews reply claims like delivery claims, so an expired one is a dead or hung
         # instance's: another takes the reply over within takeover_after (it looks on the platform first).
         self.responder.ttl = svc.takeover_after * LEASE_SHARE
+        self.responder.outage = self.outage
         self.responder.recover_every = svc.takeover_after * RETRY_SHARE
         if config.responder.enabled:
             self.extra_services.append(self.responder.run)

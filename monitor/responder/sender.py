@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from monitor import metrics, workflow
 from monitor.responder import accounts, outbox
@@ -33,6 +34,7 @@ from monitor.responder.base import (
 )
 from monitor.store import claims
 from monitor.store import models as m
+from monitor.store.db import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class Sender:
         self.transport = transport
         self.jobs = jobs
         self.owner = claims.holder()
+        self.outage: Any = None  # the daemon's database-outage tracker (says an outage once, not per second)
         self.ttl = max(outbox.MIN_CLAIM_TTL, 3 * self.settings.send_timeout)
         self._repliers: dict[str, Replier] = {}
         self._paused: dict[str, datetime] = {}  # source → rate-limit reset
@@ -96,6 +99,12 @@ class Sender:
                         self.run_jobs()
                 while not stop.is_set() and self.send_one():
                     pass
+            except DBAPIError as exc:
+                # The database is gone or locked: said once by the outage tracker, retried every second.
+                if self.outage is not None:
+                    self.outage.failed("responder", describe_error(exc, self.engine.url))
+                else:
+                    log.error("responder: %s; retrying in 1 s", describe_error(exc, self.engine.url))
             except Exception:
                 log.exception("responder loop failed; retrying in 1 s")
             self._wake.wait(1.0)
