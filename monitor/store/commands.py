@@ -61,7 +61,7 @@ def _url(args: argparse.Namespace) -> str:
     if getattr(args, "db", None):
         return args.db
     if getattr(args, "config", None):
-        return load_config(args.config).storage.url.get_secret_value()
+        return load_config(args.config, check_targets=False).storage.url.get_secret_value()
     return os.environ.get("MENTION_MONITOR_DB") or default_database_url()
 
 
@@ -242,7 +242,7 @@ def _roll_up(args: argparse.Namespace, engine: Any) -> None:
     if getattr(args, "config", None):
         from monitor.config import load_config
 
-        settings = ReportSettings.from_config(load_config(args.config)).rollup
+        settings = ReportSettings.from_config(load_config(args.config, check_targets=False)).rollup
     else:
         settings = ReportSettings().rollup
     done = catch_up(engine, settings)
