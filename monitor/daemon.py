@@ -401,6 +401,10 @@ class Daemon:
             except Exception:  # closing is best effort at exit
                 log.debug("closing source %s failed", src.name, exc_info=True)
         self.engine.dispose()
+        from monitor.web import health
+
+        if health.PROCESS is not None and health.PROCESS.liveness is self.liveness:
+            health.PROCESS = None  # a stopped daemon no longer speaks for this process's health
         log.info("mention-monitor stopped")
         return clean
 

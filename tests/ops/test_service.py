@@ -219,3 +219,33 @@ def test_the_dashboard_app_serves_the_same_healthz_and_metrics(sqlite_url):
         assert resp.status_code == 200 and resp.json()["database"]["reachable"] is True
         assert "mention_monitor_outbox_backlog" in client.get("/metrics").text
     engine.dispose()
+
+
+def test_a_stopped_daemon_no_longer_speaks_for_the_process_health(sqlite_url):
+    """A daemon that ran in this process and stopped leaves no dead loops behind in /healthz."""
+    from fastapi.testclient import TestClient
+
+    from monitor.daemon import Daemon
+    from monitor.web import health
+    from monitor.web.app import create_app
+
+    config = parse_config(
+        {
+            "brand": {"names": ["Acme"]},
+            "storage": {"url": sqlite_url},
+            "dashboard": {"enabled": False, "secret_key": "k" * 32},
+        }
+    )
+    daemon = Daemon(config)
+    daemon.start()
+    assert health.PROCESS is not None and health.PROCESS.liveness is daemon.liveness
+    assert daemon.shutdown()
+    assert health.PROCESS is None
+    engine = make_engine(sqlite_url)
+    config = parse_config(
+        {"brand": {"names": ["Acme"]}, "dashboard": {"enabled": True, "secret_key": "k" * 32}}
+    )
+    with TestClient(create_app(config, engine)) as client:
+        resp = client.get("/healthz")
+        assert resp.status_code == 200, resp.json()
+    engine.dispose()
