@@ -96,6 +96,17 @@ class Replier(ABC):
     idempotent_for: ClassVar[float | None] = None
 
     @classmethod
+    def from_config(cls, config: Any, source: str, *, transport: Any = None) -> Replier:
+        """The replier for the configured ``source``: its settings, the brand, the send timeout."""
+        return cls(  # type: ignore[call-arg]
+            source,
+            config.sources[source],
+            config.brand,
+            timeout=config.responder.send_timeout,
+            transport=transport,
+        )
+
+    @classmethod
     @abstractmethod
     def check(cls, text: str, target: ReplyTarget) -> list[str]:
         """Problems with ``text`` (already prepared) as a reply to ``target``; empty when it can go. Pure."""

@@ -95,16 +95,6 @@ class BlueskyReplier(Replier):
         "thread's replies are searched for our post with the same text before sending again"
     )
 
-    @classmethod
-    def from_config(cls, config: Any, source: str, *, transport: Any = None) -> BlueskyReplier:
-        return cls(
-            source,
-            config.sources[source],
-            config.brand,
-            timeout=config.responder.send_timeout,
-            transport=transport,
-        )
-
     def __init__(
         self,
         name: str,

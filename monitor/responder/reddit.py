@@ -61,16 +61,6 @@ class RedditReplier(Replier):
         "account's newest comments are searched for this reply before sending again"
     )
 
-    @classmethod
-    def from_config(cls, config: Any, source: str, *, transport: Any = None) -> RedditReplier:
-        return cls(
-            source,
-            config.sources[source],
-            config.brand,
-            timeout=config.responder.send_timeout,
-            transport=transport,
-        )
-
     def __init__(
         self,
         name: str,
