@@ -44,6 +44,17 @@ def _author_line(mention: m.Mention) -> Line:
     return tuple(spans)
 
 
+def _severity_line(severity: str, reasons: list | None) -> Line:
+    """``Severity: severe · accuses the brand of fraud (“fraud”)``: the level and its strongest reason."""
+    from monitor.triage.severity import severity_reasons  # loaded at send time, not by the CLI
+
+    top = severity_reasons(reasons)
+    line: list[Span] = [Span(f"Severity: {severity}", "bold")]
+    if top:
+        line += [plain(" · "), untrusted(top[0])]
+    return tuple(line)
+
+
 def mention_message(
     mention: m.Mention,
     *,
@@ -58,8 +69,10 @@ def mention_message(
     """The alert for one mention: who, what, why urgent, how long ago, SLA, links."""
     priority = mention.priority or "P3"
     prefix = "ESCALATED · " if escalation else ""
+    severity = getattr(mention, "severity", None)
+    kind = f"{severity} {mention.label or 'mention'}" if severity else mention.label or "mention"
     title = (
-        plain(f"{prefix}{priority} {mention.label or 'mention'} on {mention.platform} ·"),
+        plain(f"{prefix}{priority} {kind} on {mention.platform} ·"),
         untrusted(f"@{mention.author_handle.lstrip('@')}"),
     )
     due = sla_math.deadline(mention.created_at, mention.priority, sla)
@@ -69,6 +82,8 @@ def mention_message(
             0,
             (Span(f"Not acknowledged within the {priority} SLA — please take it now.", "bold"),),
         )
+    if severity:
+        lines.append(_severity_line(severity, mention.reasons))
     why = ", ".join(str(r) for r in (mention.reasons or []))
     if why:
         lines.append((plain("Why: "), untrusted(why)))

@@ -36,6 +36,8 @@ def matches(match: RouteMatch, mention: Mention, verdict: Verdict, *, business_h
         return False
     if match.min_urgency is not None and verdict.urgency < match.min_urgency:
         return False
+    if match.severity and verdict.severity not in match.severity:
+        return False
     if match.languages and (mention.language or "").split("-")[0].lower() not in match.languages:
         return False
     if match.min_followers is not None and (mention.author_followers or 0) < match.min_followers:

@@ -49,6 +49,9 @@ class RouteMatch(ConfigModel):
     # This priority or more urgent (P1 is the most urgent): P2 takes P1 and P2.
     priority_at_least: Literal["P1", "P2", "P3"] | None = None
     min_urgency: int | None = Field(default=None, ge=0, le=100)
+    # A complaint's severity from triage: [severe] pages only for accusations, harm and threats.
+    # Mentions without one (not complaints) never match a route that names severities.
+    severity: list[Literal["severe", "moderate", "mild"]] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     min_followers: int | None = Field(default=None, ge=0)
@@ -67,6 +70,8 @@ class RouteMatch(ConfigModel):
                 )
             rest = {k: v for k, v in data.items() if k != "priority"}
             data = {**rest, "priority_at_least": data["priority"]}
+        if isinstance(data, dict) and isinstance(data.get("severity"), str):
+            data = {**data, "severity": [data["severity"]]}  # ``severity: severe`` means [severe]
         return data
 
     @property
@@ -107,7 +112,11 @@ def _check_targets(info: ValidationInfo) -> bool:
 
 def _default_routes() -> list[Route]:
     # Built without validation: checking console:// would load Apprise on every config load.
-    return [Route.model_construct(name="urgent", match=RouteMatch(priority="P1"), notify=[SecretStr("console://")])]
+    return [
+        Route.model_construct(
+            name="urgent", match=RouteMatch(priority="P1"), notify=[SecretStr("console://")]
+        )
+    ]
 
 
 class SLASettings(ConfigModel):

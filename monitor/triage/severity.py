@@ -390,3 +390,21 @@ class SeverityCues:
 
 
 _NOTHING = SeverityReading(0, ())
+
+
+# The stored reasons of a mention mix label, severity and context reasons; severity's own start
+# with its family's words (the accusation family also says "accuses the brand: …"), or are the
+# tagged-accounts and multilingual threat reasons below.
+_REASON_PREFIXES = tuple(
+    dict.fromkeys(template.split("{")[0].removesuffix(" of ").rstrip(" :") for _, template, _ in FAMILIES)
+)
+_OTHER_REASONS = re.compile(r"tags [0-9]+ other accounts$|[^:]{2,30}: threatens or accuses: ")
+
+
+def severity_reasons(reasons: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The reasons (as stored on a mention) that made its severity, strongest first."""
+    return [
+        r
+        for r in reasons or ()
+        if isinstance(r, str) and (r.startswith(_REASON_PREFIXES) or _OTHER_REASONS.match(r))
+    ]

@@ -112,6 +112,7 @@ class ScriptedTriager:
             urgency=raw.get("urgency", 60),
             priority=raw.get("priority", "P2"),
             reasons=tuple(raw.get("reasons", ("negative -0.70",))),
+            severity=raw.get("severity"),
         )
 
 
@@ -140,6 +141,8 @@ def mention(
     conversation: str | None = None,
     ago: timedelta = timedelta(seconds=30),
     polarity: float = -0.7,
+    severity: str | None = None,
+    reasons: tuple[str, ...] | None = None,
 ) -> Mention:
     n = next(_seq)
     return Mention(
@@ -152,7 +155,14 @@ def mention(
         url=f"https://{platform}.example/post/{n}",
         language=language,
         conversation_id=conversation,
-        raw={"priority": priority, "label": label, "urgency": urgency, "polarity": polarity},
+        raw={
+            "priority": priority,
+            "label": label,
+            "urgency": urgency,
+            "polarity": polarity,
+            "severity": severity,
+            **({"reasons": reasons} if reasons is not None else {}),
+        },
     )
 
 

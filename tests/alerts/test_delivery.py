@@ -167,6 +167,42 @@ def test_hostile_text_reaches_the_webhook_inert(engine, receiver, clock):
     assert "\\*\\*urgent\\*\\*" in post["message"]
 
 
+def test_severity_routes_page_for_severe_and_tell_the_team_about_moderate(engine, receiver, clock):
+    config = make_config(
+        {
+            "routing": "first",
+            "routes": [
+                {"name": "pager", "match": {"severity": ["severe"]}, "notify": [receiver.hook("/pager")]},
+                {"name": "team", "match": {"severity": ["moderate"]}, "notify": [receiver.hook("/team")]},
+            ],
+        }
+    )
+    fraud = (
+        "service failure: “charged me twice”",
+        "accuses the brand of fraud (“fraud”)",
+        "2nd complaint in 24 h",
+    )
+    money = ("money at stake: “$40”",)
+    result = pipeline(engine, config, clock).ingest(
+        [
+            mention(clock.now, priority="P1", severity="severe", reasons=fraud, text="@Acme this is fraud"),
+            mention(clock.now, severity="moderate", reasons=money, text="@Acme $40 gone"),
+            mention(clock.now, severity="mild", reasons=("negative -0.40",), text="@Acme a bit slow"),
+            mention(clock.now, label="praise", priority="P3", reasons=("positive",), text="@Acme love it"),
+        ],
+        source="x",
+    )
+    assert result.alerts == 2  # the mild complaint and the praise match no route
+    Notifier(engine, config, clock=clock).deliver_due()
+    [page] = receiver.posts("/pager")
+    assert page["title"].startswith("P1 severe complaint on x")
+    assert "Severity: severe · accuses the brand of fraud (“fraud”)" in page["message"]
+    [team] = receiver.posts("/team")
+    assert team["title"].startswith("P2 moderate complaint on x")
+    assert "Severity: moderate · money at stake: “$40”" in team["message"]
+    assert len(receiver.posts()) == 2
+
+
 def test_invalid_url_gives_up_at_once_with_a_useful_error(engine, clock):
     config = _route("json://127.0.0.1:9/ok")
     pipeline(engine, config, clock).ingest([mention(clock.now, priority="P1")], source="x")

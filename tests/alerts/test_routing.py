@@ -8,6 +8,7 @@ import pytest
 
 from monitor.alerts.routing import destinations, in_business_hours, select_routes
 from monitor.alerts.settings import AlertSettings, BusinessHours
+from monitor.config import ConfigError, parse_config
 from monitor.mention import Mention
 from monitor.triage import Verdict
 
@@ -118,3 +119,49 @@ def test_destination_ids_are_stable_and_hold_no_secret():
     again = destinations(AlertSettings.model_validate(settings.model_dump(mode="python")).routes[0])
     assert first[0].id == again[0].id
     assert "hunter2" not in first[0].id and "hunter2" not in first[0].label
+
+
+SEVERITY_ROUTES = {
+    "routing": "first",
+    "routes": [
+        {"name": "pager", "match": {"severity": ["severe"]}, "notify": ["json://127.0.0.1:9/pager"]},
+        {"name": "team", "match": {"severity": "moderate"}, "notify": ["json://127.0.0.1:9/team"]},
+        {"name": "rest", "match": {"labels": ["complaint"]}, "notify": ["json://127.0.0.1:9/rest"]},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("severity", "label", "routes"),
+    [
+        ("severe", "complaint", ["pager"]),
+        ("moderate", "complaint", ["team"]),
+        ("mild", "complaint", ["rest"]),
+        (None, "complaint", ["rest"]),
+        (None, "praise", []),
+    ],
+)
+def test_routes_match_on_severity(severity, label, routes):
+    settings = AlertSettings.model_validate(SEVERITY_ROUTES)
+    verdict = Verdict(polarity=0, subjectivity=0, label=label, urgency=50, priority="P2", severity=severity)
+    assert [r.name for r in select_routes(_m(), verdict, settings, INSIDE)] == routes
+
+
+def test_a_single_severity_reads_as_a_list():
+    settings = AlertSettings.model_validate(SEVERITY_ROUTES)
+    assert settings.routes[1].match.severity == ["moderate"]
+
+
+def test_an_unknown_severity_names_the_value_and_the_allowed_ones():
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            {
+                "brand": {"names": ["Acme"]},
+                "alerts": {
+                    "routes": [{"name": "p", "match": {"severity": ["critical"]}, "notify": ["console://"]}]
+                },
+            }
+        )
+    text = str(err.value)
+    assert "alerts.routes.0.match.severity.0" in text
+    assert "'critical'" in text and "'severe', 'moderate' or 'mild'" in text

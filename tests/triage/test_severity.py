@@ -12,7 +12,7 @@ from monitor.sources import simulated
 from monitor.triage import AuthorHistory, TriageContext, Triager
 from monitor.triage.multilingual import emoji_only
 from monitor.triage.normalize import prepare
-from monitor.triage.severity import SeverityCues
+from monitor.triage.severity import SeverityCues, severity_reasons
 
 SEVERITY = SeverityCues()
 
@@ -91,6 +91,25 @@ def test_an_accusation_without_failure_words_is_a_severe_complaint(triager: Tria
     verdict = triager.assess(make_mention("@AcmeHelp this is daylight robbery"))
     assert verdict.label == "complaint"
     assert verdict.priority == "P1"
+
+
+def test_severity_reasons_are_picked_from_the_stored_reasons_strongest_first(
+    triager: Triager, make_mention
+) -> None:
+    text = "@AcmeHelp you charged me twice, this is fraud. My lawyer will call."
+    verdict = triager.assess(make_mention(text), TriageContext(author=AuthorHistory(2, 1, 1)))
+    assert verdict.severity == "severe"
+    picked = severity_reasons(list(verdict.reasons))  # as the mention row stores them
+    assert picked[0] == "accuses the brand of fraud (“fraud”)"
+    assert "threatens legal action: “lawyer”" in picked
+    assert all(r in verdict.reasons for r in picked)
+    # The label's own reason and the author's history are not severity.
+    assert not [r for r in picked if r.startswith(("service failure", "2nd complaint"))]
+    spanish = triager.assess(
+        make_mention("@AcmeHelp esto es una estafa, hablaré con mi abogado", language="es")
+    )
+    assert severity_reasons(spanish.reasons)[0].startswith("Spanish: threatens or accuses: ")
+    assert severity_reasons(None) == [] and severity_reasons(["negative -0.9", "48k followers"]) == []
 
 
 def test_non_complaints_carry_no_severity(triager: Triager, make_mention) -> None:
