@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.store import models as m
+from monitor.store import tables
 from monitor.triage.model import LABELS
 
 
@@ -92,7 +92,7 @@ def _now(now: datetime | None) -> datetime:
 
 def _event(conn: Connection, mention_id: int, action: str, actor: str, at: datetime, **detail: Any) -> None:
     conn.execute(
-        m.Event.__table__.insert().values(
+        tables.event.insert().values(
             mention_id=mention_id, action=action, actor=actor, at=at, detail=detail
         )
     )
@@ -116,7 +116,7 @@ def transition(
     if action not in _TO:
         raise WorkflowError(f"unknown action {action!r}; use one of {', '.join(sorted(_TO))}")
     at = _now(now)
-    table = m.Mention.__table__
+    table = tables.mention
     outcomes = []
     with engine.begin() as conn:
         for mention_id in ids:
@@ -208,7 +208,7 @@ def assign(
     if who in ("", "-"):
         who = None
     at = _now(now)
-    table = m.Mention.__table__
+    table = tables.mention
     outcomes = []
     with engine.begin() as conn:
         for mention_id in ids:
@@ -282,7 +282,7 @@ def _relabel(
     expect_version: int | None = None,
     severity: str | None = None,
 ) -> Outcome:
-    table = m.Mention.__table__
+    table = tables.mention
     row = conn.execute(
         select(table.c.id, table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
     ).first()
@@ -293,7 +293,7 @@ def _relabel(
         # The mention does not change, so no audit event. The first agent's word on a label triage
         # got right is recorded once (triage-eval needs the right answers too, not only the
         # mistakes); after that, repeating it writes nothing.
-        corrections = m.LabelCorrection.__table__
+        corrections = tables.label_correction
         judged = conn.execute(
             select(corrections.c.id).where(corrections.c.mention_id == mention_id).limit(1)
         ).first()
@@ -307,7 +307,7 @@ def _relabel(
         # "changed": something was recorded (callers count it like any other relabel).
         return Outcome(mention_id, "changed", row.status, f"label {label} confirmed (counts for triage-eval)")
     conn.execute(
-        m.LabelCorrection.__table__.insert().values(
+        tables.label_correction.insert().values(
             mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at, severity=severity
         )
     )
@@ -409,7 +409,7 @@ def apply_label_rows(
     """
     at = _now(now)
     report = LabelFileReport()
-    table = m.Mention.__table__
+    table = tables.mention
     batch: list[Any] = []
 
     def flush() -> None:
@@ -470,7 +470,7 @@ def add_note(
     if len(body) > NOTE_MAX:
         raise WorkflowError(f"the note is {len(body)} characters; keep it under {NOTE_MAX}")
     at = _now(now)
-    table = m.Mention.__table__
+    table = tables.mention
     with engine.begin() as conn:
         row = conn.execute(select(table.c.status, table.c.version).where(table.c.id == mention_id)).first()
         if row is None:
@@ -498,7 +498,7 @@ _PAST = {
 
 def _locked(conn: Connection, mention_id: int) -> Any:
     """The mention row, locked for the rest of the transaction on PostgreSQL (SQLite locks on write)."""
-    t = m.Mention.__table__
+    t = tables.mention
     query = select(t).where(t.c.id == mention_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -509,7 +509,7 @@ def _stale(conn: Connection, row: Any, expect_version: int | None, now: datetime
     """Raise :class:`Conflict` naming the last change when the caller looked at an older version."""
     if expect_version is None or row.version == expect_version:
         return
-    ev = m.Event.__table__
+    ev = tables.event
     last = conn.execute(
         select(ev.c.action, ev.c.actor, ev.c.at)
         .where(ev.c.mention_id == row.id)
@@ -542,7 +542,7 @@ def claim(
     if not actor:
         raise WorkflowError("a claim needs an agent name (--as NAME)")
     at = _now(now)
-    table = m.Mention.__table__
+    table = tables.mention
     outcomes = []
     with engine.begin() as conn:
         for mention_id in ids:
@@ -587,7 +587,7 @@ def release_claim(
 ) -> list[Outcome]:
     """Drop the claim on mentions (anyone may; the audit log says who released whose claim)."""
     at = _now(now)
-    table = m.Mention.__table__
+    table = tables.mention
     outcomes = []
     with engine.begin() as conn:
         for mention_id in ids:
@@ -737,8 +737,8 @@ def request_reply(
     if not actor:
         raise WorkflowError("a reply needs an agent name (--as NAME)")
     at = _now(now)
-    mt = m.Mention.__table__
-    rt = m.ReplyOutbox.__table__
+    mt = tables.mention
+    rt = tables.reply_outbox
     with engine.connect() as conn:
         mention = conn.execute(select(mt).where(mt.c.id == mention_id)).first()
     if mention is None:
@@ -876,8 +876,8 @@ def list_replies(
     engine: Engine, mention_id: int | None = None, status: str | None = None, *, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Reply outbox rows, newest first, with the mention's platform/handle; ``automatic`` is marked."""
-    rt = m.ReplyOutbox.__table__
-    mt = m.Mention.__table__
+    rt = tables.reply_outbox
+    mt = tables.mention
     query = (
         select(rt, mt.c.author_handle, mt.c.url.label("mention_url"), mt.c.status.label("mention_status"))
         .select_from(rt.join(mt, mt.c.id == rt.c.mention_id, isouter=True))
@@ -898,8 +898,8 @@ def reply_confirmed(conn: Connection, reply: Any, post_id: str, url: str | None,
     A person's reply marks the mention ``replied`` and, the first time, stops the first-response
     clock (``first_response_at``/``first_responder``); an automatic one only records itself.
     """
-    rt = m.ReplyOutbox.__table__
-    mt = m.Mention.__table__
+    rt = tables.reply_outbox
+    mt = tables.mention
     conn.execute(
         update(rt)
         .where(rt.c.id == reply.id)
@@ -949,8 +949,8 @@ def reply_confirmed(conn: Connection, reply: Any, post_id: str, url: str | None,
 
 def reply_failed(conn: Connection, reply: Any, reason: str, at: datetime, *, status: str = "failed") -> None:
     """A reply that will not be retried: the mention shows ``reply failed`` with the platform's reason."""
-    rt = m.ReplyOutbox.__table__
-    mt = m.Mention.__table__
+    rt = tables.reply_outbox
+    mt = tables.mention
     conn.execute(
         update(rt)
         .where(rt.c.id == reply.id)
@@ -969,8 +969,8 @@ def attach_followups(conn: Connection, stored: Iterable[tuple[int, Any]], at: da
     mention we replied to) joins that conversation and re-opens it. ``stored`` holds ``(id, mention)``
     pairs just inserted; returns how many conversations re-opened. Two queries per page at most
     (one when nothing was ever replied to), whatever its size."""
-    mt = m.Mention.__table__
-    rt = m.ReplyOutbox.__table__
+    mt = tables.mention
+    rt = tables.reply_outbox
     stored = [(i, mm) for i, mm in stored if mm.in_reply_to_id is not None or mm.conversation_id is not None]
     if not stored or conn.execute(select(rt.c.id).where(rt.c.status == "sent").limit(1)).first() is None:
         return 0
@@ -1055,8 +1055,8 @@ def request_incident_reply(
     authors have at least ``responder.incidents.personal_min_followers`` followers: they stay
     open for a personal reply.
     """
-    it = m.Incident.__table__
-    mt = m.Mention.__table__
+    it = tables.incident
+    mt = tables.mention
     with engine.connect() as conn:
         incident = conn.execute(select(it).where(it.c.id == incident_id)).first()
         if incident is None:
@@ -1089,7 +1089,7 @@ def personal_threshold(config: Any) -> int | None:
 
 def incident_reply_sent(conn: Connection, reply: Any, at: datetime, config: Any) -> int:
     """The incident's status reply is on the platform: resolve its members (big accounts stay open)."""
-    mt = m.Mention.__table__
+    mt = tables.mention
     threshold = personal_threshold(config)
     rows = conn.execute(
         select(mt.c.id, mt.c.status, mt.c.author_followers).where(
@@ -1145,8 +1145,8 @@ def incident_action(
     if action not in _INCIDENT_ACTIONS:
         raise WorkflowError(f"unknown incident action {action!r}; use acknowledge or resolve")
     at = _now(now)
-    it = m.Incident.__table__
-    mt = m.Mention.__table__
+    it = tables.incident
+    mt = tables.mention
     with engine.begin() as conn:
         incident = conn.execute(select(it).where(it.c.id == incident_id)).first()
         if incident is None:
@@ -1179,8 +1179,8 @@ def retry_reply(engine: Engine, reply_id: int, *, actor: str, now: datetime | No
     An ``unknown`` one keeps its history, so the sender first looks for it on the platform.
     """
     at = _now(now)
-    rt = m.ReplyOutbox.__table__
-    mt = m.Mention.__table__
+    rt = tables.reply_outbox
+    mt = tables.mention
     with engine.begin() as conn:
         row = conn.execute(select(rt).where(rt.c.id == reply_id)).first()
         if row is None:

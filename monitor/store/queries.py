@@ -11,7 +11,7 @@ from sqlalchemy import desc, select
 from sqlalchemy.engine import Engine
 
 from monitor.mention import Mention
-from monitor.store import models as m
+from monitor.store import tables
 from monitor.store.search import postgres_candidates, search_clause, sqlite_candidates
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -62,7 +62,7 @@ def parse_where(text: str, now: datetime | None = None) -> MentionFilter:
         raise ValueError("--where: give at least one filter, e.g. --where 'label=spam since=7d'")
     from monitor.triage.model import LABELS
 
-    allowed = {"label": LABELS, "status": m.MENTION_STATUSES, "priority": ("P1", "P2", "P3")}
+    allowed = {"label": LABELS, "status": tables.MENTION_STATUSES, "priority": ("P1", "P2", "P3")}
     for key, choices in allowed.items():
         if key in values and values[key] not in choices:
             raise ValueError(f"--where: {key}={values[key]!r} is not one of {', '.join(choices)}")
@@ -86,7 +86,7 @@ class MentionFilter:
 
 def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
     """Newest first; every stored column of each mention."""
-    t = m.Mention.__table__
+    t = tables.mention
     dialect = engine.dialect.name
     with engine.connect() as conn:
         if f.search and dialect == "sqlite":
@@ -116,7 +116,7 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
 
 def mention_ids(engine: Engine, f: MentionFilter) -> list[int]:
     """The ids of every mention matching ``f`` (no limit), oldest first: what a bulk action acts on."""
-    t = m.Mention.__table__
+    t = tables.mention
     q = _filtered(select(t.c.id), f, engine.dialect.name).order_by(t.c.id)
     with engine.connect() as conn:
         return list(conn.execute(q).scalars())
@@ -124,7 +124,7 @@ def mention_ids(engine: Engine, f: MentionFilter) -> list[int]:
 
 def _filtered(q: Any, f: MentionFilter, dialect: str) -> Any:
     """``q`` restricted to the mentions ``f`` asks for (the same filters for lists and bulk actions)."""
-    t = m.Mention.__table__
+    t = tables.mention
     if f.platform:
         q = q.where(t.c.platform == f.platform)
     if f.label:
@@ -145,8 +145,8 @@ def _filtered(q: Any, f: MentionFilter, dialect: str) -> Any:
 
 def source_health(engine: Engine) -> list[dict[str, Any]]:
     """Each source's persisted state with its open and recent coverage gaps."""
-    cur = m.SourceCursor.__table__
-    gaps = m.CoverageGap.__table__
+    cur = tables.source_cursor
+    gaps = tables.coverage_gap
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(cur).order_by(cur.c.source)).mappings()]
         for row in rows:
@@ -184,9 +184,9 @@ def mention_detail(
 ) -> dict[str, Any] | None:
     """One mention with everything that happened to it, for ``show``: its alert deliveries,
     audit events, label corrections and replies, each oldest first. None if no such mention."""
-    t = m.Mention.__table__
-    out_t, d = m.AlertOutbox.__table__, m.AlertDelivery.__table__
-    ev, corr, rep = m.Event.__table__, m.LabelCorrection.__table__, m.ReplyOutbox.__table__
+    t = tables.mention
+    out_t, d = tables.alert_outbox, tables.alert_delivery
+    ev, corr, rep = tables.event, tables.label_correction, tables.reply_outbox
     with engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.id == mention_id)).mappings().first()
         if row is None:

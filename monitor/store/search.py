@@ -81,9 +81,9 @@ def search_clause(dialect: str, query: str) -> Any:
     from sqlalchemy import bindparam, false, func, literal_column, or_, text
     from sqlalchemy.sql import column
 
-    from monitor.store import models as m
+    from monitor.store import tables
 
-    t = m.Mention.__table__
+    t = tables.mention
     terms = parse_query(query)
     if not terms:
         return false()
@@ -155,7 +155,7 @@ def sqlite_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[i
     """
     from sqlalchemy import bindparam, desc, text
 
-    from monitor.store import models as m
+    from monitor.store import tables
 
     terms = parse_query(query)
     if not terms:
@@ -172,7 +172,7 @@ def sqlite_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[i
     )
     if len(ids) < window:
         return ids  # every match
-    t = m.Mention.__table__
+    t = tables.mention
     ranked = conn.execute(
         filtered.add_columns(t.c.created_at)
         .where(t.c.id.in_(ids))
