@@ -367,6 +367,11 @@ def _mentions_table(rows: Sequence[dict[str, Any]], width: int, now: datetime) -
     return table
 
 
+def _say(line: str) -> None:
+    """One plain line on stdout: what a workflow command did (rich is not loaded for it: ~50 ms)."""
+    sys.stdout.write(line + "\n")
+
+
 def _print_outcomes(outcomes: Sequence[Any]) -> int:
     failed = 0
     for o in outcomes:
@@ -374,9 +379,9 @@ def _print_outcomes(outcomes: Sequence[Any]) -> int:
             failed += 1
             err.print(f"[red]#{o.mention_id}[/]: {o.detail}")
         elif o.result == "unchanged":
-            out.print(f"#{o.mention_id}: unchanged ({o.detail})")
+            _say(f"#{o.mention_id}: unchanged ({o.detail})")
         else:
-            out.print(f"#{o.mention_id}: {o.status}" + (f" — {o.detail}" if o.detail else ""))
+            _say(f"#{o.mention_id}: {o.status}" + (f" — {o.detail}" if o.detail else ""))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -427,10 +432,9 @@ def _selection(args: argparse.Namespace, ids: list[int]) -> tuple[list[int] | No
 
 def _print_bulk(summary: Any, verb: str) -> int:
     """One summary line; missing ids listed (the first 20) on stderr; exit 1 when some were missing."""
-    out.print(
+    _say(
         f"{verb}: {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
-        f"{len(summary.missing):,} missing (of {summary.total:,})",
-        markup=False,
+        f"{len(summary.missing):,} missing (of {summary.total:,})"
     )
     if summary.missing:
         shown = ", ".join(str(i) for i in summary.missing[:20])
@@ -683,7 +687,8 @@ def _progress(label: str, quiet: bool) -> Any:
 
 def _train_from_file(args: argparse.Namespace) -> int:
     """``triage-train --from FILE``: fit the classifier on any labelled CSV/JSONL file."""
-    from monitor.labelfile import LabelFileError, RowError, count_lines, read_training_file
+    from monitor.labelfile import LabelFileError, read_training_file
+    from monitor.rowfile import RowError, count_rows
     from monitor.triage.learned import LearnedModelError, train
 
     path = Path(args.from_file).expanduser()
@@ -697,7 +702,7 @@ def _train_from_file(args: argparse.Namespace) -> int:
     errors: list[RowError] = []
     try:
         with _progress("reading", args.quiet) as progress:
-            task = progress.add_task("read", total=count_lines(path) if path.is_file() else None)
+            task = progress.add_task("read", total=count_rows(path) if path.is_file() else None)
             for row in read_training_file(path, text_column=args.text_column, label_column=args.label_column):
                 if isinstance(row, RowError):
                     errors.append(row)
@@ -734,7 +739,8 @@ def _train_from_file(args: argparse.Namespace) -> int:
 def _label_from_file(args: argparse.Namespace) -> int:
     """``label --file FILE``: many labels (and severities) from CSV/JSONL, one transaction per chunk."""
     from monitor import workflow
-    from monitor.labelfile import LabelFileError, RowError, count_lines, read_label_file
+    from monitor.labelfile import LabelFileError, read_label_file
+    from monitor.rowfile import RowError, count_rows
 
     path = Path(args.file).expanduser()
     bad: list[tuple[int, str]] = []
@@ -749,7 +755,7 @@ def _label_from_file(args: argparse.Namespace) -> int:
     engine = _engine(args)
     try:
         with _progress("labelling", args.quiet) as progress:
-            task = progress.add_task("label", total=count_lines(path) if path.is_file() else None)
+            task = progress.add_task("label", total=count_rows(path) if path.is_file() else None)
             report = workflow.apply_label_rows(
                 engine, good_rows(), actor=_actor(args), progress=lambda n: progress.advance(task, n)
             )
@@ -823,8 +829,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from monitor.config import load_config, parse_config
-    from monitor.importer import ImportFormatError, count_rows, import_file, write_rejects
+    from monitor.importer import ImportFormatError, import_file, write_rejects
     from monitor.pipeline import Pipeline
+    from monitor.rowfile import count_rows
 
     path = Path(args.file)
     if not path.is_file():

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -325,7 +324,11 @@ def insert_for(engine_or_session: Any) -> Any:
     """The dialect's ``insert`` that supports ``on_conflict_do_nothing/do_update``."""
     bind = engine_or_session.get_bind() if hasattr(engine_or_session, "get_bind") else engine_or_session
     if bind.dialect.name == "postgresql":
-        return postgresql.insert
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert
     if bind.dialect.name == "sqlite":
-        return sqlite.insert
+        from sqlalchemy.dialects.sqlite import insert
+
+        return insert
     raise StorageError(f"unsupported database {bind.dialect.name!r}: use SQLite or PostgreSQL")

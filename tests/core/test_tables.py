@@ -58,9 +58,10 @@ def test_same_defaults_and_types(name: str) -> None:
         # The Python types values come back as (e.g. UTCDateTime returns aware datetimes).
         model_type = type(column.type).__name__.replace("AutoString", "String")  # SQLModel's String
         assert type(twin.type).__name__ == model_type, column.name
-        assert getattr(twin.type, "_variant_mapping", {}).keys() == getattr(
-            column.type, "_variant_mapping", {}
-        ).keys(), column.name
+        assert (
+            getattr(twin.type, "_variant_mapping", {}).keys()
+            == getattr(column.type, "_variant_mapping", {}).keys()
+        ), column.name
         if column.default is not None and column.default.is_callable:
             # Each insert gets its own empty dict/list, never a shared one.
             assert twin.default.arg(None) is not twin.default.arg(None), column.name
