@@ -16,17 +16,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor import rowfile
 from monitor.brand import BrandSettings
 from monitor.mention import Mention
 from monitor.pipeline import IngestResult, Pipeline
+from monitor.rowfile import RowError
 
 KNOWN = {
     "text",
@@ -51,12 +52,6 @@ _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M",
 
 class ImportFormatError(ValueError):
     """The file as a whole cannot be read (unknown format, no header, missing required columns)."""
-
-
-@dataclass
-class RowError:
-    line: int
-    reason: str
 
 
 @dataclass
@@ -164,36 +159,22 @@ def row_to_mention(
     )
 
 
-def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    """Yield ``(line number, row or RowError)``; raises ImportFormatError for a file it cannot read at all."""
-    kind = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
-    if kind not in ("csv", "jsonl"):
-        raise ImportFormatError(f"unknown format {kind!r}: use csv or jsonl")
-    handle = path.open("r", encoding="utf-8-sig", newline="")
-    with handle:
-        if kind == "jsonl":
-            for n, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield n, RowError(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
-                    continue
-                yield n, obj if isinstance(obj, dict) else RowError(n, "a line must be a JSON object")
-            return
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames:
-            raise ImportFormatError(f"{path}: empty file or no header row")
-        missing = {"text", "author", "created_at"} - set(reader.fieldnames)
+def _required_columns(path: Path) -> Callable[[Sequence[str]], None]:
+    def check(fieldnames: Sequence[str]) -> None:
+        missing = {"text", "author", "created_at"} - set(fieldnames)
         if missing:
             raise ImportFormatError(
                 f"{path}: missing column(s) {', '.join(sorted(missing))}; "
-                f"found {', '.join(reader.fieldnames)}. "
+                f"found {', '.join(fieldnames)}. "
                 "Rename the columns (text, author, created_at are required)"
             )
-        for row in reader:
-            yield reader.line_num, row
+
+    return check
+
+
+def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """Yield ``(line number, row or RowError)``; raises ImportFormatError for a file it cannot read at all."""
+    return rowfile.read_rows(path, fmt, error=ImportFormatError, check_header=_required_columns(path))
 
 
 def import_file(
@@ -231,13 +212,6 @@ def import_file(
             progress(1)
     flush()
     return report
-
-
-def count_rows(path: Path) -> int:
-    """Rough row count for the progress bar (lines minus header for CSV)."""
-    with path.open("rb") as fh:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    return max(0, lines - (0 if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else 1))
 
 
 def write_rejects(errors: list[RowError]) -> str:

@@ -15,13 +15,12 @@ file. A file that cannot be read at all (no header, missing columns) raises
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.rowfile import JSONL_SUFFIXES, RowError, read_rows
 from monitor.triage.model import LABELS, SEVERITIES
 
 # Values of a yes/no complaint column, read as "complaint" / "neutral".
@@ -31,12 +30,6 @@ _NO = {"0", "false", "no", "n", "not", "non-complaint", "not_complaint", "none"}
 
 class LabelFileError(ValueError):
     """The file as a whole cannot be used."""
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,27 +52,11 @@ class TrainingRow:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    """(line, row) for a CSV (header row) or JSON Lines file (by extension)."""
-    if not path.is_file():
-        raise LabelFileError(f"no such file: {path}")
-    jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        if jsonl:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield n, RowError(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
-                    continue
-                yield n, obj if isinstance(obj, dict) else RowError(n, "a line must be a JSON object")
-            return
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames:
-            raise LabelFileError(f"{path}: empty file or no header row")
-        for row in reader:
-            yield reader.line_num, {(k or "").strip().lower(): v for k, v in row.items()}
+    """(line, row with lower-case keys) for a CSV (header row) or JSON Lines file (by extension)."""
+    for line, row in read_rows(path, error=LabelFileError):
+        if not isinstance(row, RowError):
+            row = {str(k or "").strip().lower(): v for k, v in row.items()}
+        yield line, row
 
 
 def _text(value: Any) -> str:
@@ -104,7 +81,6 @@ def read_label_file(path: Path) -> Iterator[LabelRow | RowError]:
         if isinstance(row, RowError):
             yield row
             continue
-        row = {str(k).strip().lower(): v for k, v in row.items()}
         try:
             label = normalise_label(row.get("label"))
             severity = _text(row.get("severity")).lower() or None
@@ -134,8 +110,7 @@ def read_training_file(
         if isinstance(row, RowError):
             yield row
             continue
-        row = {str(k).strip().lower(): v for k, v in row.items()}
-        if not checked and path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
+        if not checked and path.suffix.lower() not in JSONL_SUFFIXES:
             missing = [c for c, k in ((text_column, text_key), (label_column, label_key)) if k not in row]
             if missing:
                 raise LabelFileError(
@@ -151,10 +126,3 @@ def read_training_file(
             yield TrainingRow(line, text, normalise_label(row.get(label_key)))
         except ValueError as exc:
             yield RowError(line, str(exc))
-
-
-def count_lines(path: Path) -> int:
-    """Rough row count for a progress bar."""
-    with path.open("rb") as fh:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    return max(0, lines - (0 if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else 1))
