@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, desc, func, literal, select
 from sqlalchemy.engine import Connection
 
+from monitor.reports.complaint_rollup import OPEN_STATUSES
 from monitor.reports.gaps import GapNote, coverage_gaps
 from monitor.reports.period import ReportQuery
-from monitor.reports.rollup import day_of
+from monitor.reports.rollup import ALL_PLATFORMS, day_of
 from monitor.store import models as m
 
-OPEN_STATUSES = ("new", "acknowledged", "replied")
 # (upper bound of age, label); the last band is open-ended.
 AGE_BANDS = (
     (timedelta(hours=1), "< 1 h"),
@@ -52,23 +52,36 @@ class OpenComplaints:
 
 
 def open_complaints(conn: Connection, query: ReportQuery, now: datetime) -> OpenComplaints:
-    """Open complaints by age (a snapshot at ``now``; the period only picks the gaps shown)."""
-    t = m.Mention.__table__
+    """Open complaints by age (a snapshot at ``now``; the period only picks the gaps shown).
+
+    Days before the last band's edge are all "> 7 d": summed from ``report_open``. The newer
+    ones are counted from ``report_complaint`` (their rows, cut exactly at each band's edge).
+    """
+    rc = m.ReportComplaint.__table__
+    ro = m.ReportOpen.__table__
+    oldest = AGE_BANDS[-2][0]
+    assert oldest is not None
+    cut = day_of(now - oldest)
+    counts = {label: dict.fromkeys(OPEN_STATUSES, 0) for _, label in AGE_BANDS}
+    old = select(ro.c.status, func.sum(ro.c.n).label("n")).where(ro.c.day < cut).group_by(ro.c.status)
     whens = []
     for i, (limit, _) in enumerate(AGE_BANDS):
         if limit is not None:
-            whens.append((t.c.created_at > now - limit, literal(i)))
+            whens.append((rc.c.created_at > now - limit, literal(i)))
     band = case(*whens, else_=literal(len(AGE_BANDS) - 1))
-    q = (
-        select(t.c.status, band.label("band"), func.count().label("n"))
-        .where(t.c.label == "complaint", t.c.status.in_(OPEN_STATUSES))
-        .group_by(t.c.status, band)
+    recent = (
+        select(rc.c.open_status, band.label("band"), func.count().label("n"))
+        .where(rc.c.open_status.is_not(None), rc.c.created_at >= cut)
+        .group_by(rc.c.open_status, band)
     )
     if query.platform:
-        q = q.where(t.c.platform == query.platform)
-    counts = {label: dict.fromkeys(OPEN_STATUSES, 0) for _, label in AGE_BANDS}
-    for row in conn.execute(q):
-        counts[AGE_BANDS[int(row.band)][1]][row.status] += int(row.n)
+        old = old.where(ro.c.platform == query.platform)
+        recent = recent.where(rc.c.platform == query.platform)
+    for row in conn.execute(old):
+        if row.status in OPEN_STATUSES:
+            counts[AGE_BANDS[-1][1]][row.status] += int(row.n or 0)
+    for row in conn.execute(recent):
+        counts[AGE_BANDS[int(row.band)][1]][row.open_status] += int(row.n)
     return OpenComplaints(counts, coverage_gaps(conn, query, now))
 
 
@@ -93,14 +106,16 @@ def top_topics(conn: Connection, query: ReportQuery, now: datetime, limit: int =
     total = func.sum(tt.c.n).label("n")
     q = (
         select(tt.c.phrase, total)
-        .where(tt.c.day >= day_of(query.start), tt.c.day < query.end)
+        .where(
+            tt.c.platform == (query.platform or ALL_PLATFORMS),
+            tt.c.day >= day_of(query.start),
+            tt.c.day < query.end,
+        )
         .group_by(tt.c.phrase)
         .having(func.sum(tt.c.n) > 1)
         .order_by(desc("n"), tt.c.phrase)
         .limit(limit)
     )
-    if query.platform:
-        q = q.where(tt.c.platform == query.platform)
     topics = [Topic(r.phrase, int(r.n)) for r in conn.execute(q)]
     return TopTopics(topics, coverage_gaps(conn, query, now))
 
@@ -133,19 +148,22 @@ class RepeatComplainers:
 def repeat_complainers(
     conn: Connection, query: ReportQuery, now: datetime, limit: int = 15
 ) -> RepeatComplainers:
-    """Authors with more than one complaint in the period, most first."""
-    t = m.Mention.__table__
-    n = func.count().label("n")
+    """Authors with more than one complaint in the period, most first.
+
+    Read from ``report_complaint``: an author's k complaints in the period are k - 1 rows whose
+    previous complaint is in the period too (``prev_at >= start``), and only those are read.
+    """
+    rc = m.ReportComplaint.__table__
+    n = (func.count() + 1).label("n")
     q = (
-        select(t.c.platform, t.c.author_handle, n, func.max(t.c.created_at).label("last_at"))
-        .where(t.c.label == "complaint", t.c.created_at >= query.start, t.c.created_at < query.end)
-        .group_by(t.c.platform, t.c.author_handle)
-        .having(func.count() > 1)
+        select(rc.c.platform, rc.c.author_handle, n, func.max(rc.c.created_at).label("last_at"))
+        .where(rc.c.prev_at >= query.start, rc.c.prev_at < query.end, rc.c.created_at < query.end)
+        .group_by(rc.c.platform, rc.c.author_handle)
         .order_by(desc("n"), desc("last_at"))
         .limit(limit)
     )
     if query.platform:
-        q = q.where(t.c.platform == query.platform)
+        q = q.where(rc.c.platform == query.platform)
     authors = [Complainer(r.platform, r.author_handle, int(r.n), _aware(r.last_at)) for r in conn.execute(q)]
     return RepeatComplainers(authors, coverage_gaps(conn, query, now))
 

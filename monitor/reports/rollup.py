@@ -5,7 +5,10 @@ tables this module maintains:
 
 * ``report_hourly`` – mentions per source, UTC hour and label with sentiment sums
   (new mentions, read by id; label corrections move a mention between labels);
-* ``report_topic`` – key phrases of complaints per day and platform;
+* ``report_topic`` – key phrases of complaints per day and platform (and all platforms);
+* ``report_complaint`` / ``report_open`` – each complaint with its author's previous one and
+  its open status, open complaints per day (:mod:`monitor.reports.complaint_rollup`; new
+  mentions by id, status changes and relabels from the audit events);
 * ``report_response`` – each first response timed on the wall clock and in
   business hours, and the author's next mention after it (recovery).
 
@@ -31,6 +34,7 @@ from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.alerts.settings import BusinessHours, SLASettings
+from monitor.reports import complaint_rollup
 from monitor.reports.businesshours import business_seconds, fingerprint
 from monitor.reports.phrases import key_phrases
 from monitor.store import models as m
@@ -44,7 +48,22 @@ BATCH = 10_000
 # recorded a little out of order is still picked up (the anti-join skips those already done).
 RESPONSE_MARGIN = timedelta(days=1)
 TOPICS_KEPT = 200  # phrases kept per platform and finished day
-_STATE = ("lock", "mentions", "corrections", "responses", "hours", "timezone", "topics", "sla")
+ALL_PLATFORMS = ""  # report_topic's platform for the phrases of every platform together
+_STATE = (
+    "lock",
+    "mentions",
+    "corrections",
+    "responses",
+    "hours",
+    "timezone",
+    "topics",
+    "sla",
+    "complaints",
+    "events",
+)
+# Audit events are read again from this many ids back: on PostgreSQL a transaction can commit
+# after one with a higher id (reading a mention twice is harmless, see complaint_rollup).
+EVENT_MARGIN = 200
 
 
 @dataclass(frozen=True)
@@ -121,8 +140,10 @@ def catch_up(
             result.corrections += did
             done = _mentions(conn, state, step, settings)
             result.mentions += done
-        budget -= max(done, did)
-        if done < step and did < step:
+            backfilled = _complaints(conn, state, step)
+            changed = _events(conn, state, step)
+        budget -= max(done, did, backfilled, changed)
+        if max(done, did, backfilled, changed) < step:
             break
     while budget > 0:
         step = int(min(batch, budget))
@@ -146,8 +167,10 @@ def _behind(engine: Engine) -> int:
     table = m.ReportState.__table__
     with engine.connect() as conn:
         newest = conn.execute(select(func.max(t.c.id))).scalar() or 0
-        done = conn.execute(select(table.c.int_value).where(table.c.name == "mentions")).scalar() or 0
-    return max(0, int(newest) - int(done))
+        done = conn.execute(
+            select(func.min(table.c.int_value)).where(table.c.name.in_(("mentions", "complaints")))
+        ).scalar()
+    return max(0, int(newest) - int(done or 0))
 
 
 def _prune_topics(conn: Connection, state: dict[str, Any]) -> None:
@@ -217,7 +240,11 @@ def _anything_new(engine: Engine, settings: RollupSettings) -> bool:
             return True
         if state["sla"].text_value != sla_fingerprint(settings.sla):
             return True
-        if (conn.execute(select(func.max(t.c.id))).scalar() or 0) > (state["mentions"].int_value or 0):
+        newest = conn.execute(select(func.max(t.c.id))).scalar() or 0
+        if newest > min(state["mentions"].int_value or 0, state["complaints"].int_value or 0):
+            return True
+        ev = m.Event.__table__
+        if (conn.execute(select(func.max(ev.c.id))).scalar() or 0) > (state["events"].int_value or 0):
             return True
         if (conn.execute(select(func.max(c.c.id))).scalar() or 0) > (state["corrections"].int_value or 0):
             return True
@@ -419,8 +446,9 @@ def _phrases(
 ) -> None:
     day = day_of(row.created_at)
     for phrase in key_phrases(row.text, settings.brand_terms):
-        key = (day, row.platform, phrase)
-        topics[key] = topics.get(key, 0) + sign
+        # Per platform, and every platform together (ALL_PLATFORMS: what the unfiltered report reads).
+        for key in ((day, row.platform, phrase), (day, ALL_PLATFORMS, phrase)):
+            topics[key] = topics.get(key, 0) + sign
 
 
 # -- new mentions -----------------------------------------------------------------------------
@@ -494,6 +522,51 @@ def _link_next_mentions(conn: Connection, rows: Iterable[Any], settings: RollupS
                     touched.add(day_of(fact.created_at))
     if touched:
         _sum_days(conn, settings, touched)
+
+
+# -- complaints: repeat complainers, open complaints by age ------------------------------------
+
+
+def _complaints(conn: Connection, state: dict[str, Any], batch: int) -> int:
+    """Newly stored mentions (or, after an upgrade, every stored one) into ``report_complaint``."""
+    t = m.Mention.__table__
+    last = int(state["complaints"].int_value or 0)
+    rows = conn.execute(
+        select(t.c.id, t.c.platform, t.c.author_handle, t.c.created_at, t.c.label, t.c.status)
+        .where(t.c.id > last)
+        .order_by(t.c.id)
+        .limit(batch)
+    ).all()
+    if not rows:
+        return 0
+    complaint_rollup.reconcile(conn, [r for r in rows if r.label == "complaint"], fresh=True)
+    _set(conn, "complaints", int_value=rows[-1].id)
+    return len(rows)
+
+
+def _events(conn: Connection, state: dict[str, Any], batch: int) -> int:
+    """Mentions named by new audit events (status changes, relabels…): their complaint rows again."""
+    ev = m.Event.__table__
+    last = int(state["events"].int_value or 0)
+    newest = conn.execute(select(func.max(ev.c.id))).scalar() or 0
+    if newest <= last:
+        return 0
+    rows = conn.execute(
+        select(ev.c.id, ev.c.mention_id)
+        .where(ev.c.id > max(0, last - EVENT_MARGIN))
+        .order_by(ev.c.id)
+        .limit(batch + EVENT_MARGIN)
+    ).all()
+    if not rows:
+        return 0
+    table = m.ReportState.__table__
+    done = conn.execute(select(table.c.int_value).where(table.c.name == "complaints")).scalar() or 0
+    # A mention not read into report_complaint yet is read as it is then.
+    ids = {r.mention_id for r in rows if r.mention_id is not None and r.mention_id <= done}
+    if ids:
+        complaint_rollup.reconcile(conn, complaint_rollup.mention_rows(conn, ids))
+    _set(conn, "events", int_value=max(last, rows[-1].id))
+    return sum(1 for r in rows if r.id > last)
 
 
 # -- label corrections ------------------------------------------------------------------------

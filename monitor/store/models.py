@@ -362,7 +362,11 @@ class ReportTopic(SQLModel, table=True):
     """Key phrases of complaints per UTC day and platform (extracted once, at roll-up)."""
 
     __tablename__ = "report_topic"
-    __table_args__ = (Index("ix_report_topic_day", "day"),)
+    # platform "" holds every platform together (the unfiltered top topics read only those rows).
+    __table_args__ = (
+        Index("ix_report_topic_day", "day"),
+        Index("ix_report_topic_platform_day", "platform", "day", "phrase", "n"),
+    )
 
     day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     platform: str = Field(primary_key=True, max_length=32)
@@ -436,6 +440,56 @@ class ReportResponseDaily(SQLModel, table=True):
     negative: int = 0  # complaints or polarity < 0 (recovery's population)
     followed: int = 0  # …whose author posted again
     recovered: int = 0  # …less negatively
+
+
+class ReportComplaint(SQLModel, table=True):
+    """Each complaint as the reports count it: its author's previous complaint and, while it is open,
+    its status. Kept in step with relabels and status changes (migration 0012).
+
+    An author has k >= 2 complaints in ``[start, end)`` exactly when k - 1 of them have
+    ``prev_at >= start``: repeat complainers read only those rows. Open complaints of the last
+    days are read here, older ones from ``report_open``.
+    """
+
+    __tablename__ = "report_complaint"
+    __table_args__ = (
+        Index("ix_report_complaint_author", "platform", "author_handle", "created_at"),
+        Index(
+            "ix_report_complaint_repeat",
+            "prev_at",
+            "created_at",
+            "platform",
+            "author_handle",
+            sqlite_where=sql_text("prev_at IS NOT NULL"),
+            postgresql_where=sql_text("prev_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_report_complaint_open",
+            "created_at",
+            "open_status",
+            "platform",
+            sqlite_where=sql_text("open_status IS NOT NULL"),
+            postgresql_where=sql_text("open_status IS NOT NULL"),
+        ),
+    )
+
+    mention_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    platform: str = Field(max_length=32)
+    author_handle: str = Field(max_length=256)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    prev_at: datetime | None = _ts()  # the same author's previous complaint (same platform)
+    open_status: str | None = Field(default=None, max_length=16)  # new | acknowledged | replied
+
+
+class ReportOpen(SQLModel, table=True):
+    """Open complaints per UTC day of posting, platform and status (``report_complaint`` summed)."""
+
+    __tablename__ = "report_open"
+
+    day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    platform: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=16)
+    n: int = 0
 
 
 class ReportState(SQLModel, table=True):

@@ -308,6 +308,7 @@ report_topic = Table(
     Column("phrase", String(128), primary_key=True),
     Column("n", Integer, nullable=False, default=0),
     Index("ix_report_topic_day", "day"),
+    Index("ix_report_topic_platform_day", "platform", "day", "phrase", "n"),
 )
 
 report_response = Table(
@@ -364,6 +365,44 @@ report_response_daily = Table(
     Column("negative", Integer, nullable=False, default=0),
     Column("followed", Integer, nullable=False, default=0),
     Column("recovered", Integer, nullable=False, default=0),
+)
+
+report_complaint = Table(
+    "report_complaint",
+    metadata,
+    Column("mention_id", Integer, primary_key=True, autoincrement=False),
+    Column("platform", String(32), nullable=False),
+    Column("author_handle", String(256), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("prev_at", UTCDateTime(), nullable=True),
+    Column("open_status", String(16), nullable=True),
+    Index("ix_report_complaint_author", "platform", "author_handle", "created_at"),
+    Index(
+        "ix_report_complaint_repeat",
+        "prev_at",
+        "created_at",
+        "platform",
+        "author_handle",
+        sqlite_where=sql_text("prev_at IS NOT NULL"),
+        postgresql_where=sql_text("prev_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_report_complaint_open",
+        "created_at",
+        "open_status",
+        "platform",
+        sqlite_where=sql_text("open_status IS NOT NULL"),
+        postgresql_where=sql_text("open_status IS NOT NULL"),
+    ),
+)
+
+report_open = Table(
+    "report_open",
+    metadata,
+    Column("day", UTCDateTime(), primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("n", Integer, nullable=False, default=0),
 )
 
 report_state = Table(

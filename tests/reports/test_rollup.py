@@ -63,13 +63,18 @@ def test_finished_days_keep_only_their_top_phrases(engine, monkeypatch):
     _bulk(engine, [{**r, "label": "complaint"} for r in rows])
     catch_up(engine, UTC_HOURS)
     tt = m.ReportTopic.__table__
+    day = datetime(2026, 11, 20, tzinfo=UTC)
     with engine.connect() as conn:
-        kept = dict(
-            conn.execute(
-                select(tt.c.phrase, tt.c.n).where(tt.c.day == datetime(2026, 11, 20, tzinfo=UTC))
-            ).all()
-        )
-        later = conn.execute(select(tt.c.phrase).where(tt.c.day > datetime(2026, 11, 20, tzinfo=UTC))).all()
-    # refund 3, late 2, "refund late" 2 (a tie at the cut is kept); zebra (1) is dropped.
-    assert kept == {"refund": 3, "late": 2, "refund late": 2}
-    assert [r[0] for r in later] == ["unicorn"]
+        kept = {
+            platform: dict(
+                conn.execute(
+                    select(tt.c.phrase, tt.c.n).where(tt.c.day == day, tt.c.platform == platform)
+                ).all()
+            )
+            for platform in ("mastodon", rollup.ALL_PLATFORMS)
+        }
+        later = conn.execute(select(tt.c.platform, tt.c.phrase).where(tt.c.day > day)).all()
+    # refund 3, late 2, "refund late" 2 (a tie at the cut is kept); zebra (1) is dropped, from the
+    # platform's rows and from those of every platform together alike.
+    assert kept["mastodon"] == kept[rollup.ALL_PLATFORMS] == {"refund": 3, "late": 2, "refund late": 2}
+    assert sorted(later) == [(rollup.ALL_PLATFORMS, "unicorn"), ("mastodon", "unicorn")]
