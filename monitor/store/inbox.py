@@ -35,6 +35,7 @@ _LIST_COLUMNS = (
     "text",
     "url",
     "label",
+    "severity",
     "priority",
     "urgency",
     "reasons",
@@ -58,6 +59,7 @@ EXPORT_COLUMNS = (
     "text",
     "language",
     "label",
+    "severity",
     "priority",
     "urgency",
     "polarity",
@@ -79,6 +81,7 @@ class InboxFilter:
     platform: str | None = None
     label: str | None = None
     priority: str | None = None
+    severity: str | None = None  # a complaint's: severe | moderate | mild
     status: str | None = None
     assignee: str | None = None
     claimed_by: str | None = None
@@ -114,6 +117,8 @@ def _where(query: Select, f: InboxFilter, *, only_index: str | None = None) -> S
         query = query.where(c("label").is_(None) if f.label == "unscored" else c("label") == f.label)
     if f.priority:
         query = query.where(c("priority") == f.priority)
+    if f.severity:
+        query = query.where(c("severity") == f.severity)
     if f.status == "open":
         query = query.where(c("status").in_(OPEN_STATUSES))
     elif f.status:
