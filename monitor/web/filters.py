@@ -14,11 +14,13 @@ from typing import Any
 
 from monitor.store.inbox import FACETS, NOBODY, InboxFilter
 from monitor.store.queries import parse_since
+from monitor.triage.model import SEVERITIES
 
 FIELDS = (
     "platform",
     "label",
     "priority",
+    "severity",
     "status",
     "assignee",
     "claimed_by",
@@ -54,6 +56,7 @@ def parse(params: Mapping[str, str], now: datetime) -> tuple[InboxFilter, dict[s
         "platform": text("platform", 32),
         "label": choice("label", _LABELS),
         "priority": choice("priority", FACETS["priority"]),
+        "severity": choice("severity", SEVERITIES),
         "status": choice("status", FACETS["status"]),
         "assignee": text("assignee", 128),
         "claimed_by": text("claimed_by", 128),
