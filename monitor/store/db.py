@@ -313,6 +313,9 @@ def migrate(engine: Engine) -> None:
             from monitor.store.search import ensure_sqlite_triggers
 
             ensure_sqlite_triggers(conn)  # a later table rebuild (batch ALTER) drops the FTS triggers
+            from monitor.store.inbox_counts import ensure_triggers
+
+            ensure_triggers(conn)  # … and the inbox counts' triggers (recounted then)
             _record_release(conn)
     except StorageError:
         raise

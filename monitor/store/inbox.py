@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
+from monitor.store import inbox_counts
 from monitor.store import models as m
 
 COUNT_CAP = 1000
@@ -187,7 +188,7 @@ def inbox_page(
             key = decode_cursor(after, "urgency") if after else None
             # Many matches: walk the urgency index and filter as we go (sorting them all would
             # cost more); few: the filters' own indexes find them and sorting is cheap.
-            broad = "urgency" if capped_count(engine, f) > COUNT_CAP else None
+            broad = "urgency" if total_count(engine, f).n > COUNT_CAP else None
             if key is None or key[0] is not None:
                 q = _where(select(*cols), f, only_index=broad).where(urgency.is_not(None))
                 if key is not None:
@@ -238,6 +239,58 @@ def capped_count(
         return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
 
 
+def _only_counted_columns(f: InboxFilter) -> bool:
+    """True when every filter set in ``f`` is a column of ``inbox_count`` (exact counts from there)."""
+    default = InboxFilter()
+    return all(
+        getattr(f, name) == getattr(default, name)
+        for name in f.__dataclass_fields__
+        if name not in inbox_counts.DIMS and name != "sort"
+    )
+
+
+def _accepts(name: str, value: str) -> tuple[Any, ...]:
+    """The stored values of column ``name`` that the filter value ``value`` selects."""
+    if name == "status" and value == "open":
+        return OPEN_STATUSES
+    if (name == "label" and value == "unscored") or (name in ("assignee", "claimed_by") and value == NOBODY):
+        return (None,)
+    if name == "author":
+        return (value.lstrip("@"),)
+    return (value,)
+
+
+def exact_counts(engine: Engine, f: InboxFilter) -> tuple[Count, dict[str, dict[str, int]]] | None:
+    """From ``inbox_count``: the total of ``f`` and, per facet column, the count of each stored value
+    with the other filters kept. None when ``f`` filters on something that table does not hold."""
+    if not _only_counted_columns(f):
+        return None
+    dims = inbox_counts.DIMS
+    wanted = {d: _accepts(d, getattr(f, d)) for d in dims if getattr(f, d)}
+    total = 0
+    per: dict[str, dict[Any, int]] = {d: {} for d in dims}
+    for row in inbox_counts.combinations(engine):
+        misses = [d for i, d in enumerate(dims) if d in wanted and row[i] not in wanted[d]]
+        if len(misses) > 1:
+            continue
+        n = row[-1]
+        if not misses:
+            total += n
+        for i, d in enumerate(dims):
+            if not misses or misses == [d]:  # matches every filter but (maybe) this column's own
+                per[d][row[i]] = per[d].get(row[i], 0) + n
+    return Count(total), per
+
+
+def total_count(engine: Engine, f: InboxFilter) -> Count:
+    """How many mentions ``f`` shows: exact from ``inbox_count`` when it can be, else capped ("1000+")."""
+    exact = exact_counts(engine, f)
+    if exact is not None:
+        return exact[0]
+    n = capped_count(engine, f)
+    return Count(min(n, COUNT_CAP), n <= COUNT_CAP)
+
+
 FACETS: dict[str, tuple[str, ...]] = {
     "status": ("open", "new", "acknowledged", "replied", "resolved", "ignored"),
     "priority": ("P1", "P2", "P3"),
@@ -280,17 +333,29 @@ def facet_counts(
 ) -> dict[str, dict[str, Count]]:
     """For each filter value: how many mentions it would show with the other filters kept.
 
+    Exact, from ``inbox_count`` (:mod:`monitor.store.inbox_counts`), when ``f`` filters only on
+    platform, label, priority, status, assignee and claimer. Otherwise (dates, author, search,
+    incident) sampled:
     The newest ``cap`` (at most :data:`FACET_SAMPLE`) matches are read once (once more per
     facet that is itself filtered) and counted per value: exact when that was all of them.
     Beyond that, a value seen :data:`FACET_CAP` times is shown as "50+", and a rarer one is
     counted along its own index up to that cap (skipped for a text search, whose every count
     would read the texts again: those counts are lower bounds, "n+").
     """
+    exact = exact_counts(engine, f)
     cap = min(cap, FACET_SAMPLE)
-    shared = _sample(engine, f, cap)
+    shared: tuple[dict[str, dict[str, int]], bool] | None = None
     out: dict[str, dict[str, Count]] = {}
     for name, values in (*FACETS.items(), ("platform", tuple(platforms))):
-        counts, complete = _sample(engine, replace(f, **{name: None}), cap) if getattr(f, name) else shared
+        if exact is not None and name in exact[1]:
+            per = exact[1][name]
+            out[name] = {v: Count(sum(per.get(s, 0) for s in _accepts(name, v))) for v in values}
+            continue
+        if getattr(f, name):
+            counts, complete = _sample(engine, replace(f, **{name: None}), cap)
+        else:
+            shared = shared or _sample(engine, f, cap)
+            counts, complete = shared
         seen = counts[name]
         if complete:
             out[name] = {v: Count(seen.get(v, 0)) for v in values}

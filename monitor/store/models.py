@@ -48,7 +48,8 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_platform_label_created", "platform", "label", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
-        Index("ix_mention_conversation", "platform", "conversation_id"),
+        # The thread on a mention page, in time order (migration 0011; was platform, conversation_id).
+        Index("ix_mention_conversation_created", "platform", "conversation_id", "created_at"),
         # reports (migration 0008): open complaints by age, repeat complainers, responses to roll up,
         # and mentions still waiting for a first response (partial: only the unanswered ones).
         Index("ix_mention_label_status_created", "label", "status", "created_at"),
@@ -323,6 +324,38 @@ class LabelCorrection(SQLModel, table=True):
     severity: str | None = Field(default=None, max_length=8)
     actor: str = Field(max_length=128)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# -- inbox: exact counts per filter combination (monitor/store/inbox_counts.py; kept by triggers) --
+
+
+class InboxCount(SQLModel, table=True):
+    """How many mentions have this platform, label, priority, status, assignee and claimer ('' = none)."""
+
+    __tablename__ = "inbox_count"
+
+    platform: str = Field(primary_key=True, max_length=32)
+    label: str = Field(primary_key=True, max_length=16)
+    priority: str = Field(primary_key=True, max_length=4)
+    status: str = Field(primary_key=True, max_length=16)
+    assignee: str = Field(primary_key=True, max_length=128)
+    claimed_by: str = Field(primary_key=True, max_length=128)
+    n: int = 0
+
+
+class InboxCountDelta(SQLModel, table=True):
+    """+1 / -1 rows the mention triggers append; folded into ``inbox_count`` by a reader."""
+
+    __tablename__ = "inbox_count_delta"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    label: str = Field(max_length=16)
+    priority: str = Field(max_length=4)
+    status: str = Field(max_length=16)
+    assignee: str = Field(max_length=128)
+    claimed_by: str = Field(max_length=128)
+    n: int
 
 
 # -- reports: pre-aggregated figures (monitor/reports/rollup.py keeps them up to date) -------------

@@ -81,7 +81,7 @@ mention = Table(
     Index("ix_mention_assignee_created", "assignee", "created_at"),
     Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
     Index("ix_mention_claimed_created", "claimed_by", "created_at"),
-    Index("ix_mention_conversation", "platform", "conversation_id"),
+    Index("ix_mention_conversation_created", "platform", "conversation_id", "created_at"),
     Index(
         "ix_mention_first_response",
         "first_response_at",
@@ -272,6 +272,31 @@ label_correction = Table(
     Column("severity", String(8), nullable=True),
     Column("actor", String(128), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
+)
+
+inbox_count = Table(
+    "inbox_count",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("label", String(16), primary_key=True),
+    Column("priority", String(4), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("assignee", String(128), primary_key=True),
+    Column("claimed_by", String(128), primary_key=True),
+    Column("n", Integer, nullable=False, default=0),
+)
+
+inbox_count_delta = Table(
+    "inbox_count_delta",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("label", String(16), nullable=False),
+    Column("priority", String(4), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("assignee", String(128), nullable=False),
+    Column("claimed_by", String(128), nullable=False),
+    Column("n", Integer, nullable=False),
 )
 
 report_hourly = Table(

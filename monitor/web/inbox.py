@@ -54,7 +54,7 @@ def inbox(request: Request, ctx: Ctx, user: Viewer, after: str | None = None) ->
         rows, next_cursor = store.inbox_page(ctx.engine, f, limit=PAGE_SIZE)
     platforms = _platforms(ctx)
     counts = store.facet_counts(ctx.engine, f, platforms)
-    total = store.capped_count(ctx.engine, f)
+    total = store.total_count(ctx.engine, f)
     message = None
     if errors:
         message = (
