@@ -503,7 +503,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     from monitor.triage.model import LABELS
 
     if args.file:
-        if args.words or args.from_file or args.where:
+        if args.words or args.from_file or args.where or args.severity:
             err.print("[red]error[/]: label --file reads ids and labels from the file; give no others")
             return EXIT_USAGE
         return _label_from_file(args)
@@ -517,13 +517,18 @@ def cmd_label(args: argparse.Namespace) -> int:
     except ValueError:
         err.print(f"[red]error[/]: mention ids are numbers, got {' '.join(raw_ids)!r}", highlight=False)
         return EXIT_USAGE
+    severity = args.severity
+    if severity and (not ids or args.from_file or args.where):
+        err.print("[red]error[/]: --severity goes with label ID [ID …] LABEL (--file has a severity column)")
+        return EXIT_USAGE
     done = _run_bulk(args, "label", ids, label=label)
     if done is not None:
         return done
     engine = _engine(args)
     if len(ids) == 1:
-        return _print_outcomes([workflow.correct_label(engine, ids[0], label, actor=_actor(args))])
-    return _print_outcomes(workflow.correct_labels(engine, ids, label, actor=_actor(args)))
+        one = workflow.correct_label(engine, ids[0], label, actor=_actor(args), severity=severity)
+        return _print_outcomes([one])
+    return _print_outcomes(workflow.correct_labels(engine, ids, label, actor=_actor(args), severity=severity))
 
 
 @command("show")
@@ -955,6 +960,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("words", nargs="*", metavar="[ID …] LABEL")
     p.add_argument("--as", dest="actor")
+    p.add_argument(
+        "--severity",
+        choices=["severe", "moderate", "mild"],
+        help="with ID … LABEL: the team's severity of the complaint (recorded with the correction)",
+    )
     p.add_argument(
         "--file",
         metavar="LABELS",

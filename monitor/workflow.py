@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.store import tables
-from monitor.triage.model import LABELS
+from monitor.triage.model import LABELS, SEVERITIES
 
 
 class WorkflowError(ValueError):
@@ -92,9 +92,7 @@ def _now(now: datetime | None) -> datetime:
 
 def _event(conn: Connection, mention_id: int, action: str, actor: str, at: datetime, **detail: Any) -> None:
     conn.execute(
-        tables.event.insert().values(
-            mention_id=mention_id, action=action, actor=actor, at=at, detail=detail
-        )
+        tables.event.insert().values(mention_id=mention_id, action=action, actor=actor, at=at, detail=detail)
     )
 
 
@@ -252,24 +250,44 @@ def correct_label(
     actor: str,
     now: datetime | None = None,
     expect_version: int | None = None,
+    severity: str | None = None,
 ) -> Outcome:
-    """Record an agent's correction of the triage label (evaluation and training data)."""
-    if label not in LABELS:
-        raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
+    """Record an agent's correction of the triage label (evaluation and training data).
+
+    ``severity`` (severe, moderate, mild) is the team's severity of a complaint, recorded with
+    the correction as a label file's severity column is; the mention keeps triage's own.
+    """
+    _check_label(label, severity)
     at = _now(now)
     with engine.begin() as conn:
-        return _relabel(conn, mention_id, label, actor=actor, at=at, expect_version=expect_version)
+        return _relabel(
+            conn, mention_id, label, actor=actor, at=at, expect_version=expect_version, severity=severity
+        )
 
 
 def correct_labels(
-    engine: Engine, ids: Iterable[int], label: str, *, actor: str, now: datetime | None = None
+    engine: Engine,
+    ids: Iterable[int],
+    label: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    severity: str | None = None,
 ) -> list[Outcome]:
     """:func:`correct_label` for many mentions in one transaction; one outcome per id, in order."""
-    if label not in LABELS:
-        raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
+    _check_label(label, severity)
     at = _now(now)
     with engine.begin() as conn:
-        return [_relabel(conn, mention_id, label, actor=actor, at=at) for mention_id in ids]
+        return [
+            _relabel(conn, mention_id, label, actor=actor, at=at, severity=severity) for mention_id in ids
+        ]
+
+
+def _check_label(label: str, severity: str | None) -> None:
+    if label not in LABELS:
+        raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
+    if severity is not None and severity not in SEVERITIES:
+        raise WorkflowError(f"unknown severity {severity!r}; use one of {', '.join(SEVERITIES)}")
 
 
 def _relabel(
@@ -299,13 +317,16 @@ def _relabel(
         ).first()
         if judged is not None and severity is None:
             return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
+        said = f", severity {severity}" if severity else ""
         conn.execute(
             corrections.insert().values(
                 mention_id=mention_id, predicted=label, corrected=label, actor=actor, at=at, severity=severity
             )
         )
         # "changed": something was recorded (callers count it like any other relabel).
-        return Outcome(mention_id, "changed", row.status, f"label {label} confirmed (counts for triage-eval)")
+        return Outcome(
+            mention_id, "changed", row.status, f"label {label}{said} confirmed (counts for triage-eval)"
+        )
     conn.execute(
         tables.label_correction.insert().values(
             mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at, severity=severity
@@ -317,7 +338,8 @@ def _relabel(
         .values(label=label, updated_at=at, version=table.c.version + 1)
     )
     _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label)
-    return Outcome(mention_id, "changed", row.status, f"label {label}", row.version + 1)
+    said = f", severity {severity}" if severity else ""
+    return Outcome(mention_id, "changed", row.status, f"label {label}{said}", row.version + 1)
 
 
 # -- bulk forms: many ids, one transaction per chunk ------------------------------------------------

@@ -74,6 +74,27 @@ def test_label_file_by_id_and_by_platform_key_with_severity(tmp_path, sqlite_url
     assert ids["a2"] not in corrections
 
 
+def test_label_one_id_with_severity(sqlite_url, stored, capsys) -> None:
+    engine, ids = stored
+    a1, a2 = str(ids["a1"]), str(ids["a2"])
+    assert main(["label", a1, "complaint", "--severity", "moderate", "--db", sqlite_url, "--as", "ann"]) == 0
+    assert "label complaint, severity moderate" in capsys.readouterr().out
+    # Bad values and misplaced --severity are refused before anything is written.
+    with pytest.raises(SystemExit):
+        main(["label", a2, "complaint", "--severity", "awful", "--db", sqlite_url])
+    assert "invalid choice: 'awful' (choose from 'severe', 'moderate', 'mild')" in capsys.readouterr().err
+    assert main(["label", "spam", "--where", "search=phone", "--severity", "mild", "--db", sqlite_url]) == 2
+    assert "--severity goes with label ID" in capsys.readouterr().err
+    with engine.connect() as conn:
+        rows = [
+            (r.mention_id, r.corrected, r.severity, r.actor)
+            for r in conn.execute(select(m.LabelCorrection.__table__))
+        ]
+        severity_now = dict(conn.execute(select(m.Mention.external_id, m.Mention.severity)).all())
+    assert rows == [(ids["a1"], "complaint", "moderate", "ann")]
+    assert severity_now["a1"] != "moderate"  # the mention keeps triage's severity; the team's is recorded
+
+
 def test_label_file_jsonl_and_bad_json_line(tmp_path, sqlite_url, stored, capsys) -> None:
     _, ids = stored
     labels = tmp_path / "labels.jsonl"
