@@ -393,25 +393,31 @@ def people(engine: Engine, column: str, limit: int = 50) -> list[str]:
     return seen
 
 
-def export_rows(engine: Engine, f: InboxFilter, *, limit: int = 100_000) -> Iterator[dict[str, Any]]:
-    """Every export column of the filtered list, newest first, streamed in keyset pages."""
-    after: str | None = None
+EXPORT_BATCH = 2000
+
+
+def export_rows(engine: Engine, f: InboxFilter, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every export column of the filtered list (all of it, or ``limit`` rows), newest first.
+
+    Streamed in keyset batches of :data:`EXPORT_BATCH`: each is one short indexed read on its own
+    connection, so memory stays constant, the first rows come at once, and a download of a
+    million rows holds no connection or snapshot while the client reads.
+    """
+    key: tuple[Any, int] | None = None
     sent = 0
     t = m.Mention.__table__
     cols = [t.c[c] for c in EXPORT_COLUMNS]
-    while sent < limit:
-        q = _where(select(*cols), replace(f, sort="age"))
-        if after:
-            key = decode_cursor(after, "age")
-            q = q.where(tuple_(t.c.created_at, t.c.id) < tuple_(key[0], key[1]))
-        q = q.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(min(1000, limit - sent))
+    base = _where(select(*cols), replace(f, sort="age")).order_by(t.c.created_at.desc(), t.c.id.desc())
+    while limit is None or sent < limit:
+        q = base if key is None else base.where(tuple_(t.c.created_at, t.c.id) < tuple_(*key))
+        q = q.limit(EXPORT_BATCH if limit is None else min(EXPORT_BATCH, limit - sent))
         with engine.connect() as conn:
             batch = [dict(r) for r in conn.execute(q).mappings()]
         if not batch:
             return
         yield from batch
         sent += len(batch)
-        after = encode_cursor(batch[-1], "age")
+        key = (batch[-1]["created_at"], batch[-1]["id"])
 
 
 # -- one mention's story

@@ -166,7 +166,7 @@ def _jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 @router.get("/inbox/export.{fmt}")
 def export(request: Request, fmt: str, ctx: Ctx, user: Viewer) -> Response:
-    """The filtered list (every filter applies; up to 100,000 rows) as CSV or JSON."""
+    """The filtered list (every filter applies, every row) as CSV or JSON, streamed as it is read."""
     if fmt not in ("csv", "json"):
         return render(
             request,

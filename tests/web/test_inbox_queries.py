@@ -170,3 +170,13 @@ def test_count_table_survives_a_rebuild_of_the_mention_table_on_sqlite(tmp_path)
     assert store.total_count(engine, InboxFilter(status="new")).n == len(
         _all_pages(engine, InboxFilter(status="new"), size=500)
     )
+
+
+def test_export_streams_every_row_once_in_order_across_batches(engine, monkeypatch):
+    _seed(engine)
+    monkeypatch.setattr(store, "EXPORT_BATCH", 7)  # many batches, ties on created_at across their edges
+    rows = list(store.export_rows(engine, InboxFilter()))
+    assert [r["id"] for r in rows] == [r["id"] for r in _all_pages(engine, InboxFilter())]
+    assert len({r["id"] for r in rows}) == 130
+    complaints = list(store.export_rows(engine, InboxFilter(label="complaint"), limit=10))
+    assert len(complaints) == 10 and {r["label"] for r in complaints} == {"complaint"}
