@@ -223,10 +223,11 @@ def _measure(
                 }.get(path, path.removeprefix("ttfb:"))
                 started = time.perf_counter()
                 with client.stream("GET", target) as resp:
+                    chunks = resp.iter_bytes()
                     if path.startswith("ttfb:"):  # time to the first chunk of a streamed body
-                        next(resp.iter_bytes(), b"")
+                        next(chunks, b"")
                         elapsed = (time.perf_counter() - started) * 1000
-                    for _chunk in resp.iter_bytes():
+                    for _chunk in chunks:
                         pass
                 if not path.startswith("ttfb:"):
                     elapsed = (time.perf_counter() - started) * 1000

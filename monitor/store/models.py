@@ -381,6 +381,12 @@ class ReportDaily(SQLModel, table=True):
     """Mentions per platform, local day (business time zone) and label: charts longer than 3 days."""
 
     __tablename__ = "report_daily"
+    # Covering (migration 0012): a period's charts read only this index, in day order.
+    __table_args__ = (
+        Index(
+            "ix_report_daily_day", "day", "platform", "label", "n", "polarity_sum", "polarity_n", "negative_n"
+        ),
+    )
 
     platform: str = Field(primary_key=True, max_length=32)
     day: date = Field(primary_key=True)
@@ -452,6 +458,32 @@ class ReportResponseDaily(SQLModel, table=True):
     """
 
     __tablename__ = "report_response_daily"
+    # Covering (migration 0012): a period's SLA and recovery figures read only this index.
+    __table_args__ = (
+        Index(
+            "ix_report_response_daily_day",
+            "day",
+            "platform",
+            "responder",
+            "priority",
+            "n",
+            "b15",
+            "b60",
+            "b240",
+            "b1440",
+            "met_b",
+            "sum_b",
+            "w15",
+            "w60",
+            "w240",
+            "w1440",
+            "met_w",
+            "sum_w",
+            "negative",
+            "followed",
+            "recovered",
+        ),
+    )
 
     day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     platform: str = Field(primary_key=True, max_length=32)
@@ -486,7 +518,7 @@ class ReportComplaint(SQLModel, table=True):
 
     __tablename__ = "report_complaint"
     __table_args__ = (
-        Index("ix_report_complaint_author", "platform", "author_handle", "created_at"),
+        Index("ix_report_complaint_author", "author_handle", "platform", "created_at"),
         Index(
             "ix_report_complaint_repeat",
             "prev_at",

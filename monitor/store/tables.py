@@ -323,6 +323,7 @@ report_daily = Table(
     Column("polarity_sum", Float, nullable=False, default=0.0),
     Column("polarity_n", Integer, nullable=False, default=0),
     Column("negative_n", Integer, nullable=False, default=0),
+    Index("ix_report_daily_day", "day", "platform", "label", "n", "polarity_sum", "polarity_n", "negative_n"),
 )
 
 report_topic = Table(
@@ -390,6 +391,29 @@ report_response_daily = Table(
     Column("negative", Integer, nullable=False, default=0),
     Column("followed", Integer, nullable=False, default=0),
     Column("recovered", Integer, nullable=False, default=0),
+    Index(
+        "ix_report_response_daily_day",
+        "day",
+        "platform",
+        "responder",
+        "priority",
+        "n",
+        "b15",
+        "b60",
+        "b240",
+        "b1440",
+        "met_b",
+        "sum_b",
+        "w15",
+        "w60",
+        "w240",
+        "w1440",
+        "met_w",
+        "sum_w",
+        "negative",
+        "followed",
+        "recovered",
+    ),
 )
 
 report_complaint = Table(
@@ -401,7 +425,7 @@ report_complaint = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("prev_at", UTCDateTime(), nullable=True),
     Column("open_status", String(16), nullable=True),
-    Index("ix_report_complaint_author", "platform", "author_handle", "created_at"),
+    Index("ix_report_complaint_author", "author_handle", "platform", "created_at"),
     Index(
         "ix_report_complaint_repeat",
         "prev_at",
