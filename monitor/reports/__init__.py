@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from monitor.reports.complaints import open_complaints, repeat_complainers, top_topics
+from monitor.reports.gaps import shared_gaps
 from monitor.reports.period import ReportQuery
 from monitor.reports.recovery import recovery
 from monitor.reports.response import responses
@@ -45,7 +46,7 @@ def read(
     engine: Engine, names: list[str], query: ReportQuery, settings: ReportSettings, now: datetime
 ) -> dict[str, Any]:
     """Build the named reports from the roll-ups as they are (one read connection)."""
-    with engine.connect() as conn:
+    with engine.connect() as conn, shared_gaps():
         return {name: REPORTS[name][1](conn, query, settings, now) for name in names}
 
 

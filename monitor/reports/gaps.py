@@ -7,6 +7,9 @@ rate (its mentions per hour over the week before the gap).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -57,8 +60,34 @@ class GapNote:
         }
 
 
+# Inside :func:`shared_gaps` (a page of several reports) the gaps are read once per period.
+_SHARED: ContextVar[dict[tuple[ReportQuery, datetime], list[GapNote]] | None] = ContextVar(
+    "report_gaps", default=None
+)
+
+
+@contextmanager
+def shared_gaps() -> Iterator[None]:
+    """Reports built inside share each period's coverage gaps (read once, not once per report)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def coverage_gaps(conn: Connection, query: ReportQuery, now: datetime) -> list[GapNote]:
     """Gaps of the query's platform (or all) that overlap ``[query.start, query.end)``."""
+    cache = _SHARED.get()
+    if cache is None:
+        return _read_gaps(conn, query, now)
+    key = (query, now)
+    if key not in cache:
+        cache[key] = _read_gaps(conn, query, now)
+    return list(cache[key])
+
+
+def _read_gaps(conn: Connection, query: ReportQuery, now: datetime) -> list[GapNote]:
     g = m.CoverageGap.__table__
     c = m.SourceCursor.__table__
     q = (

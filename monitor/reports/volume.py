@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from monitor.reports.gaps import GapNote, coverage_gaps
@@ -82,46 +82,48 @@ def volume(conn: Connection, query: ReportQuery, now: datetime, timezone: str = 
     Beyond three days the buckets are whole local days (``report_daily``), else UTC hours.
     """
     zone = ZoneInfo(timezone)
+    # One row per platform and bucket, the labels as columns (summed in the database: a 90-day
+    # chart is ~450 rows, not one per label).
     if query.by_day:
         d = m.ReportDaily.__table__
         first = query.start.astimezone(zone).date()
         last = query.end.astimezone(zone).date()
-        q = select(
-            d.c.platform, d.c.day, d.c.label, d.c.n, d.c.polarity_sum, d.c.polarity_n, d.c.negative_n
-        ).where(d.c.day >= first, d.c.day <= last)
-        if query.platform:
-            q = q.where(d.c.platform == query.platform)
+        table, when = d, d.c.day
+        where = [d.c.day >= first, d.c.day <= last]
     else:
         h = m.ReportHourly.__table__
-        q = (
-            select(
-                h.c.platform,
-                h.c.hour,
-                h.c.label,
-                func.sum(h.c.n),
-                func.sum(h.c.polarity_sum),
-                func.sum(h.c.polarity_n),
-                func.sum(h.c.negative_n),
-            )
-            .where(h.c.hour >= hour_of(query.start), h.c.hour < query.end)
-            .group_by(h.c.platform, h.c.hour, h.c.label)
+        table, when = h, h.c.hour
+        where = [h.c.hour >= hour_of(query.start), h.c.hour < query.end]
+    if query.platform:
+        where.append(table.c.platform == query.platform)
+    q = (
+        select(
+            table.c.platform,
+            when,
+            func.sum(table.c.n),
+            func.sum(table.c.polarity_sum),
+            func.sum(table.c.polarity_n),
+            func.sum(table.c.negative_n),
+            *[func.sum(case((table.c.label == lab, table.c.n), else_=0)) for lab in LABELS],
         )
-        if query.platform:
-            q = q.where(h.c.platform == query.platform)
+        .where(*where)
+        .group_by(table.c.platform, when)
+    )
     buckets = _buckets(query, zone)
     points: dict[tuple[datetime, str], VolumePoint] = {}
     platforms: set[str] = set()
-    for platform, when, label, n, ps, pn, neg in conn.execute(q):
-        bucket = datetime(when.year, when.month, when.day, tzinfo=zone) if query.by_day else when
+    for platform, at, n, ps, pn, neg, *per_label in conn.execute(q):
+        bucket = datetime(at.year, at.month, at.day, tzinfo=zone) if query.by_day else at
         platforms.add(platform)
-        p = points.get((bucket, platform))
-        if p is None:
-            p = points[(bucket, platform)] = VolumePoint(bucket, platform)
-        p.mentions += int(n or 0)
-        p.polarity_sum += float(ps or 0)
-        p.polarity_n += int(pn or 0)
-        p.negative += int(neg or 0)
-        p.by_label[label] = p.by_label.get(label, 0) + int(n or 0)
+        points[(bucket, platform)] = VolumePoint(
+            bucket,
+            platform,
+            mentions=int(n or 0),
+            by_label={lab: int(c) for lab, c in zip(LABELS, per_label, strict=True) if c},
+            polarity_sum=float(ps or 0),
+            polarity_n=int(pn or 0),
+            negative=int(neg or 0),
+        )
     return VolumeReport(
         query=query,
         timezone=timezone,

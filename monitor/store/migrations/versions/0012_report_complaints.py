@@ -30,10 +30,11 @@ def upgrade() -> None:
         sa.Column("open_status", sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint("mention_id"),
     )
+    # Handle first: a platform filter must not pick it over ix_report_complaint_repeat.
     op.create_index(
         "ix_report_complaint_author",
         "report_complaint",
-        ["platform", "author_handle", "created_at"],
+        ["author_handle", "platform", "created_at"],
         unique=False,
     )
     op.create_index(
@@ -63,6 +64,39 @@ def upgrade() -> None:
     op.create_index(
         "ix_report_topic_platform_day", "report_topic", ["platform", "day", "phrase", "n"], unique=False
     )
+    op.create_index(
+        "ix_report_daily_day",
+        "report_daily",
+        ["day", "platform", "label", "n", "polarity_sum", "polarity_n", "negative_n"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_report_response_daily_day",
+        "report_response_daily",
+        [
+            "day",
+            "platform",
+            "responder",
+            "priority",
+            "n",
+            "b15",
+            "b60",
+            "b240",
+            "b1440",
+            "met_b",
+            "sum_b",
+            "w15",
+            "w60",
+            "w240",
+            "w1440",
+            "met_w",
+            "sum_w",
+            "negative",
+            "followed",
+            "recovered",
+        ],
+        unique=False,
+    )
     # Topic rows of every platform together (platform ""), from the per-platform rows rolled up so far.
     op.execute(
         "INSERT INTO report_topic (day, platform, phrase, n) "
@@ -75,6 +109,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM report_topic WHERE platform = ''")
     op.drop_index("ix_report_topic_platform_day", table_name="report_topic")
+    op.drop_index("ix_report_response_daily_day", table_name="report_response_daily")
+    op.drop_index("ix_report_daily_day", table_name="report_daily")
     op.drop_table("report_open")
     op.drop_index("ix_report_complaint_open", table_name="report_complaint")
     op.drop_index("ix_report_complaint_repeat", table_name="report_complaint")
