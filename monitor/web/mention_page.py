@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from monitor import workflow
 from monitor.store import inbox as store
 from monitor.triage.model import LABELS
+from monitor.triage.severity import severity_reasons
 from monitor.web.auth import Agent, User, Viewer
 from monitor.web.context import WebContext, get_ctx
 from monitor.web.pages import render, set_flash
@@ -93,6 +94,7 @@ def _page(
             "s": story,
             "m": mention,
             "labels": [label for label in LABELS if label != "unscored"],
+            "severity_reasons": severity_reasons(mention.get("reasons")) if mention.get("severity") else [],
             "templates": _templates(ctx, mention, user) if user.can("agent") else [],
             "can_act": user.can("agent"),
             "draft": draft,
@@ -142,7 +144,13 @@ def perform(
         )[0]
     elif action == "label":
         o = workflow.correct_label(
-            engine, mention_id, fields.get("label", ""), actor=actor, now=now, expect_version=version
+            engine,
+            mention_id,
+            fields.get("label", ""),
+            actor=actor,
+            now=now,
+            expect_version=version,
+            severity=fields.get("severity") or None,
         )
     elif action == "note":
         o = workflow.add_note(engine, mention_id, fields.get("text", ""), actor=actor, now=now)
