@@ -167,6 +167,13 @@ def _prepare(url: str, n: int, days: float, now: datetime) -> dict[str, Any]:
     done = catch_up(engine, settings.rollup)
     figures["rollup_s"] = time.perf_counter() - started
     figures["rolled"] = done.mentions
+    if engine.dialect.name == "postgresql":
+        # The roll-up tables it just filled get what autovacuum would give them too.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            tables = ", ".join(
+                t.name for t in m.Mention.metadata.sorted_tables if t.name.startswith("report_")
+            )
+            conn.exec_driver_sql(f"VACUUM ANALYZE {tables}")
     with engine.connect() as conn:
         figures["mentions"] = conn.execute(select(func.count()).select_from(t)).scalar_one()
         figures["ids"] = [r[0] for r in conn.execute(select(t.c.id).order_by(t.c.id.desc()).limit(2000))]
