@@ -86,6 +86,7 @@ def _pages(mention_ids: list[int], group: str = "all") -> list[tuple[str, str]]:
     for name in ("volume", "response", "complainers"):
         pages.append((f"export {name}.csv (30d)", f"/reports/{name}.csv?range=30d"))
         pages.append((f"export {name}.json (30d)", f"/reports/{name}.json?range=30d"))
+    pages.append(("reports: all (400 days, from/to)", "/reports?{400d}"))
     pages.append(("report volume (90d, one platform)", "/reports/volume?range=90d&platform=reddit"))
     pages.append(("report complainers (90d, one platform)", "/reports/complainers?range=90d&platform=reddit"))
     tail = [
@@ -217,6 +218,9 @@ def _measure(
             times: list[float] = []
             status = 0
             spent = 0.0
+            if "{400d}" in path:  # the longest period the form takes: from/to dates 400 days apart
+                last = now_fn().date()
+                path = path.replace("{400d}", f"from={last - timedelta(days=399)}&to={last}")
             if path.startswith("page2:"):  # the first page's "Older" link (a keyset cursor)
                 found = re.search(r'href="(/\?[^"]*after=[^"]+)"', client.get(path[6:]).text)
                 path = html.unescape(found.group(1)) if found else path[6:]
