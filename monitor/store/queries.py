@@ -100,9 +100,11 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
             if ids is not None:
                 f, dialect = others, ""
         elif f.search and dialect == "postgresql":
-            # A rare word: its few matches through the GIN index, then ranked (see there).
+            # The newest rows' stored tsvectors, else a rare word's few matches through GIN (see there).
             others = replace(f, search=None)
-            ids = postgres_candidates(conn, _filtered(select(t.c.id), others, dialect), f.search)
+            ids = postgres_candidates(
+                conn, _filtered(select(t.c.id), others, dialect), f.search, f.limit + f.offset
+            )
             if ids == []:
                 return []
             if ids is not None:
@@ -219,17 +221,21 @@ def mention_detail(
         detail["earlier_author_alert"] = None
         seen_at = row["fetched_at"] or row["created_at"]
         if not detail["deliveries"] and seen_at is not None:
-            earlier = conn.execute(
-                select(out_t.c.id.label("alert_id"), out_t.c.mention_id, out_t.c.created_at)
-                .where(
-                    out_t.c.kind == "mention",
-                    out_t.c.platform == row["platform"],
-                    out_t.c.author_handle == row["author_handle"],
-                    out_t.c.created_at <= seen_at,
-                    out_t.c.created_at >= seen_at - timedelta(minutes=author_window_minutes),
+            earlier = (
+                conn.execute(
+                    select(out_t.c.id.label("alert_id"), out_t.c.mention_id, out_t.c.created_at)
+                    .where(
+                        out_t.c.kind == "mention",
+                        out_t.c.platform == row["platform"],
+                        out_t.c.author_handle == row["author_handle"],
+                        out_t.c.created_at <= seen_at,
+                        out_t.c.created_at >= seen_at - timedelta(minutes=author_window_minutes),
+                    )
+                    .order_by(desc(out_t.c.created_at))
+                    .limit(1)
                 )
-                .order_by(desc(out_t.c.created_at))
-                .limit(1)
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
             detail["earlier_author_alert"] = dict(earlier) if earlier else None
     return detail

@@ -7,9 +7,11 @@ open, brackets, ``@``/``#``, ``_``) separates words and is never passed to the d
 syntax, so no query can raise a syntax error. A query with no words matches nothing.
 
 SQLite: an external-content FTS5 table ``mention_fts`` (porter stemmer over unicode61, accents
-folded) kept in step with ``mention`` by triggers (migration 0006). PostgreSQL: a GIN index on
-the ``english`` tsvector of the same two columns; :data:`PG_DOCUMENT` must stay the indexed
-expression, or the planner falls back to computing it per row.
+folded) kept in step with ``mention`` by triggers (migration 0006). PostgreSQL: the ``english``
+tsvector of the same two columns, stored in the generated column ``mention.search_vector`` with
+a GIN index on it (migration 0013; 0006 indexed the expression, so every row the planner
+tested outside the index parsed its text again: 150-320 ms for a common word at 1M). The column
+is not in the models: the database computes it, and no query but the search reads it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from typing import Any
 
 FTS_TABLE = "mention_fts"
 PG_DOCUMENT = "to_tsvector('english'::regconfig, mention.text || ' ' || mention.author_handle)"
-PG_INDEX = "ix_mention_fulltext"
+PG_INDEX = "ix_mention_fulltext"  # migration 0006's expression index (0013 replaces it)
+PG_VECTOR_COLUMN = "search_vector"
+PG_VECTOR_INDEX = "ix_mention_search_vector"
+PG_ADD_VECTOR = (
+    f"ALTER TABLE mention ADD COLUMN IF NOT EXISTS {PG_VECTOR_COLUMN} tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('english'::regconfig, text || ' ' || author_handle)) STORED"
+)
+PG_CREATE_VECTOR_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS {PG_VECTOR_INDEX} ON mention USING gin ({PG_VECTOR_COLUMN})"
+)
 
 # DDL for SQLite, each statement idempotent: the migration runs it, and migrate() runs the
 # triggers again after any upgrade (a later batch ALTER of ``mention`` rebuilds the table and
@@ -78,7 +89,7 @@ def fts5_query(terms: list[Term]) -> str:
 
 def search_clause(dialect: str, query: str) -> Any:
     """A WHERE clause on the ``mention`` table for ``query`` (see the module docstring)."""
-    from sqlalchemy import bindparam, false, func, literal_column, or_, text
+    from sqlalchemy import false, func, literal_column, or_, text
     from sqlalchemy.sql import column
 
     from monitor.store import tables
@@ -95,27 +106,36 @@ def search_clause(dialect: str, query: str) -> Any:
         )
         return t.c.id.in_(matching)
     if dialect == "postgresql":
-        config = literal_column("'english'::regconfig")
-        tsquery = None
-        for i, term in enumerate(terms):
-            if term.prefix:
-                # Only letters and digits reach to_tsquery's syntax: ``w1 <-> w2:*``.
-                expr = " <-> ".join(term.words) + ":*"
-                part = func.to_tsquery(config, bindparam(f"fts_{i}", expr))
-            else:
-                part = func.phraseto_tsquery(config, bindparam(f"fts_{i}", " ".join(term.words)))
-            tsquery = part if tsquery is None else tsquery.op("&&")(part)
-        return literal_column(PG_DOCUMENT).op("@@")(tsquery)
+        return pg_match(literal_column(f"mention.{PG_VECTOR_COLUMN}"), terms)
     like = f"%{query.lower()}%"  # another database: a plain scan, same meaning for single words
     return or_(func.lower(t.c.text).like(like), func.lower(t.c.author_handle).like(like))
 
 
+def pg_match(vector: Any, terms: list[Term]) -> Any:
+    """``vector @@ tsquery`` for ``terms`` (at least one) on PostgreSQL."""
+    from sqlalchemy import bindparam, func, literal_column
+
+    config = literal_column("'english'::regconfig")
+    tsquery = None
+    for i, term in enumerate(terms):
+        if term.prefix:
+            # Only letters and digits reach to_tsquery's syntax: ``w1 <-> w2:*``.
+            expr = " <-> ".join(term.words) + ":*"
+            part = func.to_tsquery(config, bindparam(f"fts_{i}", expr))
+        else:
+            part = func.phraseto_tsquery(config, bindparam(f"fts_{i}", " ".join(term.words)))
+        tsquery = part if tsquery is None else tsquery.op("&&")(part)
+    return vector.op("@@")(tsquery)
+
+
 def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic ``include_object``: the FTS5 table (+ shadow tables) and the GIN expression index are
-    made by migration 0006 only; they are not in the models."""
+    """Alembic ``include_object``: the FTS5 table (+ shadow tables), PostgreSQL's stored tsvector
+    column and the GIN indexes are made by migrations 0006 and 0013 only; they are not in the models."""
     if type_ == "table" and name is not None:
         return not (name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
-    return not (type_ == "index" and name == PG_INDEX)
+    if type_ == "column" and name == PG_VECTOR_COLUMN:
+        return False
+    return not (type_ == "index" and name in (PG_INDEX, PG_VECTOR_INDEX))
 
 
 def ensure_sqlite_triggers(conn: Any) -> None:
@@ -198,20 +218,54 @@ def sqlite_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[i
     return [r.id for r in ranked] + ids[window:]
 
 
+# PostgreSQL: newest-first over the other filters' index, testing each row's stored tsvector, finds
+# a common word's newest matches within a few hundred rows; PG_SCAN bounds that walk, so a rare
+# word (fewer than ``want`` matches among the PG_SCAN newest rows) goes to the GIN index instead.
+PG_SCAN = 5000
 PG_WINDOW = 1000
 
 
-def postgres_candidates(conn: Any, filtered: Any, query: str) -> list[int] | None:
-    """Every matching id (other filters applied: ``filtered`` selects ids) when there are at most
-    PG_WINDOW of them, else None (then the plain query is fast).
+def postgres_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[int] | None:
+    """Ids that include the ``want`` newest (created_at, id) mentions matching ``query``, or None
+    ("run the plain query"). ``filtered`` is ``select(mention.c.id)`` with every other filter applied.
 
-    Newest-first with a limit, PostgreSQL's planner walks the time index backwards and tests each
-    row's tsvector: right for a common word (50 hits come quickly), 20 s at 1M for a word no
-    mention has. Fetched through the GIN index (a bitmap scan, forced for this statement) a rare
-    word's matches are a few rows; a common word stops at WINDOW + 1 and keeps the planner's plan.
+    1. The PG_SCAN newest rows of ``filtered``, each tested against the stored tsvector: when
+       ``want`` of them match, they are the answer (exact: every row outside is older).
+    2. Else every match through the GIN index (a bitmap scan, forced for this statement, with
+       room for an exact bitmap) when there are at most PG_WINDOW of them: a rare word's few rows.
+    3. Else None: many matches, but not among the newest rows; the plain query walks back in time.
+
+    Newest-first with a limit over a GIN match alone is the trap this avoids: the planner walks
+    the time index testing every row (20 s at 1M for a word no mention has).
     """
+    from sqlalchemy import desc, literal_column, select
+
+    from monitor.store import tables
+
+    terms = parse_query(query)
+    if not terms:
+        return []
+    t = tables.mention
+    if want <= PG_SCAN:
+        newest = (
+            filtered.add_columns(t.c.created_at, literal_column(f"mention.{PG_VECTOR_COLUMN}").label("v"))
+            .order_by(desc(t.c.created_at), desc(t.c.id))
+            .limit(PG_SCAN)
+            .subquery("newest")
+        )
+        found = list(
+            conn.execute(
+                select(newest.c.id)
+                .where(pg_match(newest.c.v, terms))
+                .order_by(desc(newest.c.created_at), desc(newest.c.id))
+                .limit(want)
+            ).scalars()
+        )
+        if len(found) == want:
+            return found
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # an exact bitmap: no per-row recheck
     try:
         ids = list(
             conn.execute(filtered.where(search_clause("postgresql", query)).limit(PG_WINDOW + 1)).scalars()
@@ -219,4 +273,5 @@ def postgres_candidates(conn: Any, filtered: Any, query: str) -> list[int] | Non
     finally:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
         conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
+        conn.exec_driver_sql("SET LOCAL work_mem TO DEFAULT")
     return ids if len(ids) <= PG_WINDOW else None

@@ -124,10 +124,17 @@ def test_every_stored_mention_is_indexed_via_pipeline_and_import(engine, db_url,
             indexed = conn.execute(text("select count(*) from mention_fts_docsize")).scalar()
             assert indexed == mentions == len(POSTS) + 2
         else:
-            index = conn.execute(
-                text("select indexdef from pg_indexes where indexname = 'ix_mention_fulltext'")
+            indexes = dict(
+                conn.execute(
+                    text("select indexname, indexdef from pg_indexes where schemaname = current_schema()")
+                ).all()
+            )
+            assert "gin (search_vector)" in indexes["ix_mention_search_vector"].lower()
+            assert "ix_mention_fulltext" not in indexes  # 0013 replaced 0006's expression index
+            stored = conn.execute(
+                text("select count(*) from mention where search_vector is not null")
             ).scalar()
-            assert index is not None and "to_tsvector" in index and "gin" in index.lower()
+            assert stored == mentions == len(POSTS) + 2
     # The CLI's --search goes through the same index.
     assert main(["mentions", "--db", db_url, "--search", "zebracorn", "--format", "json"]) == 0
     assert capsys.readouterr().out.count('"external_id"') == 2
@@ -138,6 +145,52 @@ def test_sqlite_accents_fold(engine, stored):
         pytest.skip("PostgreSQL's english configuration keeps accents (no unaccent extension)")
     assert found(engine, "creme brulee") == {"e"}
     assert found(engine, "café") == {"e"}
+
+
+def test_postgres_candidates_equal_the_plain_query(pg_url, monkeypatch):
+    """Each PostgreSQL path (newest rows' stored tsvectors, GIN for a rare word, the plain query for
+    a word common only in old rows) returns exactly what ordering every match does."""
+    from monitor.store import search
+    from monitor.store.db import make_engine, migrate
+
+    engine = make_engine(pg_url)
+    migrate(engine)
+    p = Pipeline(engine, parse_config({"brand": {"names": ["Acme"]}}), clock=lambda: T0)
+    # "refund" everywhere; "late" only in old posts; "rare" in two; same-time ties across ids.
+    p.ingest(
+        [
+            Mention(
+                "x",
+                f"m{i}",
+                f"Acme refund {'late' if i < 30 else 'now'} {'rare' if i in (3, 41) else ''} {i}",
+                T0 + timedelta(minutes=i // 2),
+                f"u{i}",
+            )
+            for i in range(60)
+        ],
+        source="x",
+    )
+    cases = [
+        MentionFilter(search="refund", limit=5),
+        MentionFilter(search="refund", limit=7, offset=4),
+        MentionFilter(search="late", limit=6),
+        MentionFilter(search="rare", limit=5),
+        MentionFilter(search='"acme refund" now', status="new", limit=5),
+        MentionFilter(search="late", since=T0 + timedelta(minutes=10), limit=3),
+    ]
+    monkeypatch.setattr(search, "PG_WINDOW", 10**6)
+    monkeypatch.setattr(search, "PG_SCAN", 10**6)
+    everything = [[r["id"] for r in find_mentions(engine, f)] for f in cases]
+    # The plain query alone (no shortcut): the reference.
+    monkeypatch.setattr(search, "PG_SCAN", 0)
+    monkeypatch.setattr(search, "PG_WINDOW", 0)
+    plain = [[r["id"] for r in find_mentions(engine, f)] for f in cases]
+    assert everything == plain and plain[2] and plain[3]
+    for scan, window in ((8, 1), (8, 4), (20, 40), (1, 3)):
+        monkeypatch.setattr(search, "PG_SCAN", scan)
+        monkeypatch.setattr(search, "PG_WINDOW", window)
+        assert [[r["id"] for r in find_mentions(engine, f)] for f in cases] == plain, (scan, window)
+    engine.dispose()
 
 
 def test_windowed_sqlite_search_equals_the_plain_query(sqlite_url, monkeypatch):
