@@ -11,12 +11,18 @@ process, each ``mentions`` filter's query alone (engine warm, median of ``--repe
 that grows with the store. Target: every command < 300 ms; every filter < 100 ms at 1M.
 
 The package is byte-compiled first (``compileall``), as pip does on install.
+
+Before/after in one run: ``--baseline DIR`` is another checkout (``git archive OLD | tar -x -C
+DIR``) measured command by command alongside this one, on ``--baseline-db`` (its own copy of
+the store: the commands write, and an older release refuses a newer schema). ``--queries-only``
+skips the commands (e.g. on a PostgreSQL schema shared with others).
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import os
 import statistics
 import subprocess
@@ -24,16 +30,18 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("MM_BENCH_TREE") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
 
 
-def _wall(argv: list[str], repeats: int, env: dict[str, str]) -> tuple[float, int]:
+def _wall(argv: list[str], repeats: int, env: dict[str, str], cwd: str | None = None) -> tuple[float, int]:
     times = []
     code = 0
     for _ in range(repeats):
         start = time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False)
+        proc = subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False, cwd=cwd
+        )
         times.append(time.perf_counter() - start)
         code = proc.returncode
         if code not in (0, 1):
@@ -53,88 +61,152 @@ def _ids(url: str) -> list[int]:
     return [top - 7 * i for i in range(1, 60)]
 
 
+FILTERS = {
+    "none (newest 50)": {},
+    "label=complaint": {"label": "complaint"},
+    "priority=P1": {"priority": "P1"},
+    "status=new": {"status": "new"},
+    "since=1d": {"since": "1d"},
+    "assignee=dana": {"assignee": "dana"},
+    "platform=reddit": {"platform": "reddit"},
+    "search=refund": {"search": "refund"},
+    'search="charged twice"': {"search": '"charged twice"'},
+    "search=giveaway*": {"search": "giveaway*"},
+    "search=zzzunknown": {"search": "zzzunknown"},
+    "label+status+search": {"label": "complaint", "status": "new", "search": "refund"},
+    'reddit+"charged twice"': {"platform": "reddit", "search": '"charged twice"'},
+    "praise+refund (no match)": {"label": "praise", "search": "refund"},
+}
+
+
+def _query_times(url: str, repeats: int) -> dict[str, tuple[float, int]]:
+    """Each filter's ``find_mentions`` time in this process (engine warm): median ms, rows."""
+    from monitor.store.db import make_engine, migrate
+    from monitor.store.queries import MentionFilter, find_mentions, parse_since
+
+    engine = make_engine(url)
+    migrate(engine)
+    find_mentions(engine, MentionFilter(limit=1))  # connect and warm the engine
+    found: dict[str, tuple[float, int]] = {}
+    for name, spec in FILTERS.items():
+        spec = dict(spec)
+        if "since" in spec:
+            spec["since"] = parse_since(spec["since"])
+        f = MentionFilter(**spec)
+        times = []
+        rows = 0
+        for _ in range(repeats):
+            start = time.perf_counter()
+            rows = len(find_mentions(engine, f))
+            times.append(time.perf_counter() - start)
+        found[name] = (statistics.median(times) * 1000, rows)
+    engine.dispose()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a seeded store, e.g. sqlite:////tmp/m1m.db")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--baseline", help="another checkout to measure alongside (before/after)")
+    parser.add_argument("--baseline-db", help="the baseline's own copy of the store (default: --db)")
+    parser.add_argument("--queries-only", action="store_true", help="only the in-process query times")
+    parser.add_argument("--query-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.query_json:  # the baseline's query times, measured by its own code (MM_BENCH_TREE)
+        print(json.dumps(_query_times(args.db, args.repeats)))
+        return
     compileall.compile_dir(str(ROOT / "monitor"), quiet=1)
     env = dict(os.environ)
     py = sys.executable
-    ids = iter(_ids(args.db))
-    db = ["--db", args.db]
+    trees = [("now", str(ROOT), args.db)]
+    if args.baseline:
+        base = str(Path(args.baseline).resolve())
+        compileall.compile_dir(str(Path(base) / "monitor"), quiet=1)
+        trees.insert(0, ("before", base, args.baseline_db or args.db))
+    if not args.queries_only:
+        _commands(trees, args.repeats, env, py)
+    found = {}
+    for label, tree, url in trees:
+        if tree == str(ROOT):
+            found[label] = _query_times(url, args.repeats)
+        else:
+            proc = subprocess.run(
+                [
+                    py,
+                    str(Path(__file__).resolve()),
+                    "--query-json",
+                    "--db",
+                    url,
+                    "--repeats",
+                    str(args.repeats),
+                ],
+                env={**env, "MM_BENCH_TREE": tree, "PYTHONPATH": tree},
+                cwd=tree,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found[label] = {k: tuple(v) for k, v in json.loads(proc.stdout).items()}
+    print(f"\n`mentions` query time in-process (limit 50, median of {args.repeats}; target < 100 ms)")
+    print(f"{'filter':<28}" + "".join(f"{label + ' ms':>12}{'rows':>6}" for label, _, _ in trees))
+    for name in FILTERS:
+        cells = ""
+        for label, _, _ in trees:
+            ms, rows = found[label].get(name, (float("nan"), 0))
+            cells += f"{ms:>12.1f}{rows:>6}"
+        print(f"{name:<28}{cells}")
 
-    # Migrate once (a store seeded before newer migrations), so no command below pays for it.
-    subprocess.run([py, "-m", "monitor", "mentions", "--limit", "1", *db], capture_output=True, check=False)
 
-    cases: list[tuple[str, list[str]]] = [
+def _commands(trees: list[tuple[str, str, str]], repeats: int, env: dict[str, str], py: str) -> None:
+    """Wall time of each command as a fresh process, every tree in turn per command."""
+    ids = {label: iter(_ids(url)) for label, _, url in trees}
+    for _, tree, url in trees:
+        # Migrate once (a store seeded before newer migrations), so no command below pays for it.
+        subprocess.run(
+            [py, "-m", "monitor", "mentions", "--limit", "1", "--db", url],
+            capture_output=True,
+            check=False,
+            cwd=tree,
+            env={**env, "PYTHONPATH": tree},
+        )
+    yardsticks = [
         ("python -c pass", [py, "-c", "pass"]),
         ("python -c 'import sqlalchemy'", [py, "-c", "import sqlalchemy"]),
-        ("--version", [py, "-m", "monitor", "--version"]),
-        ("--help", [py, "-m", "monitor", "--help"]),
-        ("mentions --limit 50", [py, "-m", "monitor", "mentions", "--limit", "50", *db]),
-        ("mentions --search refund", [py, "-m", "monitor", "mentions", "--search", "refund", *db]),
     ]
-    rows = []
-    for name, argv in cases:
-        seconds, _ = _wall(argv, args.repeats, env)
-        rows.append((name, seconds))
-    for name, extra in (
-        ("ack ID", []),
-        ("assign ID --to dana", ["--to", "dana"]),
-        ("resolve ID", []),
-        ("label ID spam", []),
-    ):
-        verb = name.split()[0]
-        times = []
-        for _ in range(args.repeats):
-            argv = [
-                py,
-                "-m",
-                "monitor",
-                verb,
-                str(next(ids)),
-                *(["spam"] if verb == "label" else []),
-                *extra,
-                *db,
-            ]
-            times.append(_wall(argv, 1, env)[0])
-        rows.append((name, statistics.median(times)))
-    base = rows[1][1]
-    print(f"CLI wall time, median of {args.repeats} fresh processes ({args.db})")
-    print(f"{'command':<34}{'ms':>8}{'vs import sqlalchemy':>22}")
-    for name, seconds in rows:
-        print(f"{name:<34}{seconds * 1000:>8.0f}{seconds / base:>22.2f}")
-
-    from monitor.store.db import make_engine
-    from monitor.store.queries import MentionFilter, find_mentions, parse_since
-
-    engine = make_engine(args.db)
-    filters = {
-        "none (newest 50)": MentionFilter(),
-        "label=complaint": MentionFilter(label="complaint"),
-        "priority=P1": MentionFilter(priority="P1"),
-        "status=new": MentionFilter(status="new"),
-        "since=1d": MentionFilter(since=parse_since("1d")),
-        "assignee=dana": MentionFilter(assignee="dana"),
-        "platform=reddit": MentionFilter(platform="reddit"),
-        "search=refund": MentionFilter(search="refund"),
-        'search="charged twice"': MentionFilter(search='"charged twice"'),
-        "search=giveaway*": MentionFilter(search="giveaway*"),
-        "search=zzzunknown": MentionFilter(search="zzzunknown"),
-        "label+status+search": MentionFilter(label="complaint", status="new", search="refund"),
-    }
-    find_mentions(engine, MentionFilter(limit=1))  # connect and warm the engine
-    print(f"\n`mentions` query time in-process (limit 50, median of {args.repeats}; target < 100 ms)")
-    print(f"{'filter':<28}{'ms':>8}{'rows':>6}")
-    for name, f in filters.items():
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            found = find_mentions(engine, f)
-            times.append(time.perf_counter() - start)
-        print(f"{name:<28}{statistics.median(times) * 1000:>8.1f}{len(found):>6}")
-    engine.dispose()
+    commands: list[tuple[str, list[str]]] = [
+        ("--version", ["--version"]),
+        ("--help", ["--help"]),
+        ("mentions --limit 50", ["mentions", "--limit", "50", "DB"]),
+        ("mentions --search refund", ["mentions", "--search", "refund", "DB"]),
+        ("ack ID", ["ack", "ID", "DB"]),
+        ("assign ID --to dana", ["assign", "ID", "--to", "dana", "DB"]),
+        ("resolve ID", ["resolve", "ID", "DB"]),
+        ("label ID spam", ["label", "ID", "spam", "DB"]),
+    ]
+    rows: list[tuple[str, dict[str, float]]] = []
+    for name, argv in yardsticks:
+        rows.append((name, {label: _wall(argv, repeats, env)[0] for label, _, _ in trees}))
+    for name, template in commands:
+        times: dict[str, list[float]] = {label: [] for label, _, _ in trees}
+        for _ in range(repeats):
+            for label, tree, url in trees:
+                argv = [py, "-m", "monitor"]
+                for part in template:
+                    argv += (
+                        ["--db", url] if part == "DB" else [str(next(ids[label]))] if part == "ID" else [part]
+                    )
+                times[label].append(_wall(argv, 1, {**env, "PYTHONPATH": tree}, cwd=tree)[0])
+        rows.append((name, {label: statistics.median(t) for label, t in times.items()}))
+    base = rows[1][1][trees[-1][0]]
+    print(f"CLI wall time, median of {repeats} fresh processes ({', '.join(url for _, _, url in trees)})")
+    header = "".join(f"{label + ' ms':>12}{'× sqlalchemy':>14}" for label, _, _ in trees)
+    print(f"{'command':<34}{header}")
+    for name, by_tree in rows:
+        cells = "".join(
+            f"{by_tree[label] * 1000:>12.0f}{by_tree[label] / base:>14.2f}" for label, _, _ in trees
+        )
+        print(f"{name:<34}{cells}")
 
 
 if __name__ == "__main__":
