@@ -277,6 +277,7 @@ def cmd_mentions(args: argparse.Namespace) -> int:
             platform=args.platform,
             label=args.label,
             priority=args.priority,
+            severity=args.severity,
             status=args.status,
             since=since,
             search=args.search,
@@ -318,7 +319,7 @@ def _where(engine: Any) -> str:
 
 # The table's columns, most useful first: at any width the first ones are kept and the text fills
 # what is left; narrower consoles drop columns from the end instead of squeezing every column.
-_TABLE_COLUMNS = ("id", "pri", "label", "platform", "author", "when", "status", "urg")
+_TABLE_COLUMNS = ("id", "pri", "label", "sev", "platform", "author", "when", "status", "urg")
 _AUTHOR_MAX = 20
 
 
@@ -334,6 +335,7 @@ def _mentions_table(rows: Sequence[dict[str, Any]], width: int, now: datetime) -
         cells["id"].append(str(r["id"]))
         cells["pri"].append(r["priority"] or "")
         cells["label"].append(r["label"] or "")
+        cells["sev"].append(r.get("severity") or "")
         cells["platform"].append(r["platform"])
         cells["author"].append(f"@{r['author_handle']}{followers}")
         cells["when"].append(_ago(r["created_at"], now))
@@ -926,6 +928,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform")
     p.add_argument("--label", choices=["complaint", "question", "praise", "neutral", "spam", "unscored"])
     p.add_argument("--priority", choices=["P1", "P2", "P3"])
+    p.add_argument("--severity", choices=["severe", "moderate", "mild"], help="a complaint's severity")
     p.add_argument("--status", choices=["new", "acknowledged", "replied", "resolved", "ignored"])
     p.add_argument("--assignee")
     p.add_argument("--since", help="30m, 2h, 7d or an ISO date")

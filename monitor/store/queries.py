@@ -33,7 +33,7 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-_WHERE_KEYS = ("platform", "label", "priority", "status", "assignee", "since", "search")
+_WHERE_KEYS = ("platform", "label", "priority", "severity", "status", "assignee", "since", "search")
 
 
 def parse_where(text: str, now: datetime | None = None) -> MentionFilter:
@@ -60,9 +60,14 @@ def parse_where(text: str, now: datetime | None = None) -> MentionFilter:
         values[key] = value
     if not values:
         raise ValueError("--where: give at least one filter, e.g. --where 'label=spam since=7d'")
-    from monitor.triage.model import LABELS
+    from monitor.triage.model import LABELS, SEVERITIES
 
-    allowed = {"label": LABELS, "status": tables.MENTION_STATUSES, "priority": ("P1", "P2", "P3")}
+    allowed = {
+        "label": LABELS,
+        "status": tables.MENTION_STATUSES,
+        "priority": ("P1", "P2", "P3"),
+        "severity": SEVERITIES,
+    }
     for key, choices in allowed.items():
         if key in values and values[key] not in choices:
             raise ValueError(f"--where: {key}={values[key]!r} is not one of {', '.join(choices)}")
@@ -76,6 +81,7 @@ class MentionFilter:
     platform: str | None = None
     label: str | None = None
     priority: str | None = None
+    severity: str | None = None  # a complaint's: severe | moderate | mild
     status: str | None = None
     since: datetime | None = None
     search: str | None = None
@@ -133,6 +139,8 @@ def _filtered(q: Any, f: MentionFilter, dialect: str) -> Any:
         q = q.where(t.c.label == f.label)
     if f.priority:
         q = q.where(t.c.priority == f.priority)
+    if f.severity:
+        q = q.where(t.c.severity == f.severity)
     if f.status:
         q = q.where(t.c.status == f.status)
     if f.assignee:

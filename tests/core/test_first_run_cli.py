@@ -223,7 +223,8 @@ def test_mentions_table_fits_80_columns_with_text_last_and_cut(listed_db, tmp_pa
     assert long_row.rstrip().endswith("…") and "Acme your SmartKettle" in long_row
     # Wider consoles show more columns, never a wrapped one.
     wide = run_cli(["mentions", "--db", listed_db], {**env, "COLUMNS": "160"})
-    assert "status" in wide.stdout.splitlines()[0] and "support has" in wide.stdout
+    assert {"status", "sev"} <= set(wide.stdout.splitlines()[0].split()) and "firmware update" in wide.stdout
+    assert "firmware update" not in proc.stdout
 
 
 def test_show_prints_the_whole_mention_reasons_alerts_and_history(listed_db, capsys):
