@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.triage.normalize import prepare
+from monitor.triage.normalize import MAX_CHARS, prepare
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +82,26 @@ class _Block:
     count: Callable[[str], Counter[str]] | None = field(default=None, repr=False)
     explains: bool = False
 
-    hashed: _HashedCharGrams | None = field(default=None, repr=False)
+    by_word: _CharGramsByWord | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.idf_sq = {t: idf * idf for t, (idf, _) in self.terms.items()}
         self.idf_coef = {t: idf * coef for t, (idf, coef) in self.terms.items()}
-        self.count = _ngram_counter(self.params)
         self.explains = self.params.get("analyzer") == "word"
-        if not self.explains:
-            self.hashed = _HashedCharGrams.build(self)
+        if self.params.get("analyzer") == "char_wb":
+            self.by_word = _CharGramsByWord.build(self)
+        if self.by_word is None:
+            self.count = _ngram_counter(self.params)
 
     def logit(self, text: str, per_term: dict[str, float] | None) -> float:
         """This block's share of the logit: (Σ tf·idf·coef) / ‖tf·idf‖ over the model's terms in ``text``.
 
-        Sums are ``math.fsum`` (exactly rounded, so the order terms come in does not matter);
+        Sums are ``math.fsum`` (exactly rounded, so the order terms come in does not matter; the
+        char_wb block sums over its sorted term numbers instead);
         with ``per_term`` the word block also records each term's share for the explanation.
         """
-        if self.hashed is not None:
-            return self.hashed.logit(text)
+        if self.by_word is not None:
+            return self.by_word.logit(text)
         assert self.count is not None
         counts = self.count(text)
         known = counts.keys() & self.idf_coef.keys()  # a C-level set intersection
@@ -125,103 +127,82 @@ class _Block:
         return dot / norm
 
 
-_MASK = (1 << 64) - 1
-_BASE = 0x100000001B3  # FNV-64 prime: the polynomial base of the n-gram hash
+# How many distinct words a char_wb block remembers the n-grams of; past that it forgets them all
+# at once and starts again (a few MB at most; the same words recur in post after post).
+_WORD_CACHE = 32_768
 
 
-def _mix(h: int) -> int:
-    """splitmix64's finaliser on a Python int (the vocabulary side of :func:`_mix_array`)."""
-    h ^= h >> 30
-    h = (h * 0xBF58476D1CE4E5B9) & _MASK
-    h ^= h >> 27
-    h = (h * 0x94D049BB133111EB) & _MASK
-    return h ^ (h >> 31)
+class _CharGramsByWord:
+    """A char_wb block scored word by word, with each word's model terms worked out once.
 
-
-def _term_hash(term: str) -> int:
-    h = 0
-    for k, ch in enumerate(term):
-        h = (h + ord(ch) * pow(_BASE, k, 1 << 64)) & _MASK
-    return _mix(h ^ (len(term) << 56))
-
-
-class _HashedCharGrams:
-    """A char_wb block scored in a few numpy operations instead of a Python loop per n-gram.
-
-    Every window of the padded text (" w1  w2 ") of each length is hashed at once (a polynomial
-    hash over code points, splitmix64-finalised, 64 bits); the distinct hashes are counted and
-    looked up in the model's sorted term hashes. A text n-gram that is not a term matches only on
-    a 64-bit collision (odds ~ vocabulary / 2**64 per n-gram); if two terms of the model collide,
-    the block keeps the exact dictionary path instead. Windows spanning two words hold two spaces
-    and are never terms.
+    char_wb n-grams never cross a word (scikit-learn pads each word as " word "), so a text's
+    n-grams are its words' n-grams together, and most words of a post were seen in earlier posts.
+    Each distinct word's n-grams that are model terms are kept as term numbers (int32 bytes); a
+    text's numbers are joined, sorted and counted in a few numpy operations, and the sparse dot
+    product runs over the distinct terms in sorted order (so the result does not depend on the
+    order of the words).
     """
 
-    def __init__(
-        self, np: Any, hashes: Any, idf_sq: Any, idf_coef: Any, params: dict[str, Any], sublinear: bool
-    ):
+    def __init__(self, np: Any, block: _Block) -> None:
         self.np = np
-        self.hashes, self.idf_sq, self.idf_coef = hashes, idf_sq, idf_coef
-        self.lo, self.hi = (int(n) for n in params.get("ngram_range", (1, 1)))
-        self.lowercase = bool(params.get("lowercase", True))
-        self.sublinear = sublinear
-        self.powers = [np.uint64(pow(_BASE, k, 1 << 64)) for k in range(self.hi)]
-        self.lengths = [np.uint64(n << 56) for n in range(self.hi + 1)]
+        terms = list(block.terms)
+        self.number = {t: i for i, t in enumerate(terms)}
+        self.idf_coef = np.array([block.idf_coef[t] for t in terms], dtype=np.float64)
+        self.idf_sq = np.array([block.idf_sq[t] for t in terms], dtype=np.float64)
+        self.lo, self.hi = (int(n) for n in block.params.get("ngram_range", (1, 1)))
+        self.lowercase = bool(block.params.get("lowercase", True))
+        self.sublinear = block.sublinear_tf
+        self.tf = np.array(_SUBLINEAR if self.sublinear else range(len(_SUBLINEAR)), dtype=np.float64)
+        self.words: dict[str, bytes] = {}
 
     @classmethod
-    def build(cls, block: _Block) -> _HashedCharGrams | None:
-        if block.params.get("analyzer") != "char_wb" or int(block.params.get("ngram_range", (1, 1))[0]) > 3:
-            return None
+    def build(cls, block: _Block) -> _CharGramsByWord | None:
         try:
             import numpy as np
         except ImportError:  # pragma: no cover - numpy comes with TextBlob's dependencies
             return None
-        terms = list(block.terms)
-        hashed = np.array([_term_hash(t) for t in terms], dtype=np.uint64)
-        order = np.argsort(hashed)
-        hashed = hashed[order]
-        if len(hashed) > 1 and bool((hashed[1:] == hashed[:-1]).any()):
-            return None  # two terms share a hash: stay exact
-        idf_sq = np.array([block.idf_sq[terms[i]] for i in order], dtype=np.float64)
-        idf_coef = np.array([block.idf_coef[terms[i]] for i in order], dtype=np.float64)
-        return cls(np, hashed, idf_sq, idf_coef, block.params, block.sublinear_tf)
+        return cls(np, block)
 
-    def _mix_array(self, h: Any) -> Any:
+    def _word_terms(self, word: str) -> bytes:
+        """Term numbers of the n-grams of " word ", cut as scikit-learn's ``_char_wb_ngrams`` cuts them."""
+        padded = f" {word} "
+        size = len(padded)
+        grams: list[str] = []
+        for n in range(self.lo, self.hi + 1):
+            if n >= size:  # the whole padded word, once (scikit-learn stops there)
+                grams.append(padded)
+                break
+            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+        number = self.number
         np = self.np
-        h = h ^ (h >> np.uint64(30))
-        h = h * np.uint64(0xBF58476D1CE4E5B9)
-        h = h ^ (h >> np.uint64(27))
-        h = h * np.uint64(0x94D049BB133111EB)
-        return h ^ (h >> np.uint64(31))
+        found = np.array([number[g] for g in grams if g in number], dtype=np.int32).tobytes()
+        if len(self.words) >= _WORD_CACHE:
+            self.words.clear()
+        self.words[word] = found
+        return found
 
     def logit(self, text: str) -> float:
         np = self.np
-        words = (text.lower() if self.lowercase else text).split()
-        if not words:
-            return 0.0
-        padded = " " + "  ".join(words) + " "
-        codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        size = len(codes)
+        known = self.words
         parts = []
-        h = codes * self.powers[0]
-        for n in range(1, self.hi + 1):
-            if n > 1:
-                if size < n:
-                    break
-                h = h[: size - n + 1] + codes[n - 1 :] * self.powers[n - 1]
-            if n >= self.lo:
-                parts.append(self._mix_array(h ^ self.lengths[n]))
-        if not parts:
+        for word in (text.lower() if self.lowercase else text).split():
+            found = known.get(word)
+            parts.append(found if found is not None else self._word_terms(word))
+        ids = np.sort(np.frombuffer(b"".join(parts), dtype=np.int32))
+        if not ids.size:
             return 0.0
-        grams, counts = np.unique(np.concatenate(parts), return_counts=True)
-        at = np.searchsorted(self.hashes, grams)
-        at[at == len(self.hashes)] = 0
-        found = self.hashes[at] == grams
-        if not found.any():
-            return 0.0
-        at, counts = at[found], counts[found]
-        tf = 1.0 + np.log(counts) if self.sublinear else counts.astype(np.float64)
-        norm = math.sqrt(float(np.dot(tf * tf, self.idf_sq[at]))) or 1.0
-        return float(np.dot(tf, self.idf_coef[at])) / norm
+        new = np.empty(ids.size, dtype=bool)
+        new[0] = True
+        np.not_equal(ids[1:], ids[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        terms = ids[starts]
+        counts = np.diff(starts, append=ids.size)
+        if counts.max() < len(self.tf):
+            tf = self.tf[counts]
+        else:
+            tf = np.array([_tf(int(c), self.sublinear) for c in counts], dtype=np.float64)
+        norm = math.sqrt(float(np.dot(tf * tf, self.idf_sq[terms]))) or 1.0
+        return float(np.dot(tf, self.idf_coef[terms])) / norm
 
 
 def _ngram_counter(params: dict[str, Any]) -> Callable[[str], Counter[str]]:
@@ -268,6 +249,14 @@ def _ngram_counter(params: dict[str, Any]) -> Callable[[str], Counter[str]]:
     return lambda text: Counter(analyzer(text))
 
 
+_UNPREPARED = re.compile(r"[&@#]|http|www\.|\s\s|[^\S ]|^\s|\s$", re.IGNORECASE)
+
+
+def _prepared(text: str) -> bool:
+    """True when ``prepare(text).clean == text``: nothing to unescape, strip or collapse, not too long."""
+    return len(text) <= MAX_CHARS and _UNPREPARED.search(text) is None
+
+
 class LearnedModel:
     """A trained complaint classifier; :meth:`complaint_score` is pure and deterministic.
 
@@ -286,7 +275,8 @@ class LearnedModel:
         last = self._last
         if last is not None and last[0] == text:
             return last[1], last[2]
-        clean = prepare(text).clean
+        # Triage passes text it has prepared already; preparing it again changes nothing then.
+        clean = text if _prepared(text) else prepare(text).clean
         per_term: dict[str, float] = {}
         total = self.intercept + math.fsum(block.logit(clean, per_term) for block in self._blocks)
         self._last = (text, total, per_term)
