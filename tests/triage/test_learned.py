@@ -257,3 +257,31 @@ def test_missing_model_path_logs_once_and_runs_on_rules(tmp_path, make_mention, 
 def test_training_is_deterministic() -> None:
     a, b = train(EXAMPLES), train(EXAMPLES)
     assert a.complaint_score("still no refund") == b.complaint_score("still no refund")
+
+
+@pytest.mark.parametrize("ngram_range", [[2, 5], [4, 6]])
+def test_char_block_by_word_equals_the_dictionary_path(model: LearnedModel, ngram_range) -> None:
+    from monitor.triage.learned import _Block, _ngram_counter
+
+    chars = model._blocks[1]
+    params = dict(chars.params, ngram_range=ngram_range)
+    block = _Block(params, chars.sublinear_tf, chars.terms)
+    assert block.by_word is not None
+    if ngram_range[0] > 3:
+        # The regex counter only covers lo <= 3; scikit-learn's analyzer is the reference then.
+        pytest.importorskip("sklearn")
+    reference = _Block(params, chars.sublinear_tf, chars.terms)
+    reference.by_word = None
+    reference.count = _ngram_counter(params)
+    texts = [
+        *COMPLAINTS,
+        *OTHERS,
+        "",
+        "a",
+        "late late late late again",  # one word many times: tf above 1
+        "I  x\ty\nzz abcdefgh",
+        "Ünïcödé WORDS and 😡 emoji!!",
+    ]
+    for _ in range(2):  # the second pass reads every word from the block's memory
+        for text in texts:
+            assert block.logit(text, None) == pytest.approx(reference.logit(text, None), abs=1e-12), text
