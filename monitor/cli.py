@@ -566,7 +566,8 @@ def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
     name = f" ({r['author_name']})" if r.get("author_name") else ""
     lines = [
         f"#{r['id']} · {r['platform']} · {r.get('priority') or '—'} {r.get('label') or 'unscored'}"
-        f" · urgency {r.get('urgency') if r.get('urgency') is not None else '—'} · {r['status']}",
+        + (f" ({r['severity']})" if r.get("severity") else "")
+        + f" · urgency {r.get('urgency') if r.get('urgency') is not None else '—'} · {r['status']}",
         f"author:   @{r['author_handle']}{name}{followers}",
         f"posted:   {_when(r['created_at'], now)}",
         f"url:      {r.get('url') or '—'}",

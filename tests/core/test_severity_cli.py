@@ -74,3 +74,10 @@ def test_bulk_where_takes_severity_and_names_a_bad_value(stored, capsys):
     assert [r["id"] for r in _json(capsys)] == [ids["fraud"]]
     assert main(["ack", "--where", "severity=awful", "--db", db]) == 2
     assert "severity='awful' is not one of severe, moderate, mild" in capsys.readouterr().err
+
+
+def test_show_names_the_severity(stored, capsys):
+    db, ids = stored
+    assert main(["show", str(ids["fraud"]), "--db", db]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "complaint (severe) · urgency" in first
