@@ -15,12 +15,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import and_, case, func, literal, select, tuple_
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from monitor.store import inbox_counts
-from monitor.store import models as m
+from monitor.store import inbox_counts, tables
+from monitor.store import search as fulltext
 
 COUNT_CAP = 1000
 OPEN_STATUSES = ("new", "acknowledged")
@@ -93,10 +94,14 @@ class InboxFilter:
     incident: int | None = None
     sort: str = "age"  # age | urgency
     ids: tuple[int, ...] = field(default_factory=tuple)
+    # The search ``q`` as (a condition on ``mention``, whether it lists every match's id); set by
+    # :func:`resolve_search`, never by users.
+    # Third: for counting only, a condition holding the newest SEARCH_FEW matches (None: no shortcut).
+    text_match: tuple[Any, bool, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def _col(name: str) -> Any:
-    return m.Mention.__table__.c[name]
+    return tables.mention.c[name]
 
 
 def _where(query: Select, f: InboxFilter, *, only_index: str | None = None) -> Select:
@@ -106,7 +111,7 @@ def _where(query: Select, f: InboxFilter, *, only_index: str | None = None) -> S
     serves, so the database walks that column's index (a count per filter value must not walk
     another filter's index through most of the table looking for a rare value).
     """
-    t = m.Mention.__table__
+    t = tables.mention
 
     def c(name: str) -> Any:
         col = t.c[name]
@@ -139,15 +144,58 @@ def _where(query: Select, f: InboxFilter, *, only_index: str | None = None) -> S
     if f.incident is not None:
         query = query.where(t.c.incident_id == f.incident)
     if f.q:
-        escaped = f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        query = query.where(
-            or_(
-                func.lower(t.c.text).like(like, escape="\\"),
-                func.lower(t.c.author_handle).like(like, escape="\\"),
-            )
-        )
+        if f.text_match is None:
+            raise ValueError("a search must go through resolve_search() first")
+        query = query.where(f.text_match[0])
     return query
+
+
+SEARCH_FEW = 5000  # a search with at most this many matches is answered from their ids
+
+
+def resolve_search(conn: Any, f: InboxFilter) -> InboxFilter:
+    """``f`` with its search ``q`` turned into a condition (the project's full-text search,
+    :mod:`monitor.store.search`: words, "phrases", prefix*).
+
+    A word with few matches (at most :data:`SEARCH_FEW`; PostgreSQL: ``PG_WINDOW``) becomes the
+    list of their ids, read from the full-text index alone, so every other filter, sort and count
+    works on a few rows instead of testing the text of every mention (a word no post has took
+    2.6 s at 1M). A common word stays a full-text condition, tested on the newest rows first.
+    """
+    if not f.q or f.text_match is not None:
+        return f
+    t = tables.mention
+    dialect = conn.dialect.name
+    terms = fulltext.parse_query(f.q)
+    ids: list[int] | None = None
+    sample = None
+    if not terms:
+        ids = []
+    elif dialect == "sqlite":
+        found = conn.execute(
+            sql_text(
+                f"SELECT rowid FROM {fulltext.FTS_TABLE} WHERE {fulltext.FTS_TABLE} MATCH :q "
+                "ORDER BY rowid DESC LIMIT :n"
+            ),
+            {"q": fulltext.fts5_query(terms), "n": SEARCH_FEW + 1},
+        ).scalars()
+        ids = list(found)
+        if len(ids) > SEARCH_FEW:
+            ids, sample = None, t.c.id.in_(ids[:SEARCH_FEW])
+    elif dialect == "postgresql":
+        # Wanting more than its newest-rows scan holds: every match through the GIN index, if few.
+        ids = fulltext.postgres_candidates(conn, select(t.c.id), f.q, fulltext.PG_SCAN + 1)
+    if ids is not None:
+        return replace(f, text_match=(t.c.id.in_(ids), True, None))
+    return replace(f, text_match=(fulltext.search_clause(dialect, f.q), False, sample))
+
+
+def with_search(engine: Engine, f: InboxFilter) -> InboxFilter:
+    """``f`` with its search resolved (once per request: every read below reuses it)."""
+    if not f.q or f.text_match is not None:
+        return f
+    with engine.connect() as conn:
+        return resolve_search(conn, f)
 
 
 # -- keyset cursors: opaque to the browser, validated on the way back
@@ -178,10 +226,11 @@ def inbox_page(
     engine: Engine, f: InboxFilter, *, after: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of mentions and the cursor of the next page (None at the end)."""
-    t = m.Mention.__table__
+    t = tables.mention
     cols = [_col(c) for c in _LIST_COLUMNS]
     created, ident, urgency = t.c.created_at, t.c.id, t.c.urgency
     rows: list[dict[str, Any]] = []
+    f = with_search(engine, f)
     with engine.connect() as conn:
         if f.sort == "urgency":
             # Scored mentions by urgency first, then the unscored tail; each part walks an index.
@@ -202,10 +251,22 @@ def inbox_page(
                 q = q.order_by(created.desc(), ident.desc()).limit(limit + 1 - len(rows))
                 rows += [dict(r) for r in conn.execute(q).mappings()]
         else:
-            q = _where(select(*cols), f)
+            keyset = []
             if after:
                 key = decode_cursor(after, "age")
-                q = q.where(tuple_(created, ident) < tuple_(key[0], key[1]))
+                keyset = [tuple_(created, ident) < tuple_(key[0], key[1])]
+            if f.text_match and not f.text_match[1] and conn.dialect.name in ("sqlite", "postgresql"):
+                # A common word: ids that surely hold the page (newest matches; see monitor.store.search).
+                others = _where(select(ident), replace(f, q=None)).where(*keyset)
+                pick = (
+                    fulltext.sqlite_candidates
+                    if conn.dialect.name == "sqlite"
+                    else fulltext.postgres_candidates
+                )
+                found = pick(conn, others, f.q or "", limit + 1)
+                if found is not None:
+                    f = replace(f, text_match=(ident.in_(found), True, None))
+            q = _where(select(*cols), f).where(*keyset)
             q = q.order_by(created.desc(), ident.desc()).limit(limit + 1)
             rows = [dict(r) for r in conn.execute(q).mappings()]
     more = len(rows) > limit
@@ -215,7 +276,8 @@ def inbox_page(
 
 def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
     """Mentions stored after ``after_id`` that match ``f`` (newest first): the live-update poll."""
-    t = m.Mention.__table__
+    t = tables.mention
+    f = with_search(engine, f)
     q = _where(select(*[_col(c) for c in _LIST_COLUMNS]), replace(f, sort="age"))
     q = q.where(t.c.id > after_id).order_by(t.c.id.desc()).limit(limit)
     with engine.connect() as conn:
@@ -224,7 +286,7 @@ def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50
 
 def newest_id(engine: Engine) -> int:
     """The highest mention id (the primary key's last entry): where live updates start from."""
-    t = m.Mention.__table__
+    t = tables.mention
     with engine.connect() as conn:
         return int(conn.execute(select(func.max(t.c.id))).scalar() or 0)
 
@@ -233,7 +295,8 @@ def capped_count(
     engine: Engine, f: InboxFilter, cap: int = COUNT_CAP, *, only_index: str | None = None
 ) -> int:
     """How many match, counting at most ``cap + 1`` rows (shown as "1000+")."""
-    query = select(literal(1).label("one")).select_from(m.Mention.__table__)
+    f = with_search(engine, f)
+    query = select(literal(1).label("one")).select_from(tables.mention)
     inner = _where(query, f, only_index=only_index).limit(cap + 1).subquery()
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
@@ -287,6 +350,10 @@ def total_count(engine: Engine, f: InboxFilter) -> Count:
     exact = exact_counts(engine, f)
     if exact is not None:
         return exact[0]
+    f = with_search(engine, f)
+    if f.text_match and f.text_match[2] is not None:  # a common word: counted among its newest matches
+        n = capped_count(engine, replace(f, text_match=(f.text_match[2], True, None)))
+        return Count(min(n, COUNT_CAP), False)
     n = capped_count(engine, f)
     return Count(min(n, COUNT_CAP), n <= COUNT_CAP)
 
@@ -313,7 +380,8 @@ _FACET_COLUMNS = ("status", "priority", "label", "platform")
 
 def _sample(engine: Engine, f: InboxFilter, cap: int) -> tuple[dict[str, dict[str, int]], bool]:
     """Counts per value of every facet column over the newest ``cap + 1`` matches; whether that was all."""
-    t = m.Mention.__table__
+    t = tables.mention
+    f = with_search(engine, f)
     query = _where(select(*[t.c[c] for c in _FACET_COLUMNS]), f).limit(cap + 1)
     counts: dict[str, dict[str, int]] = {c: {} for c in _FACET_COLUMNS}
     n = 0
@@ -343,6 +411,10 @@ def facet_counts(
     would read the texts again: those counts are lower bounds, "n+").
     """
     exact = exact_counts(engine, f)
+    f = with_search(engine, f)  # once for every count below
+    partial = bool(f.text_match and f.text_match[2] is not None)
+    if partial:  # a common word: count among its newest SEARCH_FEW matches (lower bounds, "n+")
+        f = replace(f, text_match=(f.text_match[2], True, None))
     cap = min(cap, FACET_SAMPLE)
     shared: tuple[dict[str, dict[str, int]], bool] | None = None
     out: dict[str, dict[str, Count]] = {}
@@ -358,7 +430,7 @@ def facet_counts(
             counts, complete = shared
         seen = counts[name]
         if complete:
-            out[name] = {v: Count(seen.get(v, 0)) for v in values}
+            out[name] = {v: Count(seen.get(v, 0), not partial) for v in values}
             continue
         out[name] = {}
         for value in values:
@@ -371,7 +443,7 @@ def facet_counts(
 
 def platforms_seen(engine: Engine) -> list[str]:
     """Platforms that have sources (cheap: the cursor table, not a scan of mentions)."""
-    cur = m.SourceCursor.__table__
+    cur = tables.source_cursor
     with engine.connect() as conn:
         found = {r[0] for r in conn.execute(select(cur.c.platform).distinct())}
     return sorted(found)
@@ -379,7 +451,7 @@ def platforms_seen(engine: Engine) -> list[str]:
 
 def people(engine: Engine, column: str, limit: int = 50) -> list[str]:
     """Recent assignees or claimers, for the filter's suggestions (from the audit log, indexed by time)."""
-    ev = m.Event.__table__
+    ev = tables.event
     action = {"assignee": "assign", "claimed_by": "claim"}[column]
     q = select(ev.c.actor, ev.c.detail).where(ev.c.action == action).order_by(ev.c.at.desc()).limit(500)
     seen: list[str] = []
@@ -405,9 +477,11 @@ def export_rows(engine: Engine, f: InboxFilter, *, limit: int | None = None) -> 
     """
     key: tuple[Any, int] | None = None
     sent = 0
-    t = m.Mention.__table__
+    t = tables.mention
     cols = [t.c[c] for c in EXPORT_COLUMNS]
-    base = _where(select(*cols), replace(f, sort="age")).order_by(t.c.created_at.desc(), t.c.id.desc())
+    base = _where(select(*cols), replace(with_search(engine, f), sort="age")).order_by(
+        t.c.created_at.desc(), t.c.id.desc()
+    )
     while limit is None or sent < limit:
         q = base if key is None else base.where(tuple_(t.c.created_at, t.c.id) < tuple_(*key))
         q = q.limit(EXPORT_BATCH if limit is None else min(EXPORT_BATCH, limit - sent))
@@ -425,13 +499,13 @@ def export_rows(engine: Engine, f: InboxFilter, *, limit: int | None = None) -> 
 
 def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[str, Any] | None:
     """The mention with its author, conversation, alerts and their deliveries, replies, notes and audit."""
-    t = m.Mention.__table__
+    t = tables.mention
     with engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.id == mention_id)).mappings().first()
         if row is None:
             return None
         mention = dict(row)
-        au = m.Author.__table__
+        au = tables.author
         author = (
             conn.execute(
                 select(au).where(
@@ -482,7 +556,7 @@ def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[s
                     .limit(30)
                 ).mappings()
             ]
-        ao, ad = m.AlertOutbox.__table__, m.AlertDelivery.__table__
+        ao, ad = tables.alert_outbox, tables.alert_delivery
         alerts = [
             dict(r)
             for r in conn.execute(
@@ -504,14 +578,14 @@ def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[s
                 .limit(100)
             ).mappings()
         ]
-        rt = m.ReplyOutbox.__table__
+        rt = tables.reply_outbox
         replies = [
             dict(r)
             for r in conn.execute(
                 select(rt).where(rt.c.mention_id == mention_id).order_by(rt.c.id.desc()).limit(50)
             ).mappings()
         ]
-        ev = m.Event.__table__
+        ev = tables.event
         events = [
             dict(r)
             for r in conn.execute(
@@ -520,7 +594,7 @@ def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[s
         ]
         incident = None
         if mention["incident_id"] is not None:
-            it = m.Incident.__table__
+            it = tables.incident
             found = conn.execute(select(it).where(it.c.id == mention["incident_id"])).mappings().first()
             incident = dict(found) if found else None
     return {
@@ -544,7 +618,7 @@ def incidents_page(
     engine: Engine, *, status: str | None = None, before: int | None = None, limit: int = 30
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Incidents newest first (keyset on id) and the id to continue before (None at the end)."""
-    it = m.Incident.__table__
+    it = tables.incident
     q = select(it)
     if status:
         q = q.where(it.c.status == status)
@@ -560,7 +634,7 @@ def incidents_page(
 
 def incident_story(engine: Engine, incident_id: int, *, members: int = 200) -> dict[str, Any] | None:
     """An incident with its timeline (detected → acknowledged → first public reply → resolved) and members."""
-    it, t, rt = m.Incident.__table__, m.Mention.__table__, m.ReplyOutbox.__table__
+    it, t, rt = tables.incident, tables.mention, tables.reply_outbox
     with engine.connect() as conn:
         found = conn.execute(select(it).where(it.c.id == incident_id)).mappings().first()
         if found is None:

@@ -45,6 +45,7 @@ def row_context(ctx: WebContext) -> dict[str, Any]:
 def inbox(request: Request, ctx: Ctx, user: Viewer, after: str | None = None) -> Response:
     params = dict(request.query_params)
     f, errors = filters.parse(params, ctx.clock())
+    f = store.with_search(ctx.engine, f)  # the search is looked up once for the page and its counts
     newest = store.newest_id(ctx.engine)  # before the page: nothing stored meanwhile is missed
     try:
         rows, next_cursor = store.inbox_page(ctx.engine, f, after=after, limit=PAGE_SIZE)

@@ -99,7 +99,7 @@ def test_filter_the_inbox_and_see_why_each_mention_matters(login, dashboard):
     expect(labels.first).to_be_visible()
     assert labels.count() == min(expected, 50) == rows.count()
     assert page.locator("#inbox-list .reason").count() > 0  # triage reasons at a glance
-    page.fill("input[name=q]", "order and nobody answers")
+    page.fill("input[name=q]", '"order and nobody answers"')  # a phrase: these words in this order
     page.click("#filter-form button[type=submit]")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("@dana")
@@ -122,7 +122,7 @@ def test_claim_reply_resolve_and_relabel_a_mention(login, dashboard):
     mention_id = dashboard.ids["refund"]
     page = login("alice")
     page.goto("/")
-    page.fill("input[name=q]", "order and nobody answers")
+    page.fill("input[name=q]", '"order and nobody answers"')  # a phrase: these words in this order
     page.click("#filter-form button[type=submit]")
     page.click("#inbox-list .mrow a.open")
     expect(page).to_have_url(f"{dashboard.url}/mentions/{mention_id}")

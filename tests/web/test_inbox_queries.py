@@ -180,3 +180,27 @@ def test_export_streams_every_row_once_in_order_across_batches(engine, monkeypat
     assert len({r["id"] for r in rows}) == 130
     complaints = list(store.export_rows(engine, InboxFilter(label="complaint"), limit=10))
     assert len(complaints) == 10 and {r["label"] for r in complaints} == {"complaint"}
+
+
+def test_search_is_the_same_through_the_id_list_and_the_full_text_condition(engine, monkeypatch):
+    """Few matches are answered from their ids; many through the full-text condition (and, on SQLite
+    for the newest-first list, a proved window of the newest matches). Both give the same pages."""
+    _seed(engine)
+    views = [
+        InboxFilter(q="hello"),
+        InboxFilter(q="refund", label="complaint"),
+        InboxFilter(q="hello", sort="urgency"),
+        InboxFilter(q="user3"),  # the author's handle is searched too
+    ]
+    few = [[r["id"] for r in _all_pages(engine, f, size=9)] for f in views]
+    few_counts = [store.total_count(engine, f) for f in views]
+    monkeypatch.setattr(store, "SEARCH_FEW", 3)
+    monkeypatch.setattr("monitor.store.search.PG_WINDOW", 3)
+    monkeypatch.setattr("monitor.store.search.WINDOW", 20)
+    assert [[r["id"] for r in _all_pages(engine, f, size=9)] for f in views] == few
+    assert few[0] and len(few[1]) == 5 and len(few[3]) == 19
+    assert few_counts[1] == store.Count(5)
+    for many, exact in zip([store.total_count(engine, f) for f in views], few_counts, strict=True):
+        # Many matches: counted among the newest ones on SQLite ("n+", a lower bound).
+        assert many == exact or (not many.exact and many.n <= exact.n)
+    assert _all_pages(engine, InboxFilter(q="zzqxv")) == []
