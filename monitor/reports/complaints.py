@@ -54,34 +54,51 @@ class OpenComplaints:
 def open_complaints(conn: Connection, query: ReportQuery, now: datetime) -> OpenComplaints:
     """Open complaints by age (a snapshot at ``now``; the period only picks the gaps shown).
 
-    Days before the last band's edge are all "> 7 d": summed from ``report_open``. The newer
-    ones are counted from ``report_complaint`` (their rows, cut exactly at each band's edge).
+    Whole UTC days that no band edge cuts are summed from ``report_open`` (each lies in one
+    band; days before the last edge are all "> 7 d"). The days an edge cuts are counted from
+    ``report_complaint``'s rows, split exactly at the edge.
     """
     rc = m.ReportComplaint.__table__
     ro = m.ReportOpen.__table__
-    oldest = AGE_BANDS[-2][0]
-    assert oldest is not None
-    cut = day_of(now - oldest)
+    edges = [now - limit for limit, _ in AGE_BANDS if limit is not None]
+    cut_days = sorted({day_of(e) for e in edges})
     counts = {label: dict.fromkeys(OPEN_STATUSES, 0) for _, label in AGE_BANDS}
-    old = select(ro.c.status, func.sum(ro.c.n).label("n")).where(ro.c.day < cut).group_by(ro.c.status)
-    whens = []
-    for i, (limit, _) in enumerate(AGE_BANDS):
-        if limit is not None:
-            whens.append((rc.c.created_at > now - limit, literal(i)))
-    band = case(*whens, else_=literal(len(AGE_BANDS) - 1))
-    recent = (
-        select(rc.c.open_status, band.label("band"), func.count().label("n"))
-        .where(rc.c.open_status.is_not(None), rc.c.created_at >= cut)
-        .group_by(rc.c.open_status, band)
+
+    def band(at: datetime) -> int:
+        return next((i for i, e in enumerate(edges) if at > e), len(AGE_BANDS) - 1)
+
+    days = (
+        select(ro.c.day, ro.c.status, func.sum(ro.c.n).label("n"))
+        .where(ro.c.day.not_in(cut_days))
+        .group_by(ro.c.day, ro.c.status)
     )
+    rows_band = case(
+        *[(rc.c.created_at > e, literal(i)) for i, e in enumerate(edges)], else_=literal(len(AGE_BANDS) - 1)
+    )
+    cut = [
+        # One range per cut day (an OR of ranges would walk the whole index on SQLite).
+        select(rc.c.open_status, rows_band.label("band"), func.count().label("n"))
+        .where(rc.c.open_status.is_not(None), rc.c.created_at >= d, rc.c.created_at < d + timedelta(days=1))
+        .group_by(rc.c.open_status, rows_band)
+        for d in cut_days
+    ]
+    if query.platform:
+        days = days.where(ro.c.platform == query.platform)
+        cut = [q.where(rc.c.platform == query.platform) for q in cut]
+    oldest = cut_days[0]
+    # Before the oldest cut day everything is "> 7 d": one sum, not a row per day.
+    old = select(ro.c.status, func.sum(ro.c.n).label("n")).where(ro.c.day < oldest).group_by(ro.c.status)
     if query.platform:
         old = old.where(ro.c.platform == query.platform)
-        recent = recent.where(rc.c.platform == query.platform)
     for row in conn.execute(old):
         if row.status in OPEN_STATUSES:
             counts[AGE_BANDS[-1][1]][row.status] += int(row.n or 0)
-    for row in conn.execute(recent):
-        counts[AGE_BANDS[int(row.band)][1]][row.open_status] += int(row.n)
+    for row in conn.execute(days.where(ro.c.day > oldest)):
+        if row.status in OPEN_STATUSES:
+            counts[AGE_BANDS[band(_aware(row.day))][1]][row.status] += int(row.n or 0)
+    for q in cut:
+        for row in conn.execute(q):
+            counts[AGE_BANDS[int(row.band)][1]][row.open_status] += int(row.n)
     return OpenComplaints(counts, coverage_gaps(conn, query, now))
 
 
