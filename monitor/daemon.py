@@ -24,7 +24,7 @@ from types import FrameType
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from monitor import logs
+from monitor import liveness, logs
 from monitor.alerts.notifier import Notifier
 from monitor.config import Config, ConfigError, load_config
 from monitor.liveness import Liveness, Outage
@@ -36,7 +36,7 @@ from monitor.store import claims
 from monitor.store import models as m
 from monitor.store.db import describe_error, make_engine, migrate
 from monitor.systemd import notify, watchdog_interval
-from monitor.web import server as web
+from monitor.web import wanted as web_wanted
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ class Daemon:
         self.responder.recover_every = svc.takeover_after * RETRY_SHARE
         if config.responder.enabled:
             self.extra_services.append(self.responder.run)
-        if web.wanted(config):  # the dashboard and the acknowledge/claim links (uvicorn in a thread)
+        if web_wanted(config):  # the dashboard and the acknowledge/claim links (uvicorn in a thread)
+            from monitor.web import server as web  # FastAPI, uvicorn: ~10 MB, imported only to serve
+
             self.extra_services.append(functools.partial(web.serve, self.engine, config, clock=clock))
         if svc.health_listen:  # /healthz and /metrics on their own port (also with the dashboard off)
             from monitor.web import health
@@ -150,9 +152,7 @@ class Daemon:
         self._runner_threads[runner.name] = t
 
     def start(self) -> None:
-        from monitor.web import health
-
-        health.PROCESS = health.ProcessState(liveness=self.liveness, outage=self.outage)
+        liveness.PROCESS = liveness.ProcessState(liveness=self.liveness, outage=self.outage)
         if not self.runners:
             log.warning(
                 "no enabled sources in the config: nothing will be polled (see sources: in the config)"
@@ -401,10 +401,8 @@ class Daemon:
             except Exception:  # closing is best effort at exit
                 log.debug("closing source %s failed", src.name, exc_info=True)
         self.engine.dispose()
-        from monitor.web import health
-
-        if health.PROCESS is not None and health.PROCESS.liveness is self.liveness:
-            health.PROCESS = None  # a stopped daemon no longer speaks for this process's health
+        if liveness.PROCESS is not None and liveness.PROCESS.liveness is self.liveness:
+            liveness.PROCESS = None  # a stopped daemon no longer speaks for this process's health
         log.info("mention-monitor stopped")
         return clean
 

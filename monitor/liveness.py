@@ -99,3 +99,18 @@ class Outage:
         if since is None:
             return 0.0
         return (time.monotonic() if now is None else now) - since
+
+
+@dataclass
+class ProcessState:
+    """What only the running daemon knows: its loops and the database outage it sees."""
+
+    liveness: Liveness | None = None
+    outage: Outage | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+# Set by the daemon at start (cleared when it stops); None in a process that only serves the web app.
+# /healthz and /metrics (monitor.web.health) read it; it lives here so the daemon sets it without
+# importing the web stack (FastAPI) when neither the dashboard nor health_listen is configured.
+PROCESS: ProcessState | None = None

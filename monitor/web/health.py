@@ -18,7 +18,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor import metrics
+from monitor import liveness, metrics
 from monitor.config import Config
-from monitor.liveness import Liveness, Outage
+from monitor.liveness import ProcessState
 from monitor.logs import redact
 from monitor.store import models as m
 
@@ -45,18 +44,6 @@ UNDELIVERED = ("pending", "failed", "sending")
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
-
-@dataclass
-class ProcessState:
-    """What only the running daemon knows: its loops and the database outage it sees."""
-
-    liveness: Liveness | None = None
-    outage: Outage | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-# Set by the daemon at start; None in a process that only serves the web app.
-PROCESS: ProcessState | None = None
 
 router = APIRouter()
 
@@ -132,7 +119,7 @@ def health_report(
 @router.get("/healthz", include_in_schema=False)
 def healthz(request: Request) -> JSONResponse:
     engine, config, clock = _deps(request)
-    report = health_report(engine, config, clock(), PROCESS)
+    report = health_report(engine, config, clock(), liveness.PROCESS)
     return JSONResponse(
         report, status_code=200 if report["healthy"] else 503, headers={"Cache-Control": "no-store"}
     )
@@ -218,10 +205,11 @@ class _DatabaseCollector:
 @router.get("/metrics", include_in_schema=False)
 def prometheus(request: Request) -> Response:
     engine, config, clock = _deps(request)
-    if PROCESS is not None and PROCESS.outage is not None:
-        metrics.DB_OUTAGE.set(PROCESS.outage.duration())
-    if PROCESS is not None and PROCESS.liveness is not None:
-        metrics.LOOP_STALLED.set(len(PROCESS.liveness.stalled()))
+    process = liveness.PROCESS
+    if process is not None and process.outage is not None:
+        metrics.DB_OUTAGE.set(process.outage.duration())
+    if process is not None and process.liveness is not None:
+        metrics.LOOP_STALLED.set(len(process.liveness.stalled()))
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(_DatabaseCollector(engine, config, clock()))  # type: ignore[arg-type]
     body = generate_latest(metrics.REGISTRY) + generate_latest(scrape)

@@ -17,15 +17,10 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from monitor.config import Config
+from monitor.web import wanted as wanted  # the daemon's test, re-exported
 from monitor.web.context import Clock, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def wanted(config: Config) -> bool:
-    """Whether the daemon should serve the web app: the dashboard, or acknowledge links, is on."""
-    dash = config.dashboard
-    return dash.enabled or bool(dash.public_url and dash.secret_key)
 
 
 def _bind(listen: str) -> socket.socket:

@@ -225,8 +225,8 @@ def test_a_stopped_daemon_no_longer_speaks_for_the_process_health(sqlite_url):
     """A daemon that ran in this process and stopped leaves no dead loops behind in /healthz."""
     from fastapi.testclient import TestClient
 
+    from monitor import liveness
     from monitor.daemon import Daemon
-    from monitor.web import health
     from monitor.web.app import create_app
 
     config = parse_config(
@@ -238,9 +238,9 @@ def test_a_stopped_daemon_no_longer_speaks_for_the_process_health(sqlite_url):
     )
     daemon = Daemon(config)
     daemon.start()
-    assert health.PROCESS is not None and health.PROCESS.liveness is daemon.liveness
+    assert liveness.PROCESS is not None and liveness.PROCESS.liveness is daemon.liveness
     assert daemon.shutdown()
-    assert health.PROCESS is None
+    assert liveness.PROCESS is None
     engine = make_engine(sqlite_url)
     config = parse_config(
         {"brand": {"names": ["Acme"]}, "dashboard": {"enabled": True, "secret_key": "k" * 32}}
