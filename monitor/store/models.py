@@ -365,7 +365,11 @@ class ReportHourly(SQLModel, table=True):
     """Mentions per source, UTC hour and label with sentiment sums: volume and sentiment charts."""
 
     __tablename__ = "report_hourly"
-    __table_args__ = (Index("ix_report_hourly_hour", "hour"),)
+    # source/hour (migration 0012, covering): a coverage gap's usual rate, for its missed-posts estimate.
+    __table_args__ = (
+        Index("ix_report_hourly_hour", "hour"),
+        Index("ix_report_hourly_source_hour", "source", "hour", "n"),
+    )
 
     platform: str = Field(primary_key=True, max_length=32)
     source: str = Field(primary_key=True, max_length=64)

@@ -311,6 +311,7 @@ report_hourly = Table(
     Column("polarity_n", Integer, nullable=False, default=0),
     Column("negative_n", Integer, nullable=False, default=0),
     Index("ix_report_hourly_hour", "hour"),
+    Index("ix_report_hourly_source_hour", "source", "hour", "n"),
 )
 
 report_daily = Table(

@@ -64,6 +64,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_report_topic_platform_day", "report_topic", ["platform", "day", "phrase", "n"], unique=False
     )
+    op.create_index("ix_report_hourly_source_hour", "report_hourly", ["source", "hour", "n"], unique=False)
     op.create_index(
         "ix_report_daily_day",
         "report_daily",
@@ -111,6 +112,7 @@ def downgrade() -> None:
     op.drop_index("ix_report_topic_platform_day", table_name="report_topic")
     op.drop_index("ix_report_response_daily_day", table_name="report_response_daily")
     op.drop_index("ix_report_daily_day", table_name="report_daily")
+    op.drop_index("ix_report_hourly_source_hour", table_name="report_hourly")
     op.drop_table("report_open")
     op.drop_index("ix_report_complaint_open", table_name="report_complaint")
     op.drop_index("ix_report_complaint_repeat", table_name="report_complaint")
