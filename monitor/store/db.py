@@ -174,12 +174,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    # 8 MiB of page cache per connection (default 2 MiB): the mention indexes of a busy brand
-    # outgrow the default within days, and every insert then reads index pages back. Not more:
-    # the daemon holds a connection per thread (sources, notifier, sender, web), and at 64 MiB
-    # each its peak RSS passed 450 MB on a 1M-mention store; pages beyond this stay in the OS's
-    # file cache, which costs a read() call, not a disk read, and is not the process's memory.
-    cur.execute("PRAGMA cache_size=-8192")
+    # 2 MiB of page cache per connection (SQLite's default size). The daemon holds a connection
+    # per thread (sources, notifier, sender, web): at 64 MiB each its peak RSS passed 450 MB on a
+    # 1M-mention store, at 8 MiB the caches still took ~25 MB. Pages beyond this stay in the OS's
+    # file cache, which costs a read() call, not a disk read, and is not the process's memory:
+    # a 500-mention page stored into the 1M store took 0.95x the time of 8 MiB (same run).
+    cur.execute("PRAGMA cache_size=-2048")
     # No memory map: mapped database pages count as the process's resident memory (~220 MB of a
     # 256 MiB map at 1M mentions), for no measurable speed-up over the OS file cache here.
     cur.execute("PRAGMA mmap_size=0")
