@@ -8,6 +8,8 @@ sources (500 mentions a page, one poll a second each, distinct seeds so nothing 
 and an alert route, samples its /proc status every half second and stops it with SIGTERM once
 the sources have stored ``--mentions`` new mentions in total (or after ``--timeout`` s). Prints
 VmHWM (the kernel's peak resident set) and the RSS at the end. Target: peak < 150 MB at 1M.
+The daemon gets the environment the shipped systemd unit sets (its ``Environment=`` lines, e.g.
+``MALLOC_ARENA_MAX=2``); ``--no-unit-env`` runs it without, to see what those are worth.
 The store is written to: use a bench copy, not production data.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,6 +28,18 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+UNIT = ROOT / "systemd" / "mention-monitor.service"
+
+
+def unit_environment(unit: Path = UNIT) -> dict[str, str]:
+    """The variables the unit's ``Environment=`` lines set (what the service runs with)."""
+    env = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            for pair in shlex.split(line.removeprefix("Environment=")):
+                key, _, value = pair.partition("=")
+                env[key] = value
+    return env
 
 
 def _status(pid: int) -> dict[str, int]:
@@ -39,12 +54,12 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
-def _stored(url: str) -> int:
+def _stored(url: str, where: str = "where platform = 'simulated'") -> int:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        n = conn.execute(text("select count(*) from mention where platform = 'simulated'")).scalar() or 0
+        n = conn.execute(text(f"select count(*) from mention {where}")).scalar() or 0
     engine.dispose()
     return int(n)
 
@@ -54,6 +69,9 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="a seeded store (it is written to)")
     parser.add_argument("--mentions", type=int, default=20_000, help="stop after this many new mentions")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--no-unit-env", action="store_true", help="without the systemd unit's Environment= variables"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     before = _stored(args.db)
@@ -84,7 +102,7 @@ def main() -> None:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=dict(os.environ),
+            env=dict(os.environ) | ({} if args.no_unit_env else unit_environment()),
         )
         start = time.monotonic()
         peak = 0
@@ -112,7 +130,9 @@ def main() -> None:
             sys.stderr.write((proc.stderr.read() if proc.stderr else b"").decode()[-3000:])
     seconds = time.monotonic() - start
     new = _stored(args.db) - before
-    print(f"store: {args.db} ({before:,} simulated + seeded mentions before)")
+    print(f"store: {args.db} ({_stored(args.db, ''):,} mentions, {before:,} simulated before this run)")
+    unit_env = "none" if args.no_unit_env else " ".join(f"{k}={v}" for k, v in unit_environment().items())
+    print(f"environment from {UNIT.name}: {unit_env}")
     print(
         f"daemon ran {seconds:.0f} s, stored {new:,} new mentions from 5 sources "
         f"({new / seconds:,.0f}/s); peak RSS (VmHWM) {max(peak, final.get('VmHWM', 0)) / 1024:.0f} MB, "

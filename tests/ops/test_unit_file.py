@@ -56,6 +56,7 @@ def test_unit_has_what_operations_rely_on():
         "SystemCallFilter=@system-service",
         "CapabilityBoundingSet=\n",
         "MemoryMax=",
+        "Environment=MALLOC_ARENA_MAX=2",
         "LoadCredential=",
     ):
         assert line in text, line
