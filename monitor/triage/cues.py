@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.triage.alternation import factor
 from monitor.triage.escalation import escalation_cues
 from monitor.triage.model import Evidence
 from monitor.triage.normalize import PreparedText
@@ -428,13 +429,16 @@ class CueSet:
             if terms:
                 # Configured terms go first: the brand's own vocabulary should win an overlap.
                 cues.insert(0, ("", r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b"))
-            for i, (tag, pattern) in enumerate(cues):
+            words = [(tag, p) for tag, p in cues if p.startswith(r"\b")]
+            symbols = [(tag, p) for tag, p in cues if not p.startswith(r"\b")]
+            for i, (tag, pattern) in enumerate(_merged(words)):
                 group = f"{family}_{i}"
                 self._groups[group] = (family, tag)
-                if pattern.startswith(r"\b"):
-                    word_parts.append(f"{first_char_gate(pattern)}(?P<{group}>{pattern})")
-                else:
-                    symbol_parts.append(f"(?P<{group}>{pattern})")
+                word_parts.append(f"{first_char_gate(pattern)}(?P<{group}>{pattern})")
+            for i, (tag, pattern) in enumerate(symbols):
+                group = f"{family}_s{i}"
+                self._groups[group] = (family, tag)
+                symbol_parts.append(f"(?P<{group}>{pattern})")
         # No IGNORECASE: the text is lower-cased once in ``prepare``, and case folding per
         # alternative doubles the scan time.
         self._words = re.compile(_WORD_GATE + "(?:" + "|".join(word_parts) + ")")
@@ -484,6 +488,21 @@ class CueSet:
             shouting=is_shouting(text),
             but_at=lower.find(" but "),
         )
+
+
+def _merged(cues: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Neighbouring cues with the same tag as one group, each table written as a first-character trie.
+
+    Every group costs the scan a test at every word start; cues with the same tag need not be
+    told apart. The order of the alternatives is kept, so the same cue wins an overlap.
+    """
+    out: list[tuple[str, list[str]]] = []
+    for tag, pattern in cues:
+        if out and out[-1][0] == tag:
+            out[-1][1].append(pattern)
+        else:
+            out.append((tag, [pattern]))
+    return [(tag, factor(ps[0] if len(ps) == 1 else r"\b(?:" + "|".join(ps) + ")")) for tag, ps in out]
 
 
 def first_char_gate(pattern: str) -> str:

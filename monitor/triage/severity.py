@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.triage.alternation import factor
 from monitor.triage.cues import first_char_gate
 from monitor.triage.model import Evidence
 from monitor.triage.normalize import PreparedText
@@ -324,6 +325,7 @@ class SeverityCues:
             if words:
                 reason = next((r for f, r, _ in FAMILIES if f == family), f"{family}: {{q}}")
                 families.insert(0, (family, reason, _alt("\n".join(re.escape(w) for w in words))))
+        families = [(family, reason, factor(pattern)) for family, reason, pattern in families]
         for i, (family, reason, pattern) in enumerate(families):
             group = f"g{i}"
             self._reason[group] = (family, reason)
