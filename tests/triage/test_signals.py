@@ -358,3 +358,23 @@ def test_language_gate_can_be_switched_off() -> None:
 def test_more_languages_can_be_scored() -> None:
     p = prepare("el pedido no ha llegado y nadie contesta")
     assert decide_language("es", p, ["en", "es"]).scored
+
+
+def test_preloaded_textblob_scorer_scores_as_textblob_does() -> None:
+    # The scorer triage uses is TextBlob's own class and lexicon, loaded up front: every score
+    # must equal TextBlob's module-level scorer (what PatternAnalyzer calls), word for word.
+    from monitor.triage.sentiment import _loaded_sentiment, _textblob_sentiment
+
+    texts = [
+        "",
+        "great",
+        "not really good",
+        "very VERY bad!!! :-( (!)",
+        "the staff were lovely but the flight was terribly late",
+        "I'm not unhappy, it's just okay-ish... I guess? :)",
+        "Ünïcödé and 😡 and numbers 10:30 $45",
+    ]
+    ours = _loaded_sentiment()
+    assert type(ours) is not type(_textblob_sentiment)
+    for text in texts:
+        assert tuple(ours(text)) == tuple(_textblob_sentiment(text)), text
