@@ -2,8 +2,10 @@
 
 Built to stay fast at millions of mentions: pages are keyset (``created_at, id``
 or ``urgency, created_at, id``; never OFFSET), every filter has an index that
-starts with it (migration 0007), and per-filter counts stop at :data:`COUNT_CAP`
-("1000+") instead of counting the whole table.
+starts with it (migration 0007), per-filter counts are read from ``inbox_count``
+(:mod:`monitor.store.inbox_counts`, exact) or, for filters that table does not hold,
+sampled and stopped at :data:`COUNT_CAP` ("1000+") instead of counting the whole table,
+and a search starts from the full-text index (:func:`resolve_search`).
 """
 
 from __future__ import annotations
