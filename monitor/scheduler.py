@@ -223,11 +223,13 @@ class SourceRunner:
                 self.loop.beat()
                 for label, n in stored.labels.items():
                     metrics.MENTIONS_INGESTED.labels(self.name, label or "unscored").inc(n)
-                cursor = page.cursor
+                cursor, more = page.cursor, page.more
+                # The page's mentions and raw payloads go now, not when the next fetch returns.
+                del page
                 if row["state"] != "ok":
                     self._recovered(row, now)
                     row["state"] = "ok"
-                if not page.more or self.stop.is_set():
+                if not more or self.stop.is_set():
                     outcome.next_delay = self.interval
                     break
                 if outcome.pages >= self.source.settings.max_pages_per_poll:
