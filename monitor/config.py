@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from monitor.alerts.settings import AlertSettings
 from monitor.brand import BrandSettings
 from monitor.configbase import ConfigModel, SecretFileError
+from monitor.configfile import interpolate as _interpolate
 from monitor.responder.settings import ResponderSettings
 from monitor.sources import SourceSettings, available_platforms, source_class
 from monitor.store.location import default_database_url
@@ -195,35 +195,6 @@ class Config(ConfigModel):
 
 
 # ----------------------------------------------------------------------------- loading
-
-_ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def _interpolate(value: Any, path: str, problems: list[str]) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string; ``$$`` is a literal ``$``."""
-    if isinstance(value, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_interpolate(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "$" not in value:
-        return value
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name, default = m.group(1), m.group(2)
-        found = os.environ.get(name)
-        if found is None:
-            if default is not None:
-                return default
-            problems.append(
-                f"{path}: environment variable {name} is not set "
-                f"(export it, give a default as ${{{name}:-value}}, or use a *_file key)"
-            )
-            return ""
-        return found
-
-    return _ENV.sub(sub, value)
 
 
 def load_config(path: str | os.PathLike[str], *, check_targets: bool = True) -> Config:
