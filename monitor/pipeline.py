@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from monitor import workflow
@@ -26,6 +26,7 @@ from monitor.alerts.routing import Destination, destinations
 from monitor.config import Config
 from monitor.mention import Mention
 from monitor.sources.base import Page
+from monitor.store import bulk
 from monitor.store import models as m
 from monitor.store.db import insert_for
 from monitor.triage import AuthorHistory, TriageContext, Triager, Verdict
@@ -40,6 +41,21 @@ Clock = Callable[[], datetime]
 # so history costs one indexed lookup per author instead of a count over all their mentions.
 RECENT_WINDOW = timedelta(hours=24)
 RECENT_KEPT = 50
+
+
+# One upsert per page for its authors (the page's rows are already summed per author).
+AUTHOR_UPSERT = (
+    "ON CONFLICT (platform, handle) DO UPDATE SET "
+    "mentions_total = author.mentions_total + excluded.mentions_total, "
+    "complaints_total = author.complaints_total + excluded.complaints_total, "
+    "followers = coalesce(excluded.followers, author.followers), "
+    "name = coalesce(excluded.name, author.name), "
+    "author_id = coalesce(excluded.author_id, author.author_id), "
+    "last_mention_at = excluded.last_mention_at, "
+    "last_complaint_at = coalesce(excluded.last_complaint_at, author.last_complaint_at), "
+    # Read and pruned in this transaction; a source is polled by one instance at a time.
+    "recent_complaints = excluded.recent_complaints"
+)
 
 
 def utcnow() -> datetime:
@@ -147,17 +163,17 @@ class Pipeline:
         by_platform: dict[str, list[str]] = {}
         for platform, ext in fresh:
             by_platform.setdefault(platform, []).append(ext)
-        table = m.Mention.__table__
         found: set[tuple[str, str]] = set()
         for platform, ids in by_platform.items():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = conn.execute(
-                    select(table.c.external_id).where(
-                        table.c.platform == platform, table.c.external_id.in_(chunk)
-                    )
-                )
-                found.update((platform, r[0]) for r in rows)
+            rows = bulk.rows_in(
+                conn,
+                m.Mention.__table__,
+                ["external_id"],
+                where={"platform": platform},
+                column="external_id",
+                values=ids,
+            )
+            found.update((platform, r[0]) for r in rows)
         return found
 
     # -- triage + store + route -----------------------------------------
@@ -181,18 +197,17 @@ class Pipeline:
                     history.mentions_total + 1, history.complaints_total, history.complaints_24h
                 )
             rows.append(_mention_row(mention, verdict, source=source, now=now))
-        table = m.Mention.__table__
-        stmt = (
-            self._insert(table)
-            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-            .returning(table.c.id, table.c.platform, table.c.external_id)
-        )
-        inserted = (
-            conn.execute(stmt, rows).all() if len(rows) > 1 else conn.execute(stmt.values(rows[0])).all()
+        # One statement for the page; a post another instance stored meanwhile is skipped, not doubled.
+        inserted = bulk.insert_rows(
+            conn,
+            m.Mention.__table__,
+            rows,
+            on_conflict="ON CONFLICT (platform, external_id) DO NOTHING",
+            returning=("id", "platform", "external_id"),
         )
         result.duplicates += len(rows) - len(inserted)
         by_key = {mm.key: mm for mm in todo}
-        stored = [(row.id, by_key[(row.platform, row.external_id)]) for row in inserted]
+        stored = [(mention_id, by_key[(platform, ext)]) for mention_id, platform, ext in sorted(inserted)]
         result.stored += len(stored)
         result.stored_ids.extend(i for i, _ in stored)
         for _, mention in stored:
@@ -215,24 +230,19 @@ class Pipeline:
         histories: dict[tuple[str, str], AuthorHistory] = {}
         recent: dict[tuple[str, str], list[str]] = {}
         for platform, handles in by_platform.items():
-            for start in range(0, len(handles), 500):
-                rows = conn.execute(
-                    select(
-                        authors.c.handle,
-                        authors.c.mentions_total,
-                        authors.c.complaints_total,
-                        authors.c.recent_complaints,
-                    ).where(
-                        authors.c.platform == platform, authors.c.handle.in_(handles[start : start + 500])
-                    )
-                )
-                for r in rows:
-                    # ISO UTC strings compare as the times they name.
-                    times = [t for t in r.recent_complaints or [] if t >= since]
-                    recent[(platform, r.handle)] = times
-                    histories[(platform, r.handle)] = AuthorHistory(
-                        r.mentions_total, r.complaints_total, len(times)
-                    )
+            rows = bulk.rows_in(
+                conn,
+                authors,
+                ["handle", "mentions_total", "complaints_total", "recent_complaints"],
+                where={"platform": platform},
+                column="handle",
+                values=handles,
+            )
+            for handle, mentions_total, complaints_total, recent_complaints in rows:
+                # ISO UTC strings compare as the times they name.
+                times = [t for t in recent_complaints or [] if t >= since]
+                recent[(platform, handle)] = times
+                histories[(platform, handle)] = AuthorHistory(mentions_total, complaints_total, len(times))
         return histories, recent
 
     def _update_authors(
@@ -273,24 +283,7 @@ class Pipeline:
                 row["recent_complaints"].append(mention.created_at.isoformat())
         for row in agg.values():
             row["recent_complaints"] = sorted(row["recent_complaints"])[-RECENT_KEPT:]
-        table = m.Author.__table__
-        stmt = self._insert(table)
-        ex = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "handle"],
-            set_={
-                "mentions_total": table.c.mentions_total + ex.mentions_total,
-                "complaints_total": table.c.complaints_total + ex.complaints_total,
-                "followers": func.coalesce(ex.followers, table.c.followers),
-                "name": func.coalesce(ex.name, table.c.name),
-                "author_id": func.coalesce(ex.author_id, table.c.author_id),
-                "last_mention_at": ex.last_mention_at,
-                "last_complaint_at": func.coalesce(ex.last_complaint_at, table.c.last_complaint_at),
-                # Read and pruned in this transaction; a source is polled by one instance at a time.
-                "recent_complaints": ex.recent_complaints,
-            },
-        )
-        conn.execute(stmt, list(agg.values()))
+        bulk.insert_rows(conn, m.Author.__table__, list(agg.values()), on_conflict=AUTHOR_UPSERT)
 
     def _route(self, conn: Connection, stored: list[tuple[int, Mention, Verdict]], now: datetime) -> int:
         # Routing, storm folding, digest hold and the per-author window: monitor.alerts.plan,
