@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.alerts import incidents
 from monitor.alerts.outbox import enqueue
-from monitor.alerts.routing import Destination, select_routes
+from monitor.alerts.routing import Destination, in_business_hours, select_routes
 from monitor.alerts.settings import PRIORITY_ORDER, AlertSettings
 from monitor.mention import Mention
 from monitor.store import models as m
@@ -42,8 +42,9 @@ def plan_alerts(
     count = 0
     batch = incidents.Batch()
     window = RecentAlerts.load(conn, [mm for _, mm, _ in stored], settings, now)
+    inside = in_business_hours(settings.business_hours, now)  # the same ``now`` for the whole page
     for mention_id, mention, verdict in stored:
-        routes = select_routes(mention, verdict, settings, now)
+        routes = select_routes(mention, verdict, settings, now, business_hours=inside)
         folded = incidents.fold(
             conn,
             mention_id=mention_id,

@@ -50,9 +50,19 @@ def matches(match: RouteMatch, mention: Mention, verdict: Verdict, *, business_h
     return not (pattern and not pattern.search(mention.text))
 
 
-def select_routes(mention: Mention, verdict: Verdict, settings: AlertSettings, now: datetime) -> list[Route]:
-    """The routes this mention alerts on, in config order (at most one with ``routing: first``)."""
-    inside = in_business_hours(settings.business_hours, now)
+def select_routes(
+    mention: Mention,
+    verdict: Verdict,
+    settings: AlertSettings,
+    now: datetime,
+    *,
+    business_hours: bool | None = None,
+) -> list[Route]:
+    """The routes this mention alerts on, in config order (at most one with ``routing: first``).
+
+    ``business_hours``: whether ``now`` is inside them, when the caller already knows (a page).
+    """
+    inside = in_business_hours(settings.business_hours, now) if business_hours is None else business_hours
     chosen = []
     for route in settings.routes:
         if matches(route.match, mention, verdict, business_hours=inside):
