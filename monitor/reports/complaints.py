@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, desc, func, literal, select
+from sqlalchemy import case, desc, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from monitor.reports.complaint_rollup import OPEN_STATUSES
@@ -67,38 +67,34 @@ def open_complaints(conn: Connection, query: ReportQuery, now: datetime) -> Open
     def band(at: datetime) -> int:
         return next((i for i, e in enumerate(edges) if at > e), len(AGE_BANDS) - 1)
 
+    oldest = cut_days[0]
+    # Days before the oldest cut day are all "> 7 d": summed as one group (day NULL).
+    day = case((ro.c.day < oldest, None), else_=ro.c.day)
     days = (
-        select(ro.c.day, ro.c.status, func.sum(ro.c.n).label("n"))
+        select(day.label("day"), ro.c.status, func.sum(ro.c.n).label("n"))
         .where(ro.c.day.not_in(cut_days))
-        .group_by(ro.c.day, ro.c.status)
+        .group_by(day, ro.c.status)
     )
     rows_band = case(
         *[(rc.c.created_at > e, literal(i)) for i, e in enumerate(edges)], else_=literal(len(AGE_BANDS) - 1)
     )
-    cut = [
-        # One range per cut day (an OR of ranges would walk the whole index on SQLite).
-        select(rc.c.open_status, rows_band.label("band"), func.count().label("n"))
-        .where(rc.c.open_status.is_not(None), rc.c.created_at >= d, rc.c.created_at < d + timedelta(days=1))
-        .group_by(rc.c.open_status, rows_band)
-        for d in cut_days
-    ]
+    # One index range per cut day, in one statement (an OR of ranges walks the whole index on SQLite).
+    per_day = []
+    for d in cut_days:
+        q = select(rc.c.open_status, rows_band.label("band"), func.count().label("n")).where(
+            rc.c.open_status.is_not(None), rc.c.created_at >= d, rc.c.created_at < d + timedelta(days=1)
+        )
+        if query.platform:
+            q = q.where(rc.c.platform == query.platform)
+        per_day.append(q.group_by(rc.c.open_status, rows_band))
     if query.platform:
         days = days.where(ro.c.platform == query.platform)
-        cut = [q.where(rc.c.platform == query.platform) for q in cut]
-    oldest = cut_days[0]
-    # Before the oldest cut day everything is "> 7 d": one sum, not a row per day.
-    old = select(ro.c.status, func.sum(ro.c.n).label("n")).where(ro.c.day < oldest).group_by(ro.c.status)
-    if query.platform:
-        old = old.where(ro.c.platform == query.platform)
-    for row in conn.execute(old):
+    for row in conn.execute(days):
         if row.status in OPEN_STATUSES:
-            counts[AGE_BANDS[-1][1]][row.status] += int(row.n or 0)
-    for row in conn.execute(days.where(ro.c.day > oldest)):
-        if row.status in OPEN_STATUSES:
-            counts[AGE_BANDS[band(_aware(row.day))][1]][row.status] += int(row.n or 0)
-    for q in cut:
-        for row in conn.execute(q):
-            counts[AGE_BANDS[int(row.band)][1]][row.open_status] += int(row.n)
+            at = len(AGE_BANDS) - 1 if row.day is None else band(_aware(row.day))
+            counts[AGE_BANDS[at][1]][row.status] += int(row.n or 0)
+    for row in conn.execute(union_all(*per_day)):
+        counts[AGE_BANDS[int(row.band)][1]][row.open_status] += int(row.n)
     return OpenComplaints(counts, coverage_gaps(conn, query, now))
 
 

@@ -124,9 +124,9 @@ def catch_up(
     mentions are still waiting.
     """
     result = CatchUp()
-    _ensure_state(engine)
     if not _anything_new(engine, settings):
         return result  # the usual case on a quiet system: no write, no lock
+    _ensure_state(engine)
     if _retime_if_hours_changed(engine, settings):
         result.retimed = True
     _redo_days_if_zone_changed(engine, settings)
@@ -227,37 +227,48 @@ def _ensure_state(engine: Engine) -> None:
 
 
 def _anything_new(engine: Engine, settings: RollupSettings) -> bool:
-    """Read-only check: new mentions, corrections or first responses, or other business hours?"""
+    """Read-only check: new mentions, events, corrections or first responses, or other hours?
+
+    Two round trips (the state, then every "newest" in one statement): each page view pays it.
+    """
     table = m.ReportState.__table__
     t = m.Mention.__table__
     r = m.ReportResponse.__table__
     c = m.LabelCorrection.__table__
+    ev = m.Event.__table__
     with engine.connect() as conn:
         state = {row.name: row for row in conn.execute(select(table))}
+        if any(name not in state for name in _STATE):
+            return True
         if state["hours"].text_value != fingerprint(settings.business_hours):
             return True
         if state["timezone"].text_value != settings.business_hours.timezone:
             return True
         if state["sla"].text_value != sla_fingerprint(settings.sla):
             return True
-        newest = conn.execute(select(func.max(t.c.id))).scalar() or 0
-        if newest > min(state["mentions"].int_value or 0, state["complaints"].int_value or 0):
-            return True
-        ev = m.Event.__table__
-        if (conn.execute(select(func.max(ev.c.id))).scalar() or 0) > (state["events"].int_value or 0):
-            return True
-        if (conn.execute(select(func.max(c.c.id))).scalar() or 0) > (state["corrections"].int_value or 0):
-            return True
-        q = (
+        unrolled = (
             select(t.c.id)
             .select_from(t.outerjoin(r, r.c.mention_id == t.c.id))
             .where(t.c.first_response_at.is_not(None), r.c.mention_id.is_(None))
-            .limit(1)
         )
         since = state["responses"].at
         if since is not None:
-            q = q.where(t.c.first_response_at >= since - RESPONSE_MARGIN)
-        return conn.execute(q).first() is not None
+            unrolled = unrolled.where(t.c.first_response_at >= since - RESPONSE_MARGIN)
+        newest = conn.execute(
+            select(
+                select(func.max(t.c.id)).scalar_subquery(),
+                select(func.max(ev.c.id)).scalar_subquery(),
+                select(func.max(c.c.id)).scalar_subquery(),
+                unrolled.exists(),
+            )
+        ).one()
+    mention_id, event_id, correction_id, responses = newest
+    return (
+        (mention_id or 0) > min(state["mentions"].int_value or 0, state["complaints"].int_value or 0)
+        or (event_id or 0) > (state["events"].int_value or 0)
+        or (correction_id or 0) > (state["corrections"].int_value or 0)
+        or bool(responses)
+    )
 
 
 def _lock(conn: Connection) -> dict[str, Any]:
