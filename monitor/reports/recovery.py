@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, union_all
 from sqlalchemy.engine import Connection
 
 from monitor.reports.gaps import GapNote, coverage_gaps
@@ -49,7 +49,7 @@ def recovery(conn: Connection, query: ReportQuery, now: datetime) -> RecoveryRep
     """Over negative mentions (complaints or polarity < 0) posted in the period and replied to."""
     per: dict[str, RecoveryStats] = {}
     days, edges = whole_days(query.start, query.end)
-    rows = []
+    parts = []
     if days:
         d = m.ReportResponseDaily.__table__
         q = (
@@ -64,7 +64,7 @@ def recovery(conn: Connection, query: ReportQuery, now: datetime) -> RecoveryRep
         )
         if query.platform:
             q = q.where(d.c.platform == query.platform)
-        rows += conn.execute(q)
+        parts.append(q)
     r = m.ReportResponse.__table__
     followed = r.c.next_polarity.is_not(None) & r.c.polarity.is_not(None)
     for start, end in edges:
@@ -84,7 +84,9 @@ def recovery(conn: Connection, query: ReportQuery, now: datetime) -> RecoveryRep
         )
         if query.platform:
             q = q.where(r.c.platform == query.platform)
-        rows += conn.execute(q)
+        parts.append(q)
+    # One statement for the whole days and the partial ones at either end.
+    rows = conn.execute(union_all(*parts)).all() if len(parts) > 1 else conn.execute(parts[0]).all()
     for x in rows:
         s = per.setdefault(x.platform, RecoveryStats(x.platform, 0, 0, 0))
         s.replied += int(x.n or 0)

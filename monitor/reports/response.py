@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from monitor.reports.businesshours import sub_business
@@ -111,11 +111,9 @@ def responses(
     sla = settings.sla
     per_agent: dict[str | None, ResponseStats] = {}
     days, edges = whole_days(query.start, query.end)
-    rows = []
-    if days:
-        rows += conn.execute(_from_days(query, days))
-    for edge in edges:
-        rows += conn.execute(_from_rows(query, settings, edge))
+    # Whole days from the daily roll-up, the partial first and last day from the rows: one statement.
+    parts = ([_from_days(query, days)] if days else []) + [_from_rows(query, settings, e) for e in edges]
+    rows = conn.execute(union_all(*parts)).all() if len(parts) > 1 else conn.execute(parts[0]).all()
     for row in rows:
         who = row.responder or None
         stats = per_agent.setdefault(who, ResponseStats(who or UNKNOWN))
