@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
 from monitor.cli import main
 from monitor.config import ConfigError, load_config
 from monitor.configfile import storage_url
+from monitor.store import tables
 from monitor.store.db import make_engine, migrate
 
 
@@ -64,13 +66,31 @@ def test_a_listing_reads_only_storage_and_a_bad_storage_section_is_still_named(t
     assert "storage.url" in capsys.readouterr().err
 
 
-def test_the_listing_with_a_config_loads_no_pydantic(tmp_path):
+@pytest.mark.parametrize(("argv", "rc"), [(["ack", "1"], "0"), (["mentions", "--limit", "50"], "0")])
+def test_workflow_and_listing_with_a_config_load_no_pydantic_orm_or_rich_console(tmp_path, argv, rc):
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    migrate(make_engine(url))
+    engine = make_engine(url)
+    migrate(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            tables.mention.insert().values(
+                platform="x",
+                external_id="1",
+                source="x",
+                author_handle="a",
+                text="Acme?",
+                created_at=now,
+                fetched_at=now,
+            )
+        )
+    engine.dispose()
     path = _write(tmp_path, f"brand: {{names: [Acme]}}\nstorage: {{url: '{url}'}}\n")
     code = (
-        "import sys; from monitor.cli import main; rc = main(['ack', '1', '-c', sys.argv[1]]); "
-        "print(rc, 'pydantic' in sys.modules, 'sqlmodel' in sys.modules, file=sys.stderr)"
+        "import sys; from monitor.cli import main; rc = main(sys.argv[2:] + ['-c', sys.argv[1]]); "
+        "print(rc, *(m in sys.modules for m in ('pydantic', 'sqlmodel', 'rich.console')), file=sys.stderr)"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
-    assert proc.stderr.split()[-3:] == ["1", "False", "False"], proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path), *argv], capture_output=True, text=True, check=True
+    )
+    assert proc.stderr.split()[-4:] == [rc, "False", "False", "False"], proc.stderr
