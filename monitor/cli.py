@@ -933,7 +933,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, extras: bool = True) -> argparse.ArgumentParser:
+    """Every subcommand; ``extras=False`` leaves out those registered by other packages (alerts,
+    responder, web, db): their modules load for --help and their own commands only."""
     parser = argparse.ArgumentParser(
         prog="mention-monitor",
         description="Watch social platforms for brand mentions, triage them and alert the support team.",
@@ -1084,7 +1086,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rejects", help="write rejected rows (line, reason) to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    for extra in _EXTRA_PARSERS:
+    for extra in _EXTRA_PARSERS if extras else ():
         extra(sub)
     return parser
 
@@ -1095,8 +1097,9 @@ _EXTRA_PARSERS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(extras=not (given and given[0] in _STORAGE_ONLY))
+    args = parser.parse_args(given)
     if args.command not in ("run", "poll-once"):
         logs.setup("WARNING")
     # What these print comes from the config and the ledger: redact secrets in it (logs always are).
