@@ -257,6 +257,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
         ]
     ),
 }
+_OTHER_FUNCTION_WORDS = frozenset().union(*(v for code, v in _FUNCTION_WORDS.items() if code != "en"))
 _LANGUAGE_NAMES = {
     "en": "English",
     "es": "Spanish",
@@ -342,6 +343,10 @@ def guess_language(text: str, words: Sequence[str] | None = None) -> tuple[str |
     if len(words) < MIN_WORDS_TO_GUESS:
         return None, ""
     distinct = set(words)
+    if distinct.isdisjoint(_OTHER_FUNCTION_WORDS):
+        # No other language's function word (most English posts): only English can score, which
+        # is what the full tally below would conclude, with one set test instead of seven.
+        return ("en", "English") if not distinct.isdisjoint(_FUNCTION_WORDS["en"]) else (None, "")
     hits = {code: len(vocab & distinct) for code, vocab in _FUNCTION_WORDS.items()}
     # Deterministic tie-break: score, then English, then code.
     best = max(hits, key=lambda c: (hits[c], c == "en", c))
