@@ -70,6 +70,10 @@ def _tf(count: int, sublinear: bool) -> float:
     return _SUBLINEAR[count] if count < 256 else 1.0 + math.log(count)
 
 
+# A word block's terms found in a text, their tf·idf·coef values and the text's norm.
+_Explained = tuple[set[str], list[float], float]
+
+
 @dataclass(slots=True)
 class _Block:
     params: dict[str, Any]
@@ -93,12 +97,13 @@ class _Block:
         if self.by_word is None:
             self.count = _ngram_counter(self.params)
 
-    def logit(self, text: str, per_term: dict[str, float] | None) -> float:
+    def logit(self, text: str, per_term: list[_Explained] | None) -> float:
         """This block's share of the logit: (Σ tf·idf·coef) / ‖tf·idf‖ over the model's terms in ``text``.
 
         Sums are ``math.fsum`` (exactly rounded, so the order terms come in does not matter; the
         char_wb block sums over its sorted term numbers instead);
-        with ``per_term`` the word block also records each term's share for the explanation.
+        with ``per_term`` the word block also keeps its terms and their weighted values, from which
+        :meth:`LearnedModel.top_terms` works out each term's share only when it is asked for.
         """
         if self.by_word is not None:
             return self.by_word.logit(text)
@@ -122,8 +127,7 @@ class _Block:
             norm2 = math.fsum(map(operator.mul, map(operator.mul, tfs, tfs), squares))
         norm = math.sqrt(norm2) or 1.0
         if per_term is not None and self.explains:
-            for term, value in zip(known, coefs, strict=True):
-                per_term[term] = value / norm
+            per_term.append((known, coefs, norm))
         return dot / norm
 
 
@@ -189,15 +193,19 @@ class _CharGramsByWord:
             found = known.get(word)
             parts.append(found if found is not None else self._word_terms(word))
         ids = np.sort(np.frombuffer(b"".join(parts), dtype=np.int32))
-        if not ids.size:
+        size = ids.size
+        if not size:
             return 0.0
-        new = np.empty(ids.size, dtype=bool)
+        # Run lengths of the sorted numbers: each distinct term and how often it occurs.
+        new = np.empty(size, dtype=bool)
         new[0] = True
         np.not_equal(ids[1:], ids[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
+        starts = new.nonzero()[0]
         terms = ids[starts]
-        counts = np.diff(starts, append=ids.size)
-        if counts.max() < len(self.tf):
+        counts = np.empty(starts.size, dtype=np.intp)
+        np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+        counts[-1] = size - starts[-1]
+        if size < len(self.tf):  # no count can be larger than the number of n-grams
             tf = self.tf[counts]
         else:
             tf = np.array([_tf(int(c), self.sublinear) for c in counts], dtype=np.float64)
@@ -249,12 +257,12 @@ def _ngram_counter(params: dict[str, Any]) -> Callable[[str], Counter[str]]:
     return lambda text: Counter(analyzer(text))
 
 
-_UNPREPARED = re.compile(r"[&@#]|http|www\.|\s\s|[^\S ]|^\s|\s$", re.IGNORECASE)
-
-
 def _prepared(text: str) -> bool:
     """True when ``prepare(text).clean == text``: nothing to unescape, strip or collapse, not too long."""
-    return len(text) <= MAX_CHARS and _UNPREPARED.search(text) is None
+    if len(text) > MAX_CHARS or "&" in text or "@" in text or "#" in text:
+        return False
+    low = text.lower()
+    return "http" not in low and "www." not in low and " ".join(text.split()) == text
 
 
 class LearnedModel:
@@ -269,15 +277,15 @@ class LearnedModel:
         self._blocks = blocks
         self.intercept = intercept
         self.meta = dict(meta or {})
-        self._last: tuple[str, float, dict[str, float]] | None = None
+        self._last: tuple[str, float, list[_Explained]] | None = None
 
-    def _contributions(self, text: str) -> tuple[float, dict[str, float]]:
+    def _contributions(self, text: str) -> tuple[float, list[_Explained]]:
         last = self._last
         if last is not None and last[0] == text:
             return last[1], last[2]
         # Triage passes text it has prepared already; preparing it again changes nothing then.
         clean = text if _prepared(text) else prepare(text).clean
-        per_term: dict[str, float] = {}
+        per_term: list[_Explained] = []
         total = self.intercept + math.fsum(block.logit(clean, per_term) for block in self._blocks)
         self._last = (text, total, per_term)
         return total, per_term
@@ -289,7 +297,11 @@ class LearnedModel:
 
     def top_terms(self, text: str, k: int = 2) -> tuple[str, ...]:
         """The word n-grams in ``text`` that pushed hardest towards complaint (for the reason line)."""
-        _, per_term = self._contributions(text)
+        _, explained = self._contributions(text)
+        per_term: dict[str, float] = {}
+        for known, values, norm in explained:
+            for term, value in zip(known, values, strict=True):
+                per_term[term] = value / norm
         ranked = sorted((c, t) for t, c in per_term.items() if c > 0)
         return tuple(t for _, t in reversed(ranked[-k:]))
 
