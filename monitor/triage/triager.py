@@ -33,6 +33,8 @@ _SPAM_HASHTAGS = 6
 # A question whose only complaint evidence is a mildly negative tone ("how do I cancel?") is a
 # question; a clearly negative one is still a complaint (airline set: F1 0.837 with no floor).
 _QUESTION_TONE_FLOOR = -0.2
+# Persistence words that do not say a question has dragged on ("is it open again on Sunday?").
+_WEAK_PERSISTENCE = frozenset({"again", "another", "keep", "keeps"})
 # Demands that need a person to act (not "please help", which every question says).
 _ANSWER_DEMANDS = frozenset({"a refund", "compensation", "a call back", "a manager"})
 # Evidence that states a complaint in words (not just a tone): needed to call a question or a promo one.
@@ -279,7 +281,11 @@ class Triager:
             what = f"“{cues.spam.tags[0]}”" if cues.spam.tags else "links and hashtags"
             return "spam", [f"looks like spam ({what})"]
         slang_said = any(e.signal == "slang" for e in evidence)
-        if cues.question and not stated and reading.combined > _QUESTION_TONE_FLOOR:
+        # A question that says it has dragged on ("…? Holding for 2 hrs", "still no bag?") is not
+        # a plain question: its persistence cue may make it a complaint (airline F1 0.842 -> 0.847).
+        dragged_on = any(w not in _WEAK_PERSISTENCE for w in cues.persistence.words)
+        plain_question = cues.question and not stated and not dragged_on
+        if plain_question and reading.combined > _QUESTION_TONE_FLOOR:
             return "question", ["asks the brand a question" if addressed else "asks a question"]
         allowed = complaint_allowed(
             aim,

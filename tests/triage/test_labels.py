@@ -53,6 +53,22 @@ def test_questions(triager: Triager, make_mention, text: str) -> None:
     assert "asks the brand a question" in verdict.reasons
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp how do I rebook online? Holding for 2 hrs now.",
+        "@AcmeHelp where can I find my booking reference? tried for 3 days",
+        "@AcmeHelp is anyone there? still on the line",
+    ],
+)
+def test_a_question_that_has_dragged_on_is_a_complaint(triager: Triager, make_mention, text: str) -> None:
+    assert triager.assess(make_mention(text)).label == "complaint"
+
+
+def test_again_alone_does_not_make_a_question_a_complaint(triager: Triager, make_mention) -> None:
+    assert triager.assess(make_mention("@AcmeHelp is the store open again on Sunday?")).label == "question"
+
+
 def test_question_not_addressed_says_so(triager: Triager, make_mention) -> None:
     verdict = triager.assess(make_mention("does anyone know if Acme ships to Canada?", addressed=False))
     assert verdict.label == "question"
