@@ -74,7 +74,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    before = _stored(args.db)
+    before, total = _stored(args.db), _stored(args.db, "")
     with tempfile.TemporaryDirectory() as tmp:
         config = {
             "brand": {"names": ["Acme"], "handles": {"simulated": ["acme"]}},
@@ -130,7 +130,7 @@ def main() -> None:
             sys.stderr.write((proc.stderr.read() if proc.stderr else b"").decode()[-3000:])
     seconds = time.monotonic() - start
     new = _stored(args.db) - before
-    print(f"store: {args.db} ({_stored(args.db, ''):,} mentions, {before:,} simulated before this run)")
+    print(f"store: {args.db} ({total:,} mentions, {before:,} simulated, before this run)")
     unit_env = "none" if args.no_unit_env else " ".join(f"{k}={v}" for k, v in unit_environment().items())
     print(f"environment from {UNIT.name}: {unit_env}")
     print(
