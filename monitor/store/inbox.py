@@ -237,9 +237,18 @@ def inbox_page(
         if f.sort == "urgency":
             # Scored mentions by urgency first, then the unscored tail; each part walks an index.
             key = decode_cursor(after, "urgency") if after else None
+            total = total_count(engine, f)
+            if total.exact and total.n <= URGENCY_SORT_AT:
+                # Few matches: their sort keys through the filters' own indexes, sorted here. (Left
+                # to the planner, a walk of the urgency or time index skipping almost every row can
+                # be chosen instead: 4-6 s at 1M for 14 matches on PostgreSQL.)
+                rows = _few_by_urgency(conn, f, cols, key, limit + 1)
+                more = len(rows) > limit
+                rows = rows[:limit]
+                return rows, (encode_cursor(rows[-1], f.sort) if more and rows else None)
             # Many matches: walk the urgency index and filter as we go (sorting them all would
-            # cost more); few: the filters' own indexes find them and sorting is cheap.
-            broad = "urgency" if total_count(engine, f).n > COUNT_CAP else None
+            # cost more).
+            broad = "urgency"
             if key is None or key[0] is not None:
                 q = _where(select(*cols), f, only_index=broad).where(urgency.is_not(None))
                 if key is not None:
@@ -274,6 +283,29 @@ def inbox_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1], f.sort) if more and rows else None)
+
+
+URGENCY_SORT_AT = 10_000  # up to this many matches, "most urgent first" sorts them (else walks the index)
+
+
+def _urgency_key(urgency: int | None, created: datetime, ident: int) -> tuple[Any, ...]:
+    """Sort key of "most urgent first": scored by urgency, then the unscored; newest first within."""
+    return (urgency is not None, urgency or 0, created, ident)
+
+
+def _few_by_urgency(
+    conn: Any, f: InboxFilter, cols: list[Any], key: list[Any] | None, want: int
+) -> list[dict[str, Any]]:
+    """The ``want`` most urgent matches after the cursor ``key``, for a filter with few matches."""
+    t = tables.mention
+    found = conn.execute(_where(select(t.c.id, t.c.urgency, t.c.created_at), f)).all()
+    ranked = sorted((_urgency_key(u, c, i) for i, u, c in found), reverse=True)
+    if key is not None:
+        bound = _urgency_key(key[0], key[1], key[2])
+        ranked = [k for k in ranked if k < bound]
+    ids = [k[3] for k in ranked[:want]]
+    rows = [dict(r) for r in conn.execute(select(*cols).where(t.c.id.in_(ids))).mappings()]
+    return sorted(rows, key=lambda r: _urgency_key(r["urgency"], r["created_at"], r["id"]), reverse=True)
 
 
 def newer_than(engine: Engine, f: InboxFilter, after_id: int, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -204,3 +204,12 @@ def test_search_is_the_same_through_the_id_list_and_the_full_text_condition(engi
         # Many matches: counted among the newest ones on SQLite ("n+", a lower bound).
         assert many == exact or (not many.exact and many.n <= exact.n)
     assert _all_pages(engine, InboxFilter(q="zzqxv")) == []
+
+
+def test_urgency_pages_are_the_same_sorted_here_or_walked_along_the_index(engine, monkeypatch):
+    _seed(engine)
+    views = [InboxFilter(sort="urgency"), InboxFilter(sort="urgency", label="complaint", status="open")]
+    sorted_here = [[r["id"] for r in _all_pages(engine, f, size=7)] for f in views]
+    monkeypatch.setattr(store, "URGENCY_SORT_AT", 5)  # every view now walks the urgency index
+    assert [[r["id"] for r in _all_pages(engine, f, size=7)] for f in views] == sorted_here
+    assert len(sorted_here[0]) == 130 and sorted_here[1]
