@@ -6,6 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from monitor.triage.alternation import factor
+
 # Long posts are cut before scoring: complaints state themselves early, and the lexicons are
 # linear in length, so a 100k-character paste must not stall the pipeline.
 MAX_CHARS = 2_000
@@ -16,6 +18,8 @@ _HANDLE = re.compile(r"(?<!\w)\.?@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# The same words in lower-case ASCII text, where a letter is a-z (a plain range scans faster).
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +53,27 @@ class BrandMatcher:
         self._lower = tuple(t.lower() for t in self.terms)
         body = "|".join(re.escape(t) for t in self.terms)
         self._pattern = re.compile(r"(?<!\w)#?(?:" + body + r")(?!\w)", re.IGNORECASE)
+        # For ASCII text: the lower-case terms as a first-character trie, run on the lower-case
+        # text (same length, same positions) without case folding at every position.
+        lower_body = factor("(?:" + "|".join(re.escape(t) for t in self._lower) + ")")
+        self._lower_pattern = re.compile(r"(?<!\w)#?" + lower_body + r"(?!\w)")
 
     def sub(self, text: str, lower: str) -> str:
         """``text`` with every brand term replaced by a space (``lower`` is ``text.lower()``)."""
         # Most posts name the brand once or not at all: skip the regex when no term occurs.
         if not any(t in lower for t in self._lower):
             return text
-        return self._pattern.sub(" ", text)
+        if not text.isascii():
+            return self._pattern.sub(" ", text)
+        spans = [m.span() for m in self._lower_pattern.finditer(lower)]
+        if not spans:
+            return text
+        parts, at = [], 0
+        for start, end in spans:
+            parts += (text[at:start], " ")
+            at = end
+        parts.append(text[at:])
+        return "".join(parts)
 
 
 def brand_pattern(brand_terms: list[str] | None) -> BrandMatcher | None:
@@ -93,7 +111,7 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         body = _HASHTAG.sub(r"\1", body)
     clean = " ".join(body.split())
     lower = clean.lower()
-    words = tuple(_WORD.findall(lower))
+    words = tuple((_ASCII_WORD if lower.isascii() else _WORD).findall(lower))
     return PreparedText(
         clean=clean,
         lower=lower,

@@ -37,6 +37,20 @@ def test_prepare_strips_handles_urls_and_brand_terms() -> None:
     assert p.url_count == 1 and p.handle_count == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        # ASCII text takes the lower-case trie path; other text the case-folding pattern.
+        ("Flew DELTA and delta's #Delta app, not Deltaville", "Flew and 's app, not Deltaville"),
+        ("Flew DELTA to Zürich, Delta lost my bag", "Flew to Zürich, lost my bag"),
+        ("Jet Blue or JetBlue? jetblue!", "or ? !"),
+        ("İstanbul via JetBlue", "İstanbul via"),
+    ],
+)
+def test_brand_terms_are_stripped_alike_in_ascii_and_other_text(text: str, clean: str) -> None:
+    assert prepare(text, brand_pattern(["Delta", "JetBlue", "Jet Blue"])).clean == clean
+
+
 def test_prepare_keeps_email_addresses_and_decodes_entities() -> None:
     p = prepare("write to help@example.com &amp; wait")
     assert "help@example.com" in p.clean
