@@ -450,6 +450,13 @@ def facet_counts(
     if partial:  # a common word: count among its newest SEARCH_FEW matches (lower bounds, "n+")
         f = replace(f, text_match=(f.text_match[2], True, None))
     cap = min(cap, FACET_SAMPLE)
+    # Without the other filters (dates, author, …) the table still bounds each count from above:
+    # a value that no mention has together with the counted filters needs no walk (0, exact).
+    bound = (
+        exact[1]
+        if exact
+        else exact_counts(engine, InboxFilter(**{d: getattr(f, d) for d in inbox_counts.DIMS}))[1]
+    )
     shared: tuple[dict[str, dict[str, int]], bool] | None = None
     out: dict[str, dict[str, Count]] = {}
     for name, values in (*FACETS.items(), ("platform", tuple(platforms))):
@@ -469,7 +476,14 @@ def facet_counts(
         out[name] = {}
         for value in values:
             n = seen.get(value, 0)
-            if n < FACET_CAP and not f.q:
+            if (
+                n < FACET_CAP
+                and not f.q
+                and name in bound
+                and not any(bound[name].get(s) for s in _accepts(name, value))
+            ):
+                n = 0
+            elif n < FACET_CAP and not f.q:
                 n = capped_count(engine, replace(f, **{name: value}), FACET_CAP, only_index=name)
             out[name][value] = Count(min(n, FACET_CAP), n < FACET_CAP and not f.q)
     return out
