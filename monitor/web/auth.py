@@ -12,6 +12,7 @@ sessions. Failed logins are rate-limited per address and per login.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -38,8 +39,16 @@ log = logging.getLogger(__name__)
 ROLES = ("viewer", "agent", "manager")
 SESSION_COOKIE = "mm_session"
 _HASHER = PasswordHasher()
-# Verifying against this when the login is unknown keeps the timing the same as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the login is unknown keeps the timing the same as a wrong password.
+
+    Made at the first unknown login, not at import: an argon2 hash takes 64 MiB for a moment,
+    and the daemon imports this module whenever it serves the dashboard.
+    """
+    return _HASHER.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -312,7 +321,7 @@ def login(
         response.headers["Retry-After"] = str(wait)
         return response
     entry = ctx.config.dashboard.users.get(login)
-    stored = entry.password_hash.get_secret_value() if entry else _DUMMY_HASH
+    stored = entry.password_hash.get_secret_value() if entry else _dummy_hash()
     try:
         ok = _HASHER.verify(stored, password) and entry is not None
     except (VerificationError, InvalidHashError):
