@@ -10,7 +10,7 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer, SentiText
 
 from monitor.triage.model import Evidence
 from monitor.triage.settings import TriageSettings
@@ -75,6 +75,44 @@ def _loaded_sentiment() -> Any:
     return scorer
 
 
+class _Vader(SentimentIntensityAnalyzer):
+    """VADER's analyser; a text without emoji skips its character-by-character emoji pass.
+
+    ``polarity_scores`` first rebuilds the text one character at a time, replacing each emoji of
+    VADER's emoji lexicon by its description. Most posts have none, and the rebuilt text is then
+    the text itself, stripped: such a text goes straight to VADER's scoring steps, called below
+    exactly as ``polarity_scores`` calls them (a test compares the scores with VADER's own).
+    Any text with an emoji goes through ``polarity_scores`` unchanged.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._emoji_chars = frozenset(e for e in self.emojis if len(e) == 1)
+
+    def polarity_scores(self, text: str) -> dict[str, float]:
+        if not self._emoji_chars.isdisjoint(text):
+            return super().polarity_scores(text)
+        text = text.strip()
+        sentitext = SentiText(text)
+        sentiments: list[float] = []
+        words_and_emoticons = sentitext.words_and_emoticons
+        for i, item in enumerate(words_and_emoticons):
+            valence = 0
+            if item.lower() in BOOSTER_DICT:
+                sentiments.append(valence)
+                continue
+            if (
+                i < len(words_and_emoticons) - 1
+                and item.lower() == "kind"
+                and words_and_emoticons[i + 1].lower() == "of"
+            ):
+                sentiments.append(valence)
+                continue
+            sentiments = self.sentiment_valence(valence, sentitext, item, i, sentiments)
+        sentiments = self._but_check(words_and_emoticons, sentiments)
+        return self.score_valence(sentiments, text)
+
+
 @dataclass(frozen=True, slots=True)
 class SentimentReading:
     """Both lexicon scores of one text and their weighted mix, all in [-1, 1] (subjectivity [0, 1])."""
@@ -97,7 +135,7 @@ class SentimentScorer:
     """
 
     def __init__(self) -> None:
-        self._vader = SentimentIntensityAnalyzer()
+        self._vader = _Vader()
         self._textblob = _loaded_sentiment()
 
     def read(self, text: str, textblob_weight: float = 1.0, vader_weight: float = 1.0) -> SentimentReading:

@@ -392,3 +392,21 @@ def test_preloaded_textblob_scorer_scores_as_textblob_does() -> None:
     assert type(ours) is not type(_textblob_sentiment)
     for text in texts:
         assert tuple(ours(text)) == tuple(_textblob_sentiment(text)), text
+
+
+def test_vader_without_its_emoji_pass_scores_as_vader_does() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from monitor.triage.sentiment import _Vader
+
+    texts = [
+        "",
+        "  padded  ",
+        "The service was kind of good, but the wait was NOT okay!!!",
+        "no problem at all, least helpful ever, very VERY bad :(",
+        "I love it 😍 but the app crashed 😡",  # emoji: VADER's own path
+        "sort of fine?? hardly great",
+    ]
+    ours, theirs = _Vader(), SentimentIntensityAnalyzer()
+    for text in texts:
+        assert ours.polarity_scores(text) == theirs.polarity_scores(text), text
