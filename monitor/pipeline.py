@@ -6,6 +6,10 @@ transaction. A crash before the commit leaves the old cursor, so the page is
 fetched again and dedupe drops what was already stored: nothing lost, nothing
 doubled. Inserts use ``ON CONFLICT DO NOTHING`` so two instances racing on the
 same post store it once and alert once.
+
+A page costs one statement per table (:mod:`monitor.store.bulk`): the dedupe
+read, the author-history read, the mention insert and the author upsert; its
+cost beyond triage is mostly the database's own index and trigger upkeep.
 """
 
 from __future__ import annotations
