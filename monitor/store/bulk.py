@@ -118,8 +118,8 @@ def rows_in(
         )
         params = [*where.values(), dumps(list(values))]
     sql = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {conds}"
-    if dialect == "postgresql":
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    if dialect == "postgresql" and (conn.dialect.server_version_info or (0,)) >= (12,):
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")  # PostgreSQL 12+
     rows = [tuple(r) for r in conn.exec_driver_sql(sql, tuple(params)).all()]
     decode = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     if dialect != "sqlite" or not decode:
