@@ -57,13 +57,16 @@ class BrandMatcher:
         # text (same length, same positions) without case folding at every position.
         lower_body = factor("(?:" + "|".join(re.escape(t) for t in self._lower) + ")")
         self._lower_pattern = re.compile(r"(?<!\w)#?" + lower_body + r"(?!\w)")
+        # Case folding of non-ASCII letters is not lower-casing ("İ" folds to "i" but lowers to
+        # "i̇"): the trie path is taken only when both the terms and the text are ASCII.
+        self._ascii = all(t.isascii() for t in self.terms)
 
     def sub(self, text: str, lower: str) -> str:
         """``text`` with every brand term replaced by a space (``lower`` is ``text.lower()``)."""
         # Most posts name the brand once or not at all: skip the regex when no term occurs.
         if not any(t in lower for t in self._lower):
             return text
-        if not text.isascii():
+        if not (self._ascii and text.isascii()):
             return self._pattern.sub(" ", text)
         spans = [m.span() for m in self._lower_pattern.finditer(lower)]
         if not spans:

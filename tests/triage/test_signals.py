@@ -51,6 +51,12 @@ def test_brand_terms_are_stripped_alike_in_ascii_and_other_text(text: str, clean
     assert prepare(text, brand_pattern(["Delta", "JetBlue", "Jet Blue"])).clean == clean
 
 
+def test_a_non_ascii_brand_term_uses_the_case_folding_pattern() -> None:
+    matcher = brand_pattern(["Çelik Air", "JetBlue"])
+    assert matcher is not None and not matcher._ascii
+    assert prepare("Flew ÇELIK AIR and JETBLUE", matcher).clean == "Flew and"
+
+
 def test_prepare_keeps_email_addresses_and_decodes_entities() -> None:
     p = prepare("write to help@example.com &amp; wait")
     assert "help@example.com" in p.clean
