@@ -48,6 +48,7 @@ _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
 _REMOVED = {"[deleted]", "[removed]"}
 _WAIT = re.compile(r"(\d+)\s*(second|minute|hour)", re.IGNORECASE)
 
+
 class RedditSettings(SourceSettings):
     """``sources.<name>:`` for a Reddit source (credentials of a "script" app)."""
 

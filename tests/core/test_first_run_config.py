@@ -77,9 +77,7 @@ def test_disabled_source_needs_no_secret_but_keeps_its_typo_checks(monkeypatch):
     )
     assert set(config.sources) == {"mastodon", "bluesky"} and config.enabled_sources() == {}
     # A typo in a disabled source is still reported: enabling it later must not surprise anyone.
-    problems = problems_of(
-        {"brand": brand(), "sources": {"mastodon": {"enabled": False, "intervall": 60}}}
-    )
+    problems = problems_of({"brand": brand(), "sources": {"mastodon": {"enabled": False, "intervall": 60}}})
     assert problems == ["sources.mastodon.intervall: unknown key; did you mean 'interval'?"]
     # Enabled, the same source still requires the secret.
     problems = problems_of(
@@ -128,7 +126,9 @@ def test_operator_targets_are_checked_too_and_good_urls_pass():
         {
             "brand": brand(),
             "alerts": {
-                "routes": [{"name": "r", "notify": ["slack://T1/B2/C3", "mailto://a@example.com", "console://"]}]
+                "routes": [
+                    {"name": "r", "notify": ["slack://T1/B2/C3", "mailto://a@example.com", "console://"]}
+                ]
             },
         }
     )

@@ -421,13 +421,17 @@ class FakeBluesky(FakeServer):
         text = str(record.get("text", ""))
         if len(regex.findall(r"\X", text)) > 300:
             return _error(
-                400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/text must not be longer "
-                "than 300 graphemes"
+                400,
+                "InvalidRequest",
+                "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes",
             )
         reply = record.get("reply")
         if reply is not None and not (
-            isinstance(reply, dict) and all(isinstance(reply.get(k), dict) and reply[k].get("uri")
-                                            and reply[k].get("cid") for k in ("root", "parent"))
+            isinstance(reply, dict)
+            and all(
+                isinstance(reply.get(k), dict) and reply[k].get("uri") and reply[k].get("cid")
+                for k in ("root", "parent")
+            )
         ):
             return _error(
                 400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/reply needs root+parent"
@@ -453,8 +457,13 @@ class FakeBluesky(FakeServer):
         self.accepted()
         rev = tid(when, 0)
         return Response(
-            200, {"uri": uri, "cid": post["cid"], "commit": {"cid": self._cid(), "rev": rev},
-                  "validationStatus": "valid"}
+            200,
+            {
+                "uri": uri,
+                "cid": post["cid"],
+                "commit": {"cid": self._cid(), "rev": rev},
+                "validationStatus": "valid",
+            },
         )
 
     def _get_post_thread(self, req: Request) -> Response:
@@ -463,9 +472,17 @@ class FakeBluesky(FakeServer):
         if post is None:
             return _error(400, "NotFound", f"Post not found: {uri}")
         if post["author"]["handle"] in self.blocked_by:
-            return Response(200, {"thread": {"$type": "app.bsky.feed.defs#blockedPost", "uri": uri,
-                                             "blocked": True, "author": {"did": post["author"]["did"],
-                                                                         "viewer": {"blockedBy": True}}}})
+            return Response(
+                200,
+                {
+                    "thread": {
+                        "$type": "app.bsky.feed.defs#blockedPost",
+                        "uri": uri,
+                        "blocked": True,
+                        "author": {"did": post["author"]["did"], "viewer": {"blockedBy": True}},
+                    }
+                },
+            )
         gate = {"replyDisabled": True} if uri in self.replies_disabled else {}
         view = {**post, "viewer": {**post["viewer"], **gate}}
         depth = int(req.arg("depth") or 6)
@@ -478,8 +495,9 @@ class FakeBluesky(FakeServer):
                     if (p["record"].get("reply") or {}).get("parent", {}).get("uri") == uri
                     and p["uri"] not in self.deleted
                 ]
-        return Response(200, {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": view,
-                                         "replies": replies}})
+        return Response(
+            200, {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": view, "replies": replies}}
+        )
 
     def _resolve_handle(self, req: Request) -> Response:
         handle = (req.arg("handle") or "").lower()

@@ -208,8 +208,11 @@ def _match(words: list[str], hit: dict[str, Any]) -> dict[str, list[str]] | None
         return {}
     matched: dict[str, list[str]] = {}
     for word in words:
-        hit_fields = [f for f, text in _searchable(hit).items()
-                      if any(_close(word, t.lower()) for t in _WORD.findall(text))]
+        hit_fields = [
+            f
+            for f, text in _searchable(hit).items()
+            if any(_close(word, t.lower()) for t in _WORD.findall(text))
+        ]
         if not hit_fields:
             return None
         for f in hit_fields:
@@ -223,17 +226,24 @@ def _highlight(hit: dict[str, Any], matched: dict[str, list[str]]) -> dict[str, 
         words = matched.get(field, [])
         value = text
         for word in words:
-            value = re.sub(rf"\b({re.escape(word)}|\w{{{len(word)}}})",
-                           lambda m, w=word: f"<em>{m.group(1)}</em>" if _close(w, m.group(1).lower())
-                           else m.group(1), value, flags=re.IGNORECASE)
+            value = re.sub(
+                rf"\b({re.escape(word)}|\w{{{len(word)}}})",
+                lambda m, w=word: f"<em>{m.group(1)}</em>" if _close(w, m.group(1).lower()) else m.group(1),
+                value,
+                flags=re.IGNORECASE,
+            )
         out[field] = {"value": value, "matchLevel": "full" if words else "none", "matchedWords": words}
     return out
 
 
 def _numeric_filters(spec: str) -> list[Any]:
     ops = {
-        "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b, "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
     }
     filters = []
     for part in filter(None, (p.strip() for p in spec.split(","))):

@@ -187,9 +187,23 @@ class FakeReddit(FakeServer):
         comment = self.add_comment(body, author=author, created_utc=created_utc)
         item = {
             key: comment[key]
-            for key in ("subreddit", "likes", "replies", "author_fullname", "id", "score", "author",
-                        "parent_id", "subreddit_name_prefixed", "body", "link_title", "name",
-                        "created", "created_utc", "distinguished")
+            for key in (
+                "subreddit",
+                "likes",
+                "replies",
+                "author_fullname",
+                "id",
+                "score",
+                "author",
+                "parent_id",
+                "subreddit_name_prefixed",
+                "body",
+                "link_title",
+                "name",
+                "created",
+                "created_utc",
+                "distinguished",
+            )
         }
         item.update(
             first_message=None,
@@ -343,8 +357,13 @@ class FakeReddit(FakeServer):
         parent = next((d for d in [*self.posts, *self.comments] if d["name"] == thing), None)
         if parent is None or parent.get("author") == "[deleted]":
             code = "DELETED_COMMENT" if thing.startswith("t1_") else "DELETED_LINK"
-            return errors(code, "that comment has been deleted" if code == "DELETED_COMMENT"
-                          else "the link you are commenting on has been deleted", "parent")
+            return errors(
+                code,
+                "that comment has been deleted"
+                if code == "DELETED_COMMENT"
+                else "the link you are commenting on has been deleted",
+                "parent",
+            )
         post_name = parent.get("link_id", parent["name"])
         if post_name in self.locked:
             return errors("THREAD_LOCKED", "Comments are locked.", "parent")
@@ -352,12 +371,16 @@ class FakeReddit(FakeServer):
             self.silently_drop -= 1
             return Response(200, {"json": {"errors": [], "data": {"things": []}}}, self._rate_headers())
         post = next(p for p in self.posts if p["name"] == post_name)
-        comment = self.add_comment(text, author=self.username, post=post,
-                                   parent=parent if thing.startswith("t1_") else None)
+        comment = self.add_comment(
+            text, author=self.username, post=post, parent=parent if thing.startswith("t1_") else None
+        )
         self.replies.append(comment)
         self.accepted()
-        return Response(200, {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": comment}]}}},
-                        self._rate_headers())
+        return Response(
+            200,
+            {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": comment}]}}},
+            self._rate_headers(),
+        )
 
     def _user_comments(self, req: Request) -> Response:
         denied = self._gate(req)
@@ -402,5 +425,7 @@ def _matches(terms: list[str], text: str) -> bool:
 
 def _legacy_escaped(data: dict[str, Any]) -> dict[str, Any]:
     """Without ``raw_json=1`` Reddit HTML-escapes ``&``, ``<`` and ``>`` in text fields."""
-    return {k: escape(v, quote=False) if k in ("title", "selftext", "body") and isinstance(v, str) else v
-            for k, v in data.items()}
+    return {
+        k: escape(v, quote=False) if k in ("title", "selftext", "body") and isinstance(v, str) else v
+        for k, v in data.items()
+    }

@@ -129,8 +129,11 @@ class FakeServer:
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 req = Request(
-                    self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                    {k.lower(): v for k, v in self.headers.items()}, body,
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query, keep_blank_values=True),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
                 )
                 with fake._lock:
                     fake.requests.append(req)

@@ -350,7 +350,9 @@ class FakeX(FakeServer):
         self.replies.append(tweet)
         self.accepted()
         data = {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}
-        return _json(201, {"data": data}, {**rl, "location": f"https://api.twitter.com/2/tweets/{tweet['id']}"})
+        return _json(
+            201, {"data": data}, {**rl, "location": f"https://api.twitter.com/2/tweets/{tweet['id']}"}
+        )
 
     def _authorize(self, req: Request, endpoint: str, limit: int) -> tuple[Response | None, dict[str, str]]:
         """A 401/429 to send instead, or None and the rate-limit headers for this request."""

@@ -60,19 +60,31 @@ def source_settings(fake: Any) -> tuple[str, dict[str, Any]]:
         return "mastodon", {"api_base": fake.url, "access_token": fake.token, "timeout": 5}
     if isinstance(fake, FakeBluesky):
         return "bluesky", {
-            "api_base": fake.url, "handle": fake.handle, "app_password": fake.password, "search": False,
+            "api_base": fake.url,
+            "handle": fake.handle,
+            "app_password": fake.password,
+            "search": False,
             "timeout": 5,
         }
     if isinstance(fake, FakeReddit):
         return "reddit", {
-            "client_id": fake.client_id, "client_secret": fake.client_secret, "username": fake.username,
-            "password": fake.password, "api_base": fake.url, "auth_base": fake.url, "timeout": 5,
+            "client_id": fake.client_id,
+            "client_secret": fake.client_secret,
+            "username": fake.username,
+            "password": fake.password,
+            "api_base": fake.url,
+            "auth_base": fake.url,
+            "timeout": 5,
             "search_types": ["link", "comment"],
         }
     if isinstance(fake, FakeX):
         return "x", {
-            "api_base": fake.url, "bearer_token": fake.bearer_token, "username": "acme", "search": False,
-            "timeout": 5, "daily_read_budget": None,
+            "api_base": fake.url,
+            "bearer_token": fake.bearer_token,
+            "username": "acme",
+            "search": False,
+            "timeout": 5,
+            "daily_read_budget": None,
         }
     raise TypeError(fake)
 
@@ -87,8 +99,12 @@ def config_data(*fakes: Any, responder: dict[str, Any] | None = None, **extra: A
     data: dict[str, Any] = {
         "brand": {
             "names": ["Acme"],
-            "handles": {"mastodon": ["acme"], "bluesky": ["acme.bsky.social"], "reddit": ["acme_support"],
-                        "x": ["acme"]},
+            "handles": {
+                "mastodon": ["acme"],
+                "bluesky": ["acme.bsky.social"],
+                "reddit": ["acme_support"],
+                "x": ["acme"],
+            },
         },
         "sources": sources,
         # Never delivered here (no notifier runs); the alert rows say which route a mention took.

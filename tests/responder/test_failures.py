@@ -113,8 +113,12 @@ def test_hacker_news_is_read_only(engine):
     config = make_config()
     now = datetime.now(UTC)
     item = Mention(
-        platform="hackernews", external_id="4242", text="Acme is down again", created_at=now,
-        author_handle="pg", url="https://news.ycombinator.com/item?id=4242",
+        platform="hackernews",
+        external_id="4242",
+        text="Acme is down again",
+        created_at=now,
+        author_handle="pg",
+        url="https://news.ycombinator.com/item?id=4242",
     )
     Pipeline(engine, config, triager=ScriptedTriager()).ingest([item], source="hn")
     mid = mention_row_id(engine)

@@ -64,4 +64,3 @@ def mention_row_model(engine, mid):
 
     with Session(engine, expire_on_commit=False) as s:
         return s.get(m.Mention, mid)
-

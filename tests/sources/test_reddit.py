@@ -483,6 +483,7 @@ def test_end_to_end_with_scheduler_and_database(fake: FakeReddit, sqlite_url: st
     assert (first.pages, first.state) == (2, "ok")
     fake.fail(empty_503(), path="/search")
     assert runner().poll().state == "degraded"
+
     def round_open() -> bool:
         with engine.connect() as conn:
             query = select(m.SourceCursor.cursor).where(m.SourceCursor.source == "reddit")

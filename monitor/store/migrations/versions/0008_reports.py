@@ -86,7 +86,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_report_response_author", "report_response", ["platform", "author_handle", "responded_at"], unique=False
+        "ix_report_response_author",
+        "report_response",
+        ["platform", "author_handle", "responded_at"],
+        unique=False,
     )
     op.create_table(
         "report_response_daily",
@@ -110,9 +113,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     with op.batch_alter_table("mention", schema=None) as batch_op:
-        batch_op.create_index("ix_mention_label_status_created", ["label", "status", "created_at"], unique=False)
         batch_op.create_index(
-            "ix_mention_label_created_author", ["label", "created_at", "platform", "author_handle"], unique=False
+            "ix_mention_label_status_created", ["label", "status", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_mention_label_created_author",
+            ["label", "created_at", "platform", "author_handle"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_mention_first_response",
