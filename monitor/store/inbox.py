@@ -436,7 +436,7 @@ def facet_counts(
     """For each filter value: how many mentions it would show with the other filters kept.
 
     Exact, from ``inbox_count`` (:mod:`monitor.store.inbox_counts`), when ``f`` filters only on
-    platform, label, priority, status, assignee and claimer. Otherwise (dates, author, search,
+    platform, label, priority, severity, status, assignee and claimer. Otherwise (dates, author, search,
     incident) sampled:
     The newest ``cap`` (at most :data:`FACET_SAMPLE`) matches are read once (once more per
     facet that is itself filtered) and counted per value: exact when that was all of them.

@@ -1,8 +1,9 @@
 """Exact inbox counts without counting the mention table: per-combination totals kept by triggers.
 
 ``inbox_count`` holds how many mentions have each combination of platform, label, priority,
-status, assignee and claimer (``''`` stands for "none"); at a million mentions that is a few
-hundred rows. The database keeps it exact itself: triggers on ``mention`` (migration 0011) append
+severity, status, assignee and claimer (``''`` stands for "none"); at a million mentions that is a
+few hundred rows (severity is set only on complaints). The database keeps it exact itself:
+triggers on ``mention`` (migrations 0011, 0014) append
 ``+1`` / ``-1`` rows to ``inbox_count_delta`` on every insert, delete and change of one of those
 columns, whoever writes (the pipeline, the workflow, an import, a prune, plain SQL). Writers only
 append, so they never wait on each other for a counter row (and cannot deadlock on one). A read
@@ -22,30 +23,34 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-DIMS = ("platform", "label", "priority", "status", "assignee", "claimed_by")
-NULLABLE = ("label", "priority", "assignee", "claimed_by")  # stored as '' when NULL
+DIMS = ("platform", "label", "priority", "severity", "status", "assignee", "claimed_by")
+DIMS_0011 = tuple(d for d in DIMS if d != "severity")  # what migrations 0011-0013 count (0014 adds severity)
+NULLABLE = ("label", "priority", "severity", "assignee", "claimed_by")  # stored as '' when NULL
 FOLD_AT = 2000
 
-_COLS = ", ".join(DIMS)
+
+def _vals(row: str, dims: tuple[str, ...] = DIMS) -> str:
+    return ", ".join(f"coalesce({row}.{d}, '')" if d in NULLABLE else f"{row}.{d}" for d in dims)
 
 
-def _vals(row: str) -> str:
-    return ", ".join(f"coalesce({row}.{d}, '')" if d in NULLABLE else f"{row}.{d}" for d in DIMS)
-
-
-_CHANGED = " OR ".join(f"old.{d} IS NOT new.{d}" for d in DIMS)
-SQLITE_TRIGGERS = (
-    f"""CREATE TRIGGER IF NOT EXISTS inbox_count_ai AFTER INSERT ON mention BEGIN
-  INSERT INTO inbox_count_delta ({_COLS}, n) VALUES ({_vals("new")}, 1);
+def sqlite_triggers(dims: tuple[str, ...] = DIMS) -> tuple[str, ...]:
+    cols = ", ".join(dims)
+    changed = " OR ".join(f"old.{d} IS NOT new.{d}" for d in dims)
+    return (
+        f"""CREATE TRIGGER IF NOT EXISTS inbox_count_ai AFTER INSERT ON mention BEGIN
+  INSERT INTO inbox_count_delta ({cols}, n) VALUES ({_vals("new", dims)}, 1);
 END""",
-    f"""CREATE TRIGGER IF NOT EXISTS inbox_count_ad AFTER DELETE ON mention BEGIN
-  INSERT INTO inbox_count_delta ({_COLS}, n) VALUES ({_vals("old")}, -1);
+        f"""CREATE TRIGGER IF NOT EXISTS inbox_count_ad AFTER DELETE ON mention BEGIN
+  INSERT INTO inbox_count_delta ({cols}, n) VALUES ({_vals("old", dims)}, -1);
 END""",
-    f"""CREATE TRIGGER IF NOT EXISTS inbox_count_au AFTER UPDATE OF {_COLS} ON mention WHEN {_CHANGED} BEGIN
-  INSERT INTO inbox_count_delta ({_COLS}, n) VALUES ({_vals("old")}, -1);
-  INSERT INTO inbox_count_delta ({_COLS}, n) VALUES ({_vals("new")}, 1);
+        f"""CREATE TRIGGER IF NOT EXISTS inbox_count_au AFTER UPDATE OF {cols} ON mention WHEN {changed} BEGIN
+  INSERT INTO inbox_count_delta ({cols}, n) VALUES ({_vals("old", dims)}, -1);
+  INSERT INTO inbox_count_delta ({cols}, n) VALUES ({_vals("new", dims)}, 1);
 END""",
-)
+    )
+
+
+SQLITE_TRIGGERS = sqlite_triggers()
 SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS inbox_count_ai",
     "DROP TRIGGER IF EXISTS inbox_count_ad",
@@ -53,25 +58,30 @@ SQLITE_DROP = (
 )
 
 
-def _pg_delta(sign: str, rows: str) -> str:
-    return f"SELECT {_vals('r')}, {sign}1 FROM {rows} r"
+def _pg_delta(sign: str, rows: str, dims: tuple[str, ...]) -> str:
+    return f"SELECT {_vals('r', dims)}, {sign}1 FROM {rows} r"
 
 
-PG_FUNCTION = f"""CREATE OR REPLACE FUNCTION inbox_count_track() RETURNS trigger LANGUAGE plpgsql AS $$
+def pg_function(dims: tuple[str, ...] = DIMS) -> str:
+    cols = ", ".join(dims)
+    return f"""CREATE OR REPLACE FUNCTION inbox_count_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO inbox_count_delta ({_COLS}, n)
-      SELECT {_COLS}, sum(n) FROM ({_pg_delta("", "new_rows")}) AS d({_COLS}, n) GROUP BY {_COLS};
+    INSERT INTO inbox_count_delta ({cols}, n)
+      SELECT {cols}, sum(n) FROM ({_pg_delta("", "new_rows", dims)}) AS d({cols}, n) GROUP BY {cols};
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO inbox_count_delta ({_COLS}, n)
-      SELECT {_COLS}, sum(n) FROM ({_pg_delta("-", "old_rows")}) AS d({_COLS}, n) GROUP BY {_COLS};
+    INSERT INTO inbox_count_delta ({cols}, n)
+      SELECT {cols}, sum(n) FROM ({_pg_delta("-", "old_rows", dims)}) AS d({cols}, n) GROUP BY {cols};
   ELSE
-    INSERT INTO inbox_count_delta ({_COLS}, n)
-      SELECT {_COLS}, sum(n) FROM ({_pg_delta("-", "old_rows")} UNION ALL {_pg_delta("", "new_rows")})
-        AS d({_COLS}, n) GROUP BY {_COLS} HAVING sum(n) <> 0;
+    INSERT INTO inbox_count_delta ({cols}, n)
+      SELECT {cols}, sum(n) FROM ({_pg_delta("-", "old_rows", dims)}
+        UNION ALL {_pg_delta("", "new_rows", dims)}) AS d({cols}, n) GROUP BY {cols} HAVING sum(n) <> 0;
   END IF;
   RETURN NULL;
 END $$"""
+
+
+PG_FUNCTION = pg_function()
 PG_TRIGGERS = (
     "CREATE TRIGGER inbox_count_ins AFTER INSERT ON mention REFERENCING NEW TABLE AS new_rows "
     "FOR EACH STATEMENT EXECUTE FUNCTION inbox_count_track()",
@@ -86,26 +96,37 @@ PG_DROP = (
     "DROP TRIGGER IF EXISTS inbox_count_upd ON mention",
     "DROP FUNCTION IF EXISTS inbox_count_track()",
 )
-REBUILD = (
-    "DELETE FROM inbox_count_delta",
-    "DELETE FROM inbox_count",
-    f"INSERT INTO inbox_count ({_COLS}, n) SELECT {_vals('mention')}, count(*) FROM mention "
-    f"GROUP BY {_vals('mention')}",
-)
 
 
-def install(conn: Connection) -> None:
-    """Create the triggers and count what is stored (the migration; also after a table rebuild)."""
+def rebuild(dims: tuple[str, ...] = DIMS) -> tuple[str, ...]:
+    cols = ", ".join(dims)
+    return (
+        "DELETE FROM inbox_count_delta",
+        "DELETE FROM inbox_count",
+        f"INSERT INTO inbox_count ({cols}, n) SELECT {_vals('mention', dims)}, count(*) FROM mention "
+        f"GROUP BY {_vals('mention', dims)}",
+    )
+
+
+REBUILD = rebuild()
+_COLS = ", ".join(DIMS)
+
+
+def install(conn: Connection, dims: tuple[str, ...] = DIMS) -> None:
+    """Create the triggers and count what is stored (the migrations; also after a table rebuild).
+
+    ``dims``: the columns the count tables have at that revision (0011 counts :data:`DIMS_0011`).
+    """
     if conn.dialect.name == "postgresql":
         for ddl in PG_DROP[:-1]:
             conn.exec_driver_sql(ddl)
-        conn.exec_driver_sql(PG_FUNCTION)
+        conn.exec_driver_sql(pg_function(dims))
         for ddl in PG_TRIGGERS:
             conn.exec_driver_sql(ddl)
     else:
-        for ddl in SQLITE_TRIGGERS:
+        for ddl in sqlite_triggers(dims):
             conn.exec_driver_sql(ddl)
-    for sql in REBUILD:
+    for sql in rebuild(dims):
         conn.exec_driver_sql(sql)
 
 

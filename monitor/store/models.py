@@ -330,13 +330,15 @@ class LabelCorrection(SQLModel, table=True):
 
 
 class InboxCount(SQLModel, table=True):
-    """How many mentions have this platform, label, priority, status, assignee and claimer ('' = none)."""
+    """How many mentions have this platform, label, priority, severity, status, assignee and claimer
+    ('' = none)."""
 
     __tablename__ = "inbox_count"
 
     platform: str = Field(primary_key=True, max_length=32)
     label: str = Field(primary_key=True, max_length=16)
     priority: str = Field(primary_key=True, max_length=4)
+    severity: str = Field(primary_key=True, max_length=8)
     status: str = Field(primary_key=True, max_length=16)
     assignee: str = Field(primary_key=True, max_length=128)
     claimed_by: str = Field(primary_key=True, max_length=128)
@@ -352,6 +354,7 @@ class InboxCountDelta(SQLModel, table=True):
     platform: str = Field(max_length=32)
     label: str = Field(max_length=16)
     priority: str = Field(max_length=4)
+    severity: str = Field(max_length=8)
     status: str = Field(max_length=16)
     assignee: str = Field(max_length=128)
     claimed_by: str = Field(max_length=128)

@@ -136,6 +136,98 @@ def test_counts_are_exact_from_the_count_table_through_inserts_updates_and_delet
     check()
 
 
+def test_severity_counts_are_exact_from_the_count_table(engine):
+    """Severity is a counted column: severity-filtered counts equal a COUNT over ``mention`` through
+    inserts, triage setting severities, relabels (with the team's severity) and status changes."""
+    from sqlalchemy import case, func, select, update
+
+    from monitor import workflow
+    from monitor.store import inbox_counts
+
+    _seed(engine)
+    t = m.Mention.__table__
+    by_priority = case((t.c.priority == "P1", "severe"), (t.c.priority == "P2", "moderate"), else_="mild")
+    with engine.begin() as conn:  # triage's severity of the complaints, from their priority
+        conn.execute(update(t).where(t.c.label == "complaint").values(severity=by_priority))
+        conn.execute(
+            t.insert(),
+            [
+                dict(
+                    platform="reddit",
+                    external_id=f"sev{i}",
+                    source="s",
+                    author_handle="late",
+                    text="late complaint",
+                    created_at=NOW + timedelta(minutes=i + 1),
+                    fetched_at=NOW,
+                    label="complaint",
+                    severity=("severe", "moderate", "mild")[i % 3],
+                    priority="P2",
+                    reasons=[],
+                    status="new",
+                    raw={},
+                    version=0,
+                    addressed_to_brand=False,
+                )
+                for i in range(7)
+            ],
+        )
+    views = [
+        InboxFilter(severity="severe"),
+        InboxFilter(severity="mild", status="open"),
+        InboxFilter(severity="moderate", platform="reddit", assignee="-"),
+        InboxFilter(label="complaint", severity="severe", priority="P1"),
+    ]
+
+    def counted(f: InboxFilter) -> int:
+        from monitor.store import tables
+
+        query = store._where(select(func.count()).select_from(tables.mention), f)
+        with engine.connect() as conn:
+            return int(conn.execute(query).scalar())
+
+    def check() -> None:
+        for sev in ("severe", "moderate", "mild"):
+            with engine.connect() as conn:
+                expect = conn.execute(select(func.count()).where(t.c.severity == sev)).scalar()
+            assert store.total_count(engine, InboxFilter(severity=sev)) == store.Count(expect)
+        for f in views:
+            assert store.exact_counts(engine, f) is not None  # answered by the table, not sampled
+            assert store.total_count(engine, f) == store.Count(counted(f))
+            got = store.facet_counts(engine, f, ["reddit", "x"], cap=5)
+            assert {k: {v: c.n for v, c in vals.items()} for k, vals in got.items()} == _scan_counts(
+                engine, f
+            )
+            assert all(c.exact for vals in got.values() for c in vals.values())
+
+    check()
+    assert store.total_count(engine, InboxFilter(severity="severe")).n > 5  # the cap would show "5+"
+    severe = [r["id"] for r in _all_pages(engine, InboxFilter(severity="severe"))]
+    # The team relabels: the label moves, triage's severity stays on the mention (the correction
+    # records the team's).
+    for mention_id, label in ((severe[0], "question"), (severe[1], "complaint")):
+        outcome = workflow.correct_label(engine, mention_id, label, actor="alice", severity="mild")
+        assert outcome.result == "changed"
+    with engine.connect() as conn:
+        kept = conn.execute(select(t.c.label, t.c.severity).where(t.c.id == severe[0])).one()
+    assert tuple(kept) == ("question", "severe")
+    workflow.transition(engine, severe[2:5], "resolve", actor="alice", now=NOW)
+    workflow.assign(engine, severe[5:7], "bob", actor="alice", now=NOW)
+    with engine.begin() as conn:  # plain SQL: a severity changes, one is cleared
+        conn.execute(update(t).where(t.c.id == severe[7]).values(severity="mild"))
+        conn.execute(update(t).where(t.c.id == severe[8]).values(severity=None, label="neutral"))
+    check()
+    assert inbox_counts.fold(engine) is True
+    check()
+    with engine.connect() as conn:  # few combinations: severity only splits the complaints
+        combos = conn.exec_driver_sql("SELECT count(*) FROM inbox_count").scalar()
+        without = conn.exec_driver_sql(
+            "SELECT count(*) FROM (SELECT DISTINCT platform, label, priority, status, assignee, claimed_by "
+            "FROM inbox_count) AS c"
+        ).scalar()
+    assert combos <= 3 * without
+
+
 def test_count_table_survives_a_rebuild_of_the_mention_table_on_sqlite(tmp_path):
     from monitor.store import inbox_counts
     from monitor.store.db import make_engine, migrate

@@ -53,7 +53,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_mention_conversation_created", ["platform", "conversation_id", "created_at"], unique=False
         )
-    inbox_counts.install(op.get_bind())
+    inbox_counts.install(op.get_bind(), inbox_counts.DIMS_0011)  # 0014 adds severity
 
 
 def downgrade() -> None:
