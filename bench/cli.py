@@ -198,13 +198,15 @@ def _commands(trees: list[tuple[str, str, str]], repeats: int, env: dict[str, st
                     )
                 times[label].append(_wall(argv, 1, {**env, "PYTHONPATH": tree}, cwd=tree)[0])
         rows.append((name, {label: statistics.median(t) for label, t in times.items()}))
-    base = statistics.mean(rows[1][1].values())  # the same command for every tree: pooled
+    # The same commands for every tree: pooled yardsticks.
+    interp, base = (statistics.mean(rows[i][1].values()) for i in (0, 1))
     print(f"CLI wall time, median of {repeats} fresh processes ({', '.join(url for _, _, url in trees)})")
-    header = "".join(f"{label + ' ms':>12}{'× sqlalchemy':>14}" for label, _, _ in trees)
+    header = "".join(f"{label + ' ms':>12}{'× pass':>8}{'× sqlalchemy':>14}" for label, _, _ in trees)
     print(f"{'command':<34}{header}")
     for name, by_tree in rows:
         cells = "".join(
-            f"{by_tree[label] * 1000:>12.0f}{by_tree[label] / base:>14.2f}" for label, _, _ in trees
+            f"{by_tree[label] * 1000:>12.0f}{by_tree[label] / interp:>8.2f}{by_tree[label] / base:>14.2f}"
+            for label, _, _ in trees
         )
         print(f"{name:<34}{cells}")
 
