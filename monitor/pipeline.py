@@ -112,7 +112,7 @@ class Pipeline:
         self._destinations: dict[str, list[Destination]] = {
             r.name: destinations(r) for r in config.alerts.routes
         }
-        self._insert = insert_for(engine)
+        insert_for(engine)  # names an unsupported database now, not at the first page (bulk.py writes)
 
     # -- normalize -------------------------------------------------------
     def noise_reason(self, mention: Mention) -> str | None:
