@@ -113,12 +113,11 @@ def test_sigterm_commits_in_flight_work_and_exits_zero(tmp_path, db_url):
 
 
 def test_kill_9_mid_run_loses_nothing_and_doubles_nothing(tmp_path, db_url):
-    total = 2400
-    config = write_config(
-        tmp_path,
-        db_url,
-        simulated={"interval": 0.05, "per_poll": 120, "total": total, "max_pages_per_poll": 2},
-    )
+    # The kills run at most 40 mentions per 0.05 s poll (800/s), so four short runs cannot reach the
+    # end however fast triage and the store get; the finish uses bigger pages on the same cursor.
+    total = 4000
+    slow = {"interval": 0.05, "per_poll": 40, "total": total, "max_pages_per_poll": 1}
+    config = write_config(tmp_path, db_url, simulated=slow)
     rng = random.Random(11)
     for _ in range(4):
         before = len(stored_state(db_url)[0])
@@ -133,7 +132,8 @@ def test_kill_9_mid_run_loses_nothing_and_doubles_nothing(tmp_path, db_url):
     assert 0 < cursor.get("seq", 0) < total, "the kills should land mid-run"
     assert set(ids) == expected_ids(cursor["seq"]), "a committed cursor must match exactly what was stored"
     # Finish the job after the crashes.
-    for _ in range(20):
+    config = write_config(tmp_path, db_url, simulated={**slow, "per_poll": 1000, "max_pages_per_poll": 2})
+    for _ in range(10):
         assert main(["poll-once", "-c", config]) == 0
         if stored_state(db_url)[1].get("seq") == total:
             break
