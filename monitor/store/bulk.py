@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
 
 from monitor.store.types import UTCDateTime
 
@@ -121,7 +122,7 @@ def rows_in(
     if dialect == "postgresql" and (conn.dialect.server_version_info or (0,)) >= (12,):
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")  # PostgreSQL 12+
     rows = [tuple(r) for r in conn.exec_driver_sql(sql, tuple(params)).all()]
-    decode = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    decode = [i for i, name in enumerate(columns) if _is_json(table.c[name].type)]
     if dialect != "sqlite" or not decode:
         return rows
     out = []
@@ -134,6 +135,13 @@ def rows_in(
 
 
 Converter = Callable[[Any], Any] | None
+
+
+def _is_json(kind: Any) -> bool:
+    """A JSON column, whether typed ``JSON`` or a ``TypeDecorator`` over it (``types.JSONType``)."""
+    while isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return isinstance(kind, JSON)
 
 
 @cache
@@ -159,7 +167,7 @@ def _converters(table: Table, columns: tuple[str, ...], dialect: str) -> list[tu
         kind = table.c[name].type
         if isinstance(kind, _TIMES):
             out.append((name, _sqlite_time if dialect == "sqlite" else _pg_time))
-        elif isinstance(kind, JSON):
+        elif _is_json(kind):
             # PostgreSQL: the value stays in the page's JSON document, as JSON.
             out.append((name, dumps if dialect == "sqlite" else None))
         elif isinstance(kind, Boolean) and dialect == "sqlite":
@@ -203,7 +211,7 @@ def _pg_insert(table: Table, columns: tuple[str, ...]) -> str:
     picks = []
     for i, name in enumerate(columns):
         kind = table.c[name].type
-        if isinstance(kind, JSON):
+        if _is_json(kind):
             picks.append(f"(v -> {i})")
         else:
             # Plain base types: a cast to varchar(n) would cut a long value silently, while the

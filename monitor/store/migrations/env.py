@@ -1,11 +1,11 @@
 """Alembic environment: runs on the connection handed over by monitor.store.db.migrate."""
 
-import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
 import monitor.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from monitor.store.search import include_in_autogenerate
+from monitor.store.types import JSONDocument
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -22,8 +22,8 @@ def run_migrations_online() -> None:
 
 
 def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
-    """Render our JSON-with-JSONB-variant column type by name; the default rendering does not import."""
-    if type_ == "type" and isinstance(obj, sa.JSON) and getattr(obj, "_variant_mapping", None):
+    """Render our JSON-or-JSONB column type by name; the default rendering does not import."""
+    if type_ == "type" and isinstance(obj, JSONDocument):
         autogen_context.imports.add("import monitor.store.types")
         return "monitor.store.types.JSONType"
     return False
