@@ -68,6 +68,7 @@ def test_a_listing_reads_only_storage_and_a_bad_storage_section_is_still_named(t
 
 @pytest.mark.parametrize(("argv", "rc"), [(["ack", "1"], "0"), (["mentions", "--limit", "50"], "0")])
 def test_workflow_and_listing_with_a_config_load_no_pydantic_orm_or_rich_console(tmp_path, argv, rc):
+    """Nor the PostgreSQL dialect on a SQLite store (its partial-index keywords and JSONB type)."""
     url = f"sqlite:///{tmp_path / 'm.db'}"
     engine = make_engine(url)
     migrate(engine)
@@ -88,9 +89,10 @@ def test_workflow_and_listing_with_a_config_load_no_pydantic_orm_or_rich_console
     path = _write(tmp_path, f"brand: {{names: [Acme]}}\nstorage: {{url: '{url}'}}\n")
     code = (
         "import sys; from monitor.cli import main; rc = main(sys.argv[2:] + ['-c', sys.argv[1]]); "
-        "print(rc, *(m in sys.modules for m in ('pydantic', 'sqlmodel', 'rich.console')), file=sys.stderr)"
+        "print(rc, *(m in sys.modules for m in ('pydantic', 'sqlmodel', 'rich.console', "
+        "'sqlalchemy.dialects.postgresql')), file=sys.stderr)"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, str(path), *argv], capture_output=True, text=True, check=True
     )
-    assert proc.stderr.split()[-4:] == [rc, "False", "False", "False"], proc.stderr
+    assert proc.stderr.split()[-5:] == [rc, "False", "False", "False", "False"], proc.stderr
