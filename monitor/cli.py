@@ -1117,6 +1117,12 @@ def _main(args: argparse.Namespace) -> int:
         return _HANDLERS[args.command](args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `mention-monitor mentions | head`: the reader has gone. Stop quietly, as a Unix tool
+        # killed by SIGPIPE would (status 141), and point stdout at /dev/null so the interpreter's
+        # final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
     except Exception as exc:
         # Matched by module so that neither the config nor the database layer is imported just to
         # catch their errors: a command that never loaded them cannot have raised them.
