@@ -175,32 +175,55 @@ def _fold_if_long(engine: Engine) -> None:
 
 def fold(engine: Engine) -> bool:
     """Sum the delta log into ``inbox_count`` and empty it; False when another process is folding."""
-    upsert = text(
-        f"INSERT INTO inbox_count ({_COLS}, n) SELECT {_COLS}, sum(n) FROM inbox_count_delta "
-        f"WHERE id <= :top GROUP BY {_COLS} "
-        f"ON CONFLICT ({_COLS}) DO UPDATE SET n = inbox_count.n + excluded.n"
-    )
-    postgres = engine.dialect.name == "postgresql"
-    options = {"isolation_level": "REPEATABLE READ"} if postgres else {}
+    if engine.dialect.name == "postgresql":
+        return _fold_postgres(engine)
     try:
-        with engine.connect().execution_options(**options) as conn, conn.begin():
-            if postgres:
-                got = conn.exec_driver_sql(
-                    "SELECT pg_try_advisory_xact_lock("
-                    "hashtext('mention-monitor:inbox-count:' || current_schema()))"
-                ).scalar()
-                if not got:
-                    return False
-            else:
-                conn.exec_driver_sql("DELETE FROM inbox_count_delta WHERE 0")  # take the write lock first
-            top = conn.execute(text("SELECT max(id) FROM inbox_count_delta")).scalar()
-            if top is None:
-                return True
-            conn.execute(upsert, {"top": top})
-            conn.execute(text("DELETE FROM inbox_count_delta WHERE id <= :top"), {"top": top})
-            conn.execute(text("DELETE FROM inbox_count WHERE n = 0"))
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM inbox_count_delta WHERE 0")  # take the write lock first
+            _fold_into(conn)
     except OperationalError:
-        if postgres:
-            raise
-        return False  # SQLite: another writer holds the lock; the next read folds
+        return False  # another writer holds the lock; the next read folds
     return True
+
+
+# One folder at a time per schema, decided before the fold's snapshot is taken.
+_PG_LOCK = "hashtext('mention-monitor:inbox-count:' || current_schema())"
+
+
+def _fold_postgres(engine: Engine) -> bool:
+    """The fold under a session advisory lock taken *before* its REPEATABLE READ transaction.
+
+    Taken inside it, the lock could be granted just after another folder committed, to a
+    transaction whose snapshot predates that commit: it would re-add deltas already folded and
+    then fail with a serialization error (a 500 on the page that triggered the fold). Locked
+    first, the snapshot sees every earlier fold. REPEATABLE READ keeps the delete to the rows
+    summed: a delta committed late with a lower id stays for the next fold.
+    """
+    with engine.connect() as conn:
+        got = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({_PG_LOCK})").scalar()
+        conn.commit()
+        if not got:
+            return False
+        try:
+            with conn.execution_options(isolation_level="REPEATABLE READ").begin():
+                _fold_into(conn)
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK})")
+            conn.commit()
+    return True
+
+
+def _fold_into(conn: Connection) -> None:
+    top = conn.execute(text("SELECT max(id) FROM inbox_count_delta")).scalar()
+    if top is None:
+        return
+    conn.execute(
+        text(
+            f"INSERT INTO inbox_count ({_COLS}, n) SELECT {_COLS}, sum(n) FROM inbox_count_delta "
+            f"WHERE id <= :top GROUP BY {_COLS} "
+            f"ON CONFLICT ({_COLS}) DO UPDATE SET n = inbox_count.n + excluded.n"
+        ),
+        {"top": top},
+    )
+    conn.execute(text("DELETE FROM inbox_count_delta WHERE id <= :top"), {"top": top})
+    conn.execute(text("DELETE FROM inbox_count WHERE n = 0"))

@@ -136,6 +136,42 @@ def test_counts_are_exact_from_the_count_table_through_inserts_updates_and_delet
     check()
 
 
+def test_concurrent_folds_beside_writers_neither_fail_nor_count_twice(engine):
+    """Folds race each other and the writers (a page view folds a long log): no error, exact counts."""
+    import threading
+
+    from monitor import workflow
+    from monitor.store import inbox_counts
+
+    _seed(engine)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def folder() -> None:
+        try:
+            while not stop.is_set():
+                inbox_counts.fold(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=folder) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(1, 121, 4):
+            action = ("resolve", "reopen", "acknowledge")[i % 3]
+            workflow.transition(engine, [i, i + 1, i + 2], action, actor="alice", now=NOW)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    inbox_counts.fold(engine)
+    for f in (InboxFilter(), InboxFilter(status="open"), InboxFilter(label="complaint", status="resolved")):
+        got = store.facet_counts(engine, f, ["reddit", "x"], cap=5)
+        assert {k: {v: c.n for v, c in vals.items()} for k, vals in got.items()} == _scan_counts(engine, f)
+
+
 def test_severity_counts_are_exact_from_the_count_table(engine):
     """Severity is a counted column: severity-filtered counts equal a COUNT over ``mention`` through
     inserts, triage setting severities, relabels (with the team's severity) and status changes."""
