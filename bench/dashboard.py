@@ -7,7 +7,10 @@
 
 ``--url`` measures an already-seeded store (no seeding; it is migrated and its roll-ups caught
 up, so point it at your own copy, not a shared one), with "now" the newest mention's time
-unless ``--now`` says otherwise; ``--pages`` picks the inbox pages, the report pages or all.
+unless ``--now`` says otherwise; ``--pages`` picks the inbox pages, the report pages or all, and
+``--only`` narrows them to the pages whose name contains one of its comma-separated words
+(e.g. ``--only "by urgency,search"``) and ``--skip`` leaves out those whose name contains one
+(``--skip "(total)"``: the whole-export pages take minutes each at 1M).
 
 Seeds N mentions through the project's own tables and migrations (``bench/seed.py``; spread
 over ``--days``, older ones mostly handled, first responses by four agents in two teams), adds
@@ -42,6 +45,8 @@ PG_BASE = os.environ.get("MENTION_MONITOR_TEST_PG", "postgresql+psycopg://postgr
 TEAMS = {"alice": "emea", "bob": "emea", "chen": "americas", "dana": "americas"}
 TARGET_MS = 150.0
 PAGE_BUDGET_S = 15.0  # stop sampling a page after this long (it then has fewer than --repeat samples)
+ONLY: tuple[str, ...] = ()  # --only: measure just the pages whose name contains one of these
+SKIP: tuple[str, ...] = ()  # --skip: leave out the pages whose name contains one of these
 
 
 def _pages(mention_ids: list[int], group: str = "all") -> list[tuple[str, str]]:
@@ -97,11 +102,12 @@ def _pages(mention_ids: list[int], group: str = "all") -> list[tuple[str, str]]:
         ("inbox export.csv: all rows (total)", "/inbox/export.csv"),
         ("inbox export.json, complaints (total)", "/inbox/export.json?label=complaint"),
     ]
-    if group == "inbox":
-        return inbox + tail
-    if group == "reports":
-        return pages
-    return inbox + pages + tail
+    chosen = {"inbox": inbox + tail, "reports": pages}.get(group, inbox + pages + tail)
+    return [
+        p
+        for p in chosen
+        if (not ONLY or any(word in p[0] for word in ONLY)) and not any(word in p[0] for word in SKIP)
+    ]
 
 
 def _prepare(url: str, n: int, days: float, now: datetime) -> dict[str, Any]:
@@ -385,7 +391,14 @@ def main() -> int:
     parser.add_argument(
         "--now", help="with --url: the time the store was seeded at (ISO; default: newest mention)"
     )
+    parser.add_argument(
+        "--only", help="only the pages whose name contains one of these comma-separated words"
+    )
+    parser.add_argument("--skip", help="leave out the pages whose name contains one of these words")
     args = parser.parse_args()
+    global ONLY, SKIP
+    ONLY = tuple(w.strip() for w in (args.only or "").split(",") if w.strip())
+    SKIP = tuple(w.strip() for w in (args.skip or "").split(",") if w.strip())
     if args.url:
         return _measure_url(args)
     now = datetime.now(UTC).replace(microsecond=0)
