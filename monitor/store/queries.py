@@ -99,7 +99,11 @@ def find_mentions(engine: Engine, f: MentionFilter) -> list[dict[str, Any]]:
             # A common word: rank a bounded window of the index's newest matches (exact; see there).
             others = replace(f, search=None)
             ids = sqlite_candidates(
-                conn, _filtered(select(t.c.id), others, dialect), f.search, f.limit + f.offset
+                conn,
+                _filtered(select(t.c.id), others, dialect),
+                f.search,
+                f.limit + f.offset,
+                by_id=_filtered(select(t.c.id), others, dialect, indexed=False),
             )
             if ids == []:
                 return []
@@ -130,21 +134,29 @@ def mention_ids(engine: Engine, f: MentionFilter) -> list[int]:
         return list(conn.execute(q).scalars())
 
 
-def _filtered(q: Any, f: MentionFilter, dialect: str) -> Any:
-    """``q`` restricted to the mentions ``f`` asks for (the same filters for lists and bulk actions)."""
+def _filtered(q: Any, f: MentionFilter, dialect: str, *, indexed: bool = True) -> Any:
+    """``q`` restricted to the mentions ``f`` asks for (the same filters for lists and bulk actions).
+
+    ``indexed=False`` compares the text columns as ``col || ''``, which no index serves: for reading
+    a search's matches by id (see :func:`~monitor.store.search.sqlite_candidates`).
+    """
     t = tables.mention
+
+    def c(name: str) -> Any:
+        return t.c[name] if indexed else t.c[name].concat("")
+
     if f.platform:
-        q = q.where(t.c.platform == f.platform)
+        q = q.where(c("platform") == f.platform)
     if f.label:
-        q = q.where(t.c.label == f.label)
+        q = q.where(c("label") == f.label)
     if f.priority:
-        q = q.where(t.c.priority == f.priority)
+        q = q.where(c("priority") == f.priority)
     if f.severity:
-        q = q.where(t.c.severity == f.severity)
+        q = q.where(c("severity") == f.severity)
     if f.status:
-        q = q.where(t.c.status == f.status)
+        q = q.where(c("status") == f.status)
     if f.assignee:
-        q = q.where(t.c.assignee == f.assignee)
+        q = q.where(c("assignee") == f.assignee)
     if f.since:
         q = q.where(t.c.created_at >= f.since)
     if f.search:

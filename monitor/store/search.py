@@ -162,18 +162,43 @@ def ensure_sqlite_triggers(conn: Any) -> None:
 # descending order for free), and proves no older-id row belongs in the answer (see below).
 WINDOW = 2000
 STRAGGLERS = 1000
+# When the other filters drop nearly every match of the window: every match is read by id and
+# filtered, if there are at most this many (~2 µs a row); else the plain query.
+SCAN_ALL = 150_000
 
 
-def sqlite_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[int] | None:
+def fts_rowids(query: str, *, newest: int | None = None) -> Any:
+    """``SELECT rowid FROM mention_fts WHERE … MATCH`` for ``query`` (at least one term), as a
+    subquery for ``mention.id IN (…)``: the database reads the ids itself (no Python list of
+    thousands of bound ids). ``newest``: only that many, highest ids first."""
+    from sqlalchemy import text
+    from sqlalchemy.sql import column
+
+    sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts"
+    params: dict[str, Any] = {"fts": fts5_query(parse_query(query))}
+    if newest is not None:
+        sql += " ORDER BY rowid DESC LIMIT :fts_newest"
+        params["fts_newest"] = newest
+    return text(sql).bindparams(**params).columns(column("rowid"))
+
+
+def sqlite_candidates(
+    conn: Any, filtered: Any, query: str, want: int, *, by_id: Any | None = None
+) -> list[int] | None:
     """Ids that surely include the ``want`` newest (created_at, id) mentions matching ``query``.
 
-    ``filtered`` is ``select(mention.c.id)`` with every other filter applied. None means "no
-    shortcut here, run the plain query". Exact, not a heuristic: the window holds every match
-    with id ≥ its lowest id; a match with a lower id can only rank among the ``want`` newest if
-    it is at least as new as the ``want``-th candidate, and those few rows are checked one by
-    one against the index. (Mentions usually arrive in time order, so there are none or few.)
+    ``filtered`` is ``select(mention.c.id)`` with every other filter applied; ``by_id`` the same
+    with its text columns compared so that no index serves them (``col || ''``), used to read
+    matches by id (else an index on another filter is walked, testing each of its rows against
+    the matches: 50-60 ms for label=complaint at 1M).
+    None means "no shortcut here, run the plain query". Exact, not a heuristic: the window holds
+    every match with id ≥ its lowest id; a match with a lower id can only rank among the ``want``
+    newest if it is at least as new as the ``want``-th candidate, and those few rows are checked
+    one by one against the index. (Mentions usually arrive in time order, so there are none or
+    few.) When the other filters keep fewer than ``want`` of the window (praise + "refund"),
+    every match is read and filtered if there are at most :data:`SCAN_ALL` of them.
     """
-    from sqlalchemy import bindparam, desc, text
+    from sqlalchemy import bindparam, desc, func, select, text
 
     from monitor.store import tables
 
@@ -182,27 +207,31 @@ def sqlite_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[i
         return []
     match = fts5_query(terms)
     window = max(WINDOW, want * 2)
-    if window > 30_000:
-        return None  # deep paging: more ids than one statement may bind
-    ids = list(
-        conn.execute(
-            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q ORDER BY rowid DESC LIMIT :n"),
-            {"q": match, "n": window},
-        ).scalars()
-    )
-    if len(ids) < window:
-        return ids  # every match
     t = tables.mention
-    ranked = conn.execute(
-        filtered.add_columns(t.c.created_at)
-        .where(t.c.id.in_(ids))
-        .order_by(desc(t.c.created_at), desc(t.c.id))
-        .limit(want)
-    ).all()
+    by_id = filtered if by_id is None else by_id
+
+    def newest(matches: Any) -> list[Any]:
+        return conn.execute(
+            by_id.add_columns(t.c.created_at)
+            .where(t.c.id.in_(matches))
+            .order_by(desc(t.c.created_at), desc(t.c.id))
+            .limit(want)
+        ).all()
+
+    held = fts_rowids(query, newest=window).subquery("w")
+    size, lowest = conn.execute(select(func.count(), func.min(held.c.rowid))).one()
+    ranked = newest(fts_rowids(query, newest=window))
+    if size < window:
+        return [r.id for r in ranked]  # the window held every match
     if len(ranked) < want:
-        return None  # the other filters drop most matches: the plain query is the better plan
+        # The other filters drop most matches. Every match, read by id, if they are not too many.
+        total = conn.execute(
+            text(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"), {"q": match}
+        ).scalar()
+        if total > SCAN_ALL:
+            return None
+        return [r.id for r in newest(fts_rowids(query))]
     oldest = ranked[-1].created_at
-    lowest = ids[-1]
     stragglers = list(
         conn.execute(
             filtered.where(t.c.id < lowest, t.c.created_at >= oldest).limit(STRAGGLERS + 1)
@@ -210,12 +239,13 @@ def sqlite_candidates(conn: Any, filtered: Any, query: str, want: int) -> list[i
     )
     if len(stragglers) > STRAGGLERS:
         return None  # many late arrivals (e.g. a fresh import of recent posts): plain query
+    found = [r.id for r in ranked]
     if stragglers:
         matched = text(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid IN :ids"
         ).bindparams(bindparam("ids", expanding=True))
-        ids.extend(conn.execute(matched, {"q": match, "ids": stragglers}).scalars())
-    return [r.id for r in ranked] + ids[window:]
+        found.extend(conn.execute(matched, {"q": match, "ids": stragglers}).scalars())
+    return found
 
 
 # PostgreSQL: newest-first over the other filters' index, testing each row's stored tsvector, finds

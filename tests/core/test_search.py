@@ -218,16 +218,40 @@ def test_windowed_sqlite_search_equals_the_plain_query(sqlite_url, monkeypatch):
             ],
             source="x",
         )
+    with engine.begin() as conn:  # a filter that drops most matches of any window
+        conn.execute(text("UPDATE mention SET assignee = 'dana' WHERE id % 9 = 0"))
     cases = [
         MentionFilter(search="refund", limit=5),
         MentionFilter(search="refund", limit=7, offset=4),
         MentionFilter(search="late", limit=6),
         MentionFilter(search="refund", status="new", limit=5),
         MentionFilter(search="now", since=T0, limit=3),
+        MentionFilter(search="refund", assignee="dana", limit=5),
+        MentionFilter(search="late", assignee="dana", status="new", limit=3, offset=1),
+        MentionFilter(search="refund", assignee="nobody", limit=5),  # no match at all
     ]
-    plain = [[r["id"] for r in find_mentions(engine, f)] for f in cases]
+    plain = [plain_ids(engine, f) for f in cases]
+    assert [[r["id"] for r in find_mentions(engine, f)] for f in cases] == plain
+    assert plain[5] and plain[6] and not plain[7]
     for window in (2, 5, 9):
-        monkeypatch.setattr(search, "WINDOW", window)
-        monkeypatch.setattr(search, "STRAGGLERS", 4)
-        assert [[r["id"] for r in find_mentions(engine, f)] for f in cases] == plain
+        for scan_all in (0, 10**6):  # every match read by id, or the plain query
+            monkeypatch.setattr(search, "WINDOW", window)
+            monkeypatch.setattr(search, "STRAGGLERS", 4)
+            monkeypatch.setattr(search, "SCAN_ALL", scan_all)
+            got = [[r["id"] for r in find_mentions(engine, f)] for f in cases]
+            assert got == plain, (window, scan_all)
     engine.dispose()
+
+
+def plain_ids(engine, f: MentionFilter) -> list[int]:
+    """The straightforward query: every filter and the full-text match in one WHERE, sorted, cut."""
+    from sqlalchemy import desc, select
+
+    from monitor.store import tables
+    from monitor.store.queries import _filtered
+
+    t = tables.mention
+    q = _filtered(select(t.c.id), f, engine.dialect.name)
+    q = q.order_by(desc(t.c.created_at), desc(t.c.id)).limit(f.limit).offset(f.offset)
+    with engine.connect() as conn:
+        return list(conn.execute(q).scalars())

@@ -334,6 +334,48 @@ def test_search_is_the_same_through_the_id_list_and_the_full_text_condition(engi
     assert _all_pages(engine, InboxFilter(q="zzqxv")) == []
 
 
+def _plain_pages(engine, f: InboxFilter) -> list[int]:
+    """The straightforward query: every filter and the full-text condition in one WHERE, sorted."""
+    from sqlalchemy import select
+
+    from monitor.store import search, tables
+
+    t = tables.mention
+    matched = replace(f, text_match=(search.search_clause(engine.dialect.name, f.q), False, None))
+    q = store._where(select(t.c.id), matched)
+    if f.sort == "urgency":
+        order = [t.c.urgency.is_(None), t.c.urgency.desc(), t.c.created_at.desc(), t.c.id.desc()]
+    else:
+        order = [t.c.created_at.desc(), t.c.id.desc()]
+    with engine.connect() as conn:
+        return list(conn.execute(q.order_by(*order)).scalars())
+
+
+def test_search_with_filters_that_drop_most_matches_equals_the_plain_query(engine, monkeypatch):
+    """A common word with other filters, through each path (id list, newest-match window, every
+    match read by id, the plain query), pages exactly like one query with every condition; and a
+    search sorted by urgency too."""
+    _seed(engine)
+    views = [
+        InboxFilter(q="hello", label="complaint"),
+        InboxFilter(q="hello", author="user3"),  # 1 in 7: fewer than a page in any small window
+        InboxFilter(q="hello", label="praise", status="resolved", assignee="alice"),
+        InboxFilter(q="refund", label="praise", status="new"),  # no match at all
+        InboxFilter(q="hello", platform="reddit", sort="urgency"),
+        InboxFilter(q="refund", sort="urgency"),
+    ]
+    plain = [_plain_pages(engine, f) for f in views]
+    assert all(plain[i] for i in (0, 1, 2, 4, 5)) and plain[3] == []
+    assert [[r["id"] for r in _all_pages(engine, f, size=9)] for f in views] == plain
+    monkeypatch.setattr(store, "SEARCH_FEW", 3)  # every view now searches a "common" word
+    monkeypatch.setattr("monitor.store.search.PG_WINDOW", 3)
+    for window, scan_all in ((20, 10**6), (20, 0), (4, 10**6), (200, 10**6)):
+        monkeypatch.setattr("monitor.store.search.WINDOW", window)
+        monkeypatch.setattr("monitor.store.search.SCAN_ALL", scan_all)
+        got = [[r["id"] for r in _all_pages(engine, f, size=9)] for f in views]
+        assert got == plain, (window, scan_all)
+
+
 def test_urgency_pages_are_the_same_sorted_here_or_walked_along_the_index(engine, monkeypatch):
     _seed(engine)
     views = [InboxFilter(sort="urgency"), InboxFilter(sort="urgency", label="complaint", status="open")]
