@@ -47,15 +47,16 @@ def inbox(request: Request, ctx: Ctx, user: Viewer, after: str | None = None) ->
     f, errors = filters.parse(params, ctx.clock())
     f = store.with_search(ctx.engine, f)  # the search is looked up once for the page and its counts
     newest = store.newest_id(ctx.engine)  # before the page: nothing stored meanwhile is missed
-    try:
-        rows, next_cursor = store.inbox_page(ctx.engine, f, after=after, limit=PAGE_SIZE)
-    except ValueError as exc:
-        errors["page"] = str(exc)
-        after = None
-        rows, next_cursor = store.inbox_page(ctx.engine, f, limit=PAGE_SIZE)
-    platforms = _platforms(ctx)
-    counts = store.facet_counts(ctx.engine, f, platforms)
-    total = store.total_count(ctx.engine, f)
+    with store.one_count_read():  # the page, the facet counts and the total read inbox_count once
+        try:
+            rows, next_cursor = store.inbox_page(ctx.engine, f, after=after, limit=PAGE_SIZE)
+        except ValueError as exc:
+            errors["page"] = str(exc)
+            after = None
+            rows, next_cursor = store.inbox_page(ctx.engine, f, limit=PAGE_SIZE)
+        platforms = _platforms(ctx)
+        counts = store.facet_counts(ctx.engine, f, platforms)
+        total = store.total_count(ctx.engine, f)
     message = None
     if errors:
         message = (
