@@ -190,9 +190,12 @@ def resolve_search(conn: Any, f: InboxFilter) -> InboxFilter:
             ),
             {"q": fulltext.fts5_query(terms), "n": SEARCH_FEW + 1},
         ).scalar()
-        if n <= SEARCH_FEW:
+        if n == 0:
+            ids = []  # an empty IN: no read at all
+        elif n <= SEARCH_FEW:
             return replace(f, text_match=(t.c.id.in_(fulltext.fts_rowids(f.q)), True, None))
-        sample = t.c.id.in_(fulltext.fts_rowids(f.q, newest=SEARCH_FEW))
+        else:
+            sample = t.c.id.in_(fulltext.fts_rowids(f.q, newest=SEARCH_FEW))
     elif dialect == "postgresql":
         # Wanting more than its newest-rows scan holds: every match through the GIN index, if few.
         ids = fulltext.postgres_candidates(conn, select(t.c.id), f.q, fulltext.PG_SCAN + 1)
@@ -551,14 +554,16 @@ def people(engine: Engine, column: str, limit: int = 50) -> list[str]:
 
 
 EXPORT_BATCH = 2000
+EXPORT_FIRST = 500  # the first batch (one CSV chunk): the download starts after 500 rows, not 2,000
 
 
 def export_rows(engine: Engine, f: InboxFilter, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Every export column of the filtered list (all of it, or ``limit`` rows), newest first.
 
-    Streamed in keyset batches of :data:`EXPORT_BATCH`: each is one short indexed read on its own
-    connection, so memory stays constant, the first rows come at once, and a download of a
-    million rows holds no connection or snapshot while the client reads.
+    Streamed in keyset batches of :data:`EXPORT_BATCH` (the first of :data:`EXPORT_FIRST`): each
+    is one short indexed read on its own connection, so memory stays constant, the first rows
+    come at once, and a download of a million rows holds no connection or snapshot while the
+    client reads.
     """
     key: tuple[Any, int] | None = None
     sent = 0
@@ -569,7 +574,8 @@ def export_rows(engine: Engine, f: InboxFilter, *, limit: int | None = None) -> 
     )
     while limit is None or sent < limit:
         q = base if key is None else base.where(tuple_(t.c.created_at, t.c.id) < tuple_(*key))
-        q = q.limit(EXPORT_BATCH if limit is None else min(EXPORT_BATCH, limit - sent))
+        size = EXPORT_BATCH if sent else min(EXPORT_FIRST, EXPORT_BATCH)
+        q = q.limit(size if limit is None else min(size, limit - sent))
         with engine.connect() as conn:
             batch = [dict(r) for r in conn.execute(q).mappings()]
         if not batch:

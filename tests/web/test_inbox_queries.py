@@ -303,6 +303,7 @@ def test_count_table_survives_a_rebuild_of_the_mention_table_on_sqlite(tmp_path)
 def test_export_streams_every_row_once_in_order_across_batches(engine, monkeypatch):
     _seed(engine)
     monkeypatch.setattr(store, "EXPORT_BATCH", 7)  # many batches, ties on created_at across their edges
+    monkeypatch.setattr(store, "EXPORT_FIRST", 3)  # a smaller first batch
     rows = list(store.export_rows(engine, InboxFilter()))
     assert [r["id"] for r in rows] == [r["id"] for r in _all_pages(engine, InboxFilter())]
     assert len({r["id"] for r in rows}) == 130
