@@ -28,7 +28,7 @@ def demo_config(db_url: str, *, per_poll: int = 4, interval: float = 1.0) -> Con
     return parse_config(
         {
             "brand": {"names": [DEMO_BRAND], "handles": {"simulated": ["acme"]}, "keywords": ["SmartKettle"]},
-            "sources": {"simulated": {"interval": interval, "per_poll": per_poll, "seed": 7}},
+            "sources": {"simulated": {"interval": interval, "per_poll": per_poll, "seed": 16}},
             "alerts": {
                 "routing": "first",
                 "routes": [{"name": "urgent", "match": {"priority": "P1"}, "notify": ["console://"]}],

@@ -94,7 +94,7 @@ def test_poll_once_exits_1_when_an_alert_delivery_failed(tmp_path, capsys):
         yaml.safe_dump(
             {
                 "brand": {"names": ["Acme"], "handles": {"simulated": ["acme"]}},
-                "sources": {"simulated": {"interval": 1, "per_poll": 40, "seed": 7}},
+                "sources": {"simulated": {"interval": 1, "per_poll": 40, "seed": 16}},
                 "alerts": {
                     "routes": [
                         {
