@@ -43,7 +43,6 @@ class Mention(SQLModel, table=True):
         UniqueConstraint("platform", "external_id", name="uq_mention_platform_external_id"),
         Index("ix_mention_status_created", "status", "created_at"),
         Index("ix_mention_priority_created", "priority", "created_at"),
-        Index("ix_mention_label_created", "label", "created_at"),
         # The storm detector counts complaints per platform in a sliding window.
         Index("ix_mention_platform_label_created", "platform", "label", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
@@ -72,9 +71,22 @@ class Mention(SQLModel, table=True):
         ),
         # dashboard (migration 0007): the inbox sorted by urgency, filtered by assignee, claimer or
         # author (any platform); each walks its index newest-first (keyset pages, capped counts).
+        # Assignee and claimer: partial (migration 0015), so a new mention adds no entry to them.
         Index("ix_mention_urgency_created", "urgency", "created_at", "id"),
-        Index("ix_mention_assignee_created", "assignee", "created_at"),
-        Index("ix_mention_claimed_created", "claimed_by", "created_at"),
+        Index(
+            "ix_mention_assignee_created",
+            "assignee",
+            "created_at",
+            sqlite_where=sql_text("assignee IS NOT NULL"),
+            postgresql_where=sql_text("assignee IS NOT NULL"),
+        ),
+        Index(
+            "ix_mention_claimed_created",
+            "claimed_by",
+            "created_at",
+            sqlite_where=sql_text("claimed_by IS NOT NULL"),
+            postgresql_where=sql_text("claimed_by IS NOT NULL"),
+        ),
         Index("ix_mention_handle_created", "author_handle", "created_at"),
     )
 

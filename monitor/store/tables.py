@@ -96,12 +96,9 @@ def _mention() -> Table:
         Column("reply_status", String(16), nullable=True),
         Column("reply_error", Text, nullable=True),
         UniqueConstraint("platform", "external_id", name="uq_mention_platform_external_id"),
-        Index("ix_mention_assignee_created", "assignee", "created_at"),
         Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
-        Index("ix_mention_claimed_created", "claimed_by", "created_at"),
         Index("ix_mention_conversation_created", "platform", "conversation_id", "created_at"),
         Index("ix_mention_handle_created", "author_handle", "created_at"),
-        Index("ix_mention_label_created", "label", "created_at"),
         Index("ix_mention_label_created_author", "label", "created_at", "platform", "author_handle"),
         Index("ix_mention_label_status_created", "label", "status", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
@@ -528,6 +525,8 @@ def _schema_info() -> Table:
 # models); the tables are complete from then on.
 _PARTIAL_INDEXES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
     "mention": [
+        ("ix_mention_assignee_created", ("assignee", "created_at"), "assignee IS NOT NULL"),
+        ("ix_mention_claimed_created", ("claimed_by", "created_at"), "claimed_by IS NOT NULL"),
         ("ix_mention_first_response", ("first_response_at",), "first_response_at IS NOT NULL"),
         (
             "ix_mention_unanswered",
