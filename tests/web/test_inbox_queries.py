@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from monitor.store import inbox as store
 from monitor.store import models as m
 from monitor.store.inbox import InboxFilter
@@ -134,6 +136,26 @@ def test_counts_are_exact_from_the_count_table_through_inserts_updates_and_delet
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM inbox_count_delta").scalar() == 0
     check()
+
+
+def test_a_postgres_fold_leaves_the_delta_log_vacuumed_and_analysed(engine):
+    """The folded deltas are dead rows that every count read would scan (and plan for) until a
+    vacuum: the fold vacuums and analyses the log itself (autovacuum may be off or late)."""
+    from monitor.store import inbox_counts
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL keeps deleted rows until a vacuum")
+    _seed(engine)
+    stats = (
+        "SELECT c.reltuples, s.last_vacuum IS NOT NULL FROM pg_class c JOIN pg_stat_user_tables s "
+        "ON s.relid = c.oid WHERE c.oid = 'inbox_count_delta'::regclass"
+    )
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(stats).one() == (-1, False)  # never vacuumed nor analysed
+    assert inbox_counts.fold(engine) is True
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(stats).one() == (0, True)  # vacuumed; analysed as empty
+    assert store.total_count(engine, InboxFilter()) == store.Count(130)
 
 
 def test_concurrent_folds_beside_writers_neither_fail_nor_count_twice(engine):
