@@ -21,9 +21,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
+from monitor.triage.memo import WordMemo
 from monitor.triage.normalize import MAX_CHARS, prepare
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,8 @@ class _Block:
         self.idf_coef = {t: idf * coef for t, (idf, coef) in self.terms.items()}
         self.explains = self.params.get("analyzer") == "word"
         if self.params.get("analyzer") == "char_wb":
-            self.by_word = _CharGramsByWord.build(self)
-        if self.by_word is None:
+            self.by_word = _CharGramsByWord(self)
+        else:
             self.count = _ngram_counter(self.params)
 
     def logit(self, text: str, per_term: list[_Explained] | None) -> float:
@@ -131,43 +133,34 @@ class _Block:
         return dot / norm
 
 
-# How many distinct words a char_wb block remembers the n-grams of; past that it forgets them all
-# at once and starts again (a few MB at most; the same words recur in post after post).
-_WORD_CACHE = 32_768
+# Distinct words a char_wb block remembers (about 430 bytes each: under 15 MB, with a model only).
+_WORD_MEMO = 32_768
 
 
 class _CharGramsByWord:
-    """A char_wb block scored word by word, with each word's model terms worked out once.
+    """A char_wb block scored word by word, with each word's model terms and their sums worked out once.
 
     char_wb n-grams never cross a word (scikit-learn pads each word as " word "), so a text's
     n-grams are its words' n-grams together, and most words of a post were seen in earlier posts.
-    Each distinct word's n-grams that are model terms are kept as term numbers (int32 bytes); a
-    text's numbers are joined, sorted and counted in a few numpy operations, and the sparse dot
-    product runs over the distinct terms in sorted order (so the result does not depend on the
-    order of the words).
+    Each distinct word keeps its n-grams that are model terms (as term numbers) and their summed
+    idf·coefficient and idf² as if each counted once. A text's dot product and squared norm are
+    its words' sums, corrected for the terms that occur more than once in it (a few short grams
+    such as "e " or " t"): each such term adds (tf(c) − c)·idf·coef and (tf(c)² − c)·idf², with
+    c its count. The sparse dot product so reads each word's sums once, with no vector built.
     """
 
-    def __init__(self, np: Any, block: _Block) -> None:
-        self.np = np
+    def __init__(self, block: _Block) -> None:
         terms = list(block.terms)
         self.number = {t: i for i, t in enumerate(terms)}
-        self.idf_coef = np.array([block.idf_coef[t] for t in terms], dtype=np.float64)
-        self.idf_sq = np.array([block.idf_sq[t] for t in terms], dtype=np.float64)
+        self.idf_coef = [block.idf_coef[t] for t in terms]
+        self.idf_sq = [block.idf_sq[t] for t in terms]
         self.lo, self.hi = (int(n) for n in block.params.get("ngram_range", (1, 1)))
         self.lowercase = bool(block.params.get("lowercase", True))
         self.sublinear = block.sublinear_tf
-        self.tf = np.array(_SUBLINEAR if self.sublinear else range(len(_SUBLINEAR)), dtype=np.float64)
-        self.words: dict[str, bytes] = {}
+        # word -> (term numbers, with repeats; Σ idf·coef; Σ idf²)
+        self.words: WordMemo[tuple[tuple[int, ...], float, float]] = WordMemo(self._word_terms, _WORD_MEMO)
 
-    @classmethod
-    def build(cls, block: _Block) -> _CharGramsByWord | None:
-        try:
-            import numpy as np
-        except ImportError:  # pragma: no cover - numpy comes with TextBlob's dependencies
-            return None
-        return cls(np, block)
-
-    def _word_terms(self, word: str) -> bytes:
+    def _word_terms(self, word: str) -> tuple[tuple[int, ...], float, float]:
         """Term numbers of the n-grams of " word ", cut as scikit-learn's ``_char_wb_ngrams`` cuts them."""
         padded = f" {word} "
         size = len(padded)
@@ -178,39 +171,38 @@ class _CharGramsByWord:
                 break
             grams.extend(padded[i : i + n] for i in range(size - n + 1))
         number = self.number
-        np = self.np
-        found = np.array([number[g] for g in grams if g in number], dtype=np.int32).tobytes()
-        if len(self.words) >= _WORD_CACHE:
-            self.words.clear()
-        self.words[word] = found
-        return found
+        # The dictionary's own int objects: a word's entry holds references, not new numbers.
+        found = tuple(number[g] for g in grams if g in number)
+        return (
+            found,
+            math.fsum(map(self.idf_coef.__getitem__, found)),
+            math.fsum(map(self.idf_sq.__getitem__, found)),
+        )
 
     def logit(self, text: str) -> float:
-        np = self.np
-        known = self.words
-        parts = []
+        memo = self.words
+        known = memo.current
+        ids: list[int] = []
+        dot = norm2 = 0.0
         for word in (text.lower() if self.lowercase else text).split():
-            found = known.get(word)
-            parts.append(found if found is not None else self._word_terms(word))
-        ids = np.sort(np.frombuffer(b"".join(parts), dtype=np.int32))
-        size = ids.size
-        if not size:
+            entry = known.get(word)
+            if entry is None:
+                entry = memo.miss(word)
+                known = memo.current
+            ids += entry[0]
+            dot += entry[1]
+            norm2 += entry[2]
+        if not ids:
             return 0.0
-        # Run lengths of the sorted numbers: each distinct term and how often it occurs.
-        new = np.empty(size, dtype=bool)
-        new[0] = True
-        np.not_equal(ids[1:], ids[:-1], out=new[1:])
-        starts = new.nonzero()[0]
-        terms = ids[starts]
-        counts = np.empty(starts.size, dtype=np.intp)
-        np.subtract(starts[1:], starts[:-1], out=counts[:-1])
-        counts[-1] = size - starts[-1]
-        if size < len(self.tf):  # no count can be larger than the number of n-grams
-            tf = self.tf[counts]
-        else:
-            tf = np.array([_tf(int(c), self.sublinear) for c in counts], dtype=np.float64)
-        norm = math.sqrt(float(np.dot(tf * tf, self.idf_sq[terms]))) or 1.0
-        return float(np.dot(tf, self.idf_coef[terms])) / norm
+        counts = Counter(ids)
+        if len(counts) < len(ids):
+            coef, sq, sublinear = self.idf_coef, self.idf_sq, self.sublinear
+            for term in compress(counts, map((1).__lt__, counts.values())):
+                c = counts[term]
+                tf = _tf(c, sublinear)
+                dot += (tf - c) * coef[term]
+                norm2 += (tf * tf - c) * sq[term]
+        return dot / (math.sqrt(norm2) or 1.0)
 
 
 def _ngram_counter(params: dict[str, Any]) -> Callable[[str], Counter[str]]:

@@ -25,6 +25,8 @@ import sys
 import types
 from typing import Any
 
+from monitor.triage.memo import WordMemo
+
 
 def _pattern_sentiment() -> Any:
     """``textblob.en.sentiment`` (the pattern lexicon), without running ``textblob/__init__``.
@@ -112,9 +114,8 @@ def _whole_text_pattern() -> re.Pattern[str]:
     return re.compile("|".join(spaced) + "|" + re.escape(_text_module["EOS"]) + r"|[^\S ]")
 
 
-# How many distinct chunks the tokenizer remembers; past that it forgets them all at once and
-# starts again (about 4 MB at most; the same words recur in post after post).
-_CHUNK_CACHE = 16_384
+# Distinct chunks the tokenizer remembers (about 200 bytes each: under 7 MB).
+_CHUNK_MEMO = 32_768
 
 
 class TextBlobScorer:
@@ -132,23 +133,27 @@ class TextBlobScorer:
         self._scorer = _loaded_sentiment()
         self._tokenize = self._scorer.tokenizer
         self._whole = _whole_text_pattern()
-        self._chunks: dict[str, tuple[str, ...]] = {}
+        self._chunks: WordMemo[tuple[str, ...]] = WordMemo(self._chunk_tokens, _CHUNK_MEMO)
+
+    def _chunk_tokens(self, chunk: str) -> tuple[str, ...]:
+        """TextBlob's lower-cased tokens of one chunk (the chunk itself when it is one such token)."""
+        tokens = tuple(w.lower() for w in " ".join(self._tokenize(chunk)).split())
+        return (chunk,) if tokens == (chunk,) else tokens
 
     def tokens(self, text: str) -> list[str] | None:
         """The lower-cased tokens TextBlob's scorer assesses for ``text``; None if it must see it whole."""
         if self._whole.search(text) is not None:
             return None
-        known = self._chunks
+        memo = self._chunks
+        known = memo.current
         tokens: list[str] = []
         for chunk in text.split(" "):
             found = known.get(chunk)
             if found is None:
                 if not chunk:
                     continue
-                found = tuple(w.lower() for w in " ".join(self._tokenize(chunk)).split())
-                if len(known) >= _CHUNK_CACHE:
-                    known.clear()
-                known[chunk] = found
+                found = memo.miss(chunk)
+                known = memo.current
             tokens += found
         return tokens
 
