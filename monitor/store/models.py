@@ -46,7 +46,6 @@ class Mention(SQLModel, table=True):
         # The storm detector counts complaints per platform in a sliding window.
         Index("ix_mention_platform_label_created", "platform", "label", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
-        Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
         # The thread on a mention page, in time order (migration 0011; was platform, conversation_id).
         Index("ix_mention_conversation_created", "platform", "conversation_id", "created_at"),
         # reports (migration 0008): open complaints by age, repeat complainers, responses to roll up,
@@ -87,6 +86,7 @@ class Mention(SQLModel, table=True):
             sqlite_where=sql_text("claimed_by IS NOT NULL"),
             postgresql_where=sql_text("claimed_by IS NOT NULL"),
         ),
+        # Also every per-author lookup with a platform (migration 0016 dropped the platform-first copy).
         Index("ix_mention_handle_created", "author_handle", "created_at"),
     )
 

@@ -96,7 +96,6 @@ def _mention() -> Table:
         Column("reply_status", String(16), nullable=True),
         Column("reply_error", Text, nullable=True),
         UniqueConstraint("platform", "external_id", name="uq_mention_platform_external_id"),
-        Index("ix_mention_author_created", "platform", "author_handle", "created_at"),
         Index("ix_mention_conversation_created", "platform", "conversation_id", "created_at"),
         Index("ix_mention_handle_created", "author_handle", "created_at"),
         Index("ix_mention_label_created_author", "label", "created_at", "platform", "author_handle"),
