@@ -266,6 +266,10 @@ def inbox_page(
             # Many matches: walk the urgency index and filter as we go (sorting them all would
             # cost more).
             broad = "urgency"
+            if f.text_match and not f.text_match[1] and conn.dialect.name == "sqlite":
+                # A common word: its matches are tested along the walk, not read by id and sorted.
+                matched = fulltext.search_clause("sqlite", f.q or "", by_id=False)
+                f = replace(f, text_match=(matched, False, f.text_match[2]))
             if key is None or key[0] is not None:
                 q = _where(select(*cols), f, only_index=broad).where(urgency.is_not(None))
                 if key is not None:
