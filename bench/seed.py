@@ -140,6 +140,7 @@ def seed(
                     "label": verdict.label,
                     "urgency": verdict.urgency,
                     "priority": verdict.priority,
+                    "severity": verdict.severity,  # a complaint's (the inbox's severity views need it)
                     "reasons": list(verdict.reasons),
                     "status": status,
                     "assignee": rng.choice(ASSIGNEES) if handled and rng.random() < 0.4 else None,
