@@ -86,6 +86,8 @@ class _Block:
     idf_sq: dict[str, float] = field(default_factory=dict, repr=False)
     idf_coef: dict[str, float] = field(default_factory=dict, repr=False)
     count: Callable[[str], Counter[str]] | None = field(default=None, repr=False)
+    # The word analyzer's n-grams of a text, repeats kept (in place of ``count`` for that analyzer).
+    grams: Callable[[str], list[str]] | None = field(default=None, repr=False)
     explains: bool = False
 
     by_word: _CharGramsByWord | None = field(default=None, repr=False)
@@ -96,6 +98,8 @@ class _Block:
         self.explains = self.params.get("analyzer") == "word"
         if self.params.get("analyzer") == "char_wb":
             self.by_word = _CharGramsByWord(self)
+        elif self.explains:
+            self.grams = _word_grams(self.params)
         else:
             self.count = _ngram_counter(self.params)
 
@@ -109,15 +113,31 @@ class _Block:
         """
         if self.by_word is not None:
             return self.by_word.logit(text)
-        assert self.count is not None
-        counts = self.count(text)
-        known = counts.keys() & self.idf_coef.keys()  # a C-level set intersection
-        if not known:
-            return 0.0
-        counted = list(map(counts.__getitem__, known))
-        coefs = list(map(self.idf_coef.__getitem__, known))
+        idf_coef = self.idf_coef
+        known: Iterable[str]
+        if self.grams is not None:
+            # The model's terms among the text's n-grams (usually a few dozen), repeats kept.
+            present = [g for g in self.grams(text) if g in idf_coef]
+            if not present:
+                return 0.0
+            if len(set(present)) == len(present):  # the usual case: tf is 1 for every term
+                counted = None
+                known = present
+            else:
+                counts = Counter(present)
+                known, counted = list(counts), list(counts.values())
+        else:
+            assert self.count is not None
+            counts = self.count(text)
+            known = counts.keys() & idf_coef.keys()  # a C-level set intersection
+            if not known:
+                return 0.0
+            counted = list(map(counts.__getitem__, known))
+            if max(counted) == 1:
+                counted = None
+        coefs = list(map(idf_coef.__getitem__, known))
         squares = list(map(self.idf_sq.__getitem__, known))
-        if max(counted) == 1:  # the usual case: tf is 1 for every term
+        if counted is None:
             dot, norm2 = math.fsum(coefs), math.fsum(squares)
         else:
             if self.sublinear_tf and max(counted) < len(_SUBLINEAR):
@@ -157,6 +177,10 @@ class _CharGramsByWord:
         self.lo, self.hi = (int(n) for n in block.params.get("ngram_range", (1, 1)))
         self.lowercase = bool(block.params.get("lowercase", True))
         self.sublinear = block.sublinear_tf
+        # What a term counted c times adds beyond c single counts: tf(c) − c and tf(c)² − c.
+        tfs = [_tf(c, self.sublinear) for c in range(len(_SUBLINEAR))]
+        self.d_dot = [tf - c for c, tf in enumerate(tfs)]
+        self.d_norm2 = [tf * tf - c for c, tf in enumerate(tfs)]
         # word -> (term numbers, with repeats; Σ idf·coef; Σ idf²)
         self.words: WordMemo[tuple[tuple[int, ...], float, float]] = WordMemo(self._word_terms, _WORD_MEMO)
 
@@ -196,13 +220,32 @@ class _CharGramsByWord:
             return 0.0
         counts = Counter(ids)
         if len(counts) < len(ids):
-            coef, sq, sublinear = self.idf_coef, self.idf_sq, self.sublinear
+            coef, sq, d_dot, d_norm2 = self.idf_coef, self.idf_sq, self.d_dot, self.d_norm2
             for term in compress(counts, map((1).__lt__, counts.values())):
                 c = counts[term]
-                tf = _tf(c, sublinear)
-                dot += (tf - c) * coef[term]
-                norm2 += (tf * tf - c) * sq[term]
+                if c < len(d_dot):
+                    dot += d_dot[c] * coef[term]
+                    norm2 += d_norm2[c] * sq[term]
+                else:
+                    tf = _tf(c, self.sublinear)
+                    dot += (tf - c) * coef[term]
+                    norm2 += (tf * tf - c) * sq[term]
         return dot / (math.sqrt(norm2) or 1.0)
+
+
+def _word_grams(params: dict[str, Any]) -> Callable[[str], list[str]]:
+    """The word n-grams scikit-learn's word analyzer yields for these options, in order, with repeats."""
+    lo, hi = (int(n) for n in params.get("ngram_range", (1, 1)))
+    lowercase = bool(params.get("lowercase", True))
+
+    def words(text: str) -> list[str]:
+        tokens = _WORD_TOKEN.findall(text.lower() if lowercase else text)
+        grams = list(tokens) if lo == 1 else []
+        for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
+            grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+        return grams
+
+    return words
 
 
 def _ngram_counter(params: dict[str, Any]) -> Callable[[str], Counter[str]]:
@@ -218,15 +261,8 @@ def _ngram_counter(params: dict[str, Any]) -> Callable[[str], Counter[str]]:
     lowercase = bool(params.get("lowercase", True))
 
     if kind == "word":
-
-        def words(text: str) -> Counter[str]:
-            tokens = _WORD_TOKEN.findall(text.lower() if lowercase else text)
-            counts: Counter[str] = Counter(tokens) if lo == 1 else Counter()
-            for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
-                counts.update(map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
-            return counts
-
-        return words
+        grams = _word_grams(params)
+        return lambda text: Counter(grams(text))
     if kind == "char_wb" and lo <= 3:  # every padded word (" a ") is ≥ 3 long: none shorter than lo
         # Overlapping n-grams in one C-level scan each: a lookahead capturing n characters.
         scans = [re.compile(f"(?=(.{{{n}}}))", re.S) for n in range(lo, hi + 1)]
