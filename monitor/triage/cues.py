@@ -419,8 +419,11 @@ class CueSet:
         extras = {"failure": settings.extra_failure_terms, "demand": settings.extra_demand_terms}
         word_parts: list[str] = []
         symbol_parts: list[str] = []
-        # group name -> (family, tag); tag "" means "the matched words".
-        self._groups: dict[str, tuple[str, str]] = {}
+        # group name -> (family, tag); tag "" means "the matched words", None "see ``_tags``".
+        self._groups: dict[str, tuple[str, str | None]] = {}
+        # group name -> its tags' patterns in order: the first that matches where the group did
+        # is the alternative the scan took (the group is their alternation, in that order).
+        self._tags: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         for family in FAMILIES:
             cues = list(_BUILTIN[family])
             if family == "escalation":
@@ -431,10 +434,20 @@ class CueSet:
                 cues.insert(0, ("", r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b"))
             words = [(tag, p) for tag, p in cues if p.startswith(r"\b")]
             symbols = [(tag, p) for tag, p in cues if not p.startswith(r"\b")]
-            for i, (tag, pattern) in enumerate(_merged(words)):
-                group = f"{family}_{i}"
-                self._groups[group] = (family, tag)
-                word_parts.append(f"{first_char_gate(pattern)}(?P<{group}>{pattern})")
+            merged = _merged(words)
+            if merged:
+                # One group per family: each group costs the scan a test at every word start.
+                # Which of its tags matched is told afterwards, for the few matches there are.
+                group = f"{family}_w"
+                pattern = "|".join(p for _, p in merged)
+                gates = [first_char_gate(p) for _, p in merged]
+                gate = _union_gate(gates) if all(gates) else ""
+                if len(merged) == 1:
+                    self._groups[group] = (family, merged[0][0])
+                else:
+                    self._groups[group] = (family, None)
+                    self._tags[group] = [(tag, re.compile(p)) for tag, p in merged]
+                word_parts.append(f"{gate}(?P<{group}>{pattern})")
             for i, (tag, pattern) in enumerate(symbols):
                 group = f"{family}_s{i}"
                 self._groups[group] = (family, tag)
@@ -454,6 +467,9 @@ class CueSet:
             matches += self._symbols.finditer(lower)
         for m in matches:
             family, tag = self._groups[m.lastgroup or ""]
+            if tag is None:
+                at = m.start()
+                tag = next(t for t, p in self._tags[m.lastgroup or ""] if p.match(lower, at))
             said = m.group(m.lastgroup or 0)
             tag = tag or said
             found = tags.setdefault(family, [])
@@ -503,6 +519,17 @@ def _merged(cues: list[tuple[str, str]]) -> list[tuple[str, str]]:
         else:
             out.append((tag, [pattern]))
     return [(tag, factor(ps[0] if len(ps) == 1 else r"\b(?:" + "|".join(ps) + ")")) for tag, ps in out]
+
+
+def _union_gate(gates: list[str]) -> str:
+    """One lookahead for the characters of several ``first_char_gate`` lookaheads."""
+    chars = sorted({c for g in gates for c in _GATE_CHARS.findall(g[len("(?=[") : -len("])")])})
+    return "(?=[" + "".join(chars) + "])"
+
+
+# One character of a gate's class as ``first_char_gate`` writes it (``re.escape``d, so a
+# backslash pair or a single character).
+_GATE_CHARS = re.compile(r"\\.|.", re.S)
 
 
 def first_char_gate(pattern: str) -> str:
