@@ -378,3 +378,47 @@ def test_language_gate_can_be_switched_off() -> None:
 def test_more_languages_can_be_scored() -> None:
     p = prepare("el pedido no ha llegado y nadie contesta")
     assert decide_language("es", p, ["en", "es"]).scored
+
+
+def test_one_group_per_family_finds_the_tags_one_group_per_tag_found() -> None:
+    # The scan used to test one regex group per tag; with one group per family, the tag is told
+    # afterwards. Both must read every post alike: same tags, words and spans per family.
+    import monitor.triage.cues as cues_module
+
+    posts = [
+        "still waiting for my refund, third time i call and nobody answers. unacceptable!",
+        "the app doesn't work, can't log in since yesterday, site is down again, flight delayed",
+        "i want to speak to a manager, call me back, i demand compensation, please help, fix this",
+        "bags lost, stranded at the gate, charged me twice, was told it would arrive, no one told us",
+        "why is my order not here? where's my package? what's going on, are you kidding",
+        "thanks, you sorted my issue, love it, great job. thanks for nothing. yeah right",
+        "giveaway! win a free iphone, use code x, link in bio. my order, customer service",
+        "i wish someone would answer, hope you reply, you guys need to hire more staff",
+    ]
+    groups: dict[str, tuple[str, str]] = {}
+    parts = []
+    for family in cues_module.FAMILIES:
+        table = cues_module.escalation_cues(SETTINGS.escalation_terms)
+        cues = table if family == "escalation" else cues_module._BUILTIN[family]
+        words = [(tag, p) for tag, p in cues if p.startswith(r"\b")]
+        for i, (tag, pattern) in enumerate(cues_module._merged(words)):
+            groups[f"{family}_{i}"] = (family, tag)
+            parts.append(f"{first_char_gate(pattern)}(?P<{family}_{i}>{pattern})")
+    old = re.compile(r"\b(?=\w)(?:" + "|".join(parts) + ")")
+    multi = 0
+    for post in posts:
+        expected: dict[str, tuple[list[str], list[str], list[tuple[int, int]]]] = {}
+        for m in old.finditer(post):
+            family, tag = groups[m.lastgroup or ""]
+            tags, said, spans = expected.setdefault(family, ([], [], []))
+            if (tag or m.group()) not in tags:
+                tags.append(tag or m.group())
+                said.append(m.group())
+            spans.append(m.span())
+        found = CUES.find(post)
+        assert set(found) == set(expected), post
+        for family, (tags, said, spans) in expected.items():
+            hit = found[family]
+            assert (list(hit.tags), list(hit.words), list(hit.spans)) == (tags, said, spans), (post, family)
+            multi += len(tags) > 1
+    assert multi >= 5
