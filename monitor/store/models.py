@@ -88,6 +88,8 @@ class Mention(SQLModel, table=True):
         ),
         # Also every per-author lookup with a platform (migration 0016 dropped the platform-first copy).
         Index("ix_mention_handle_created", "author_handle", "created_at"),
+        # The inbox filtered by a label, most urgent first (migration 0017).
+        Index("ix_mention_label_urgency", "label", "urgency", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

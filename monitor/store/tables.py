@@ -100,6 +100,7 @@ def _mention() -> Table:
         Index("ix_mention_handle_created", "author_handle", "created_at"),
         Index("ix_mention_label_created_author", "label", "created_at", "platform", "author_handle"),
         Index("ix_mention_label_status_created", "label", "status", "created_at"),
+        Index("ix_mention_label_urgency", "label", "urgency", "created_at", "id"),
         Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_platform_label_created", "platform", "label", "created_at"),
         Index("ix_mention_priority_created", "priority", "created_at"),

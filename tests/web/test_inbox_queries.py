@@ -401,11 +401,28 @@ def test_search_with_filters_that_drop_most_matches_equals_the_plain_query(engin
 
 def test_urgency_pages_are_the_same_sorted_here_or_walked_along_the_index(engine, monkeypatch):
     _seed(engine)
-    views = [InboxFilter(sort="urgency"), InboxFilter(sort="urgency", label="complaint", status="open")]
+    views = [
+        InboxFilter(sort="urgency"),
+        InboxFilter(sort="urgency", label="complaint", status="open"),
+        InboxFilter(sort="urgency", label="praise"),  # walks ix_mention_label_urgency
+        InboxFilter(sort="urgency", label="question", platform="x", assignee="-"),
+    ]
     sorted_here = [[r["id"] for r in _all_pages(engine, f, size=7)] for f in views]
-    monkeypatch.setattr(store, "URGENCY_SORT_AT", 5)  # every view now walks the urgency index
+    monkeypatch.setattr(store, "URGENCY_SORT_AT", 5)  # every view now walks an urgency index
     assert [[r["id"] for r in _all_pages(engine, f, size=7)] for f in views] == sorted_here
-    assert len(sorted_here[0]) == 130 and sorted_here[1]
+    assert len(sorted_here[0]) == 130 and all(sorted_here)
+    # The same order as one plain query sorting every match.
+    from sqlalchemy import select
+
+    from monitor.store import tables
+
+    t = tables.mention
+    order = [t.c.urgency.is_(None), t.c.urgency.desc(), t.c.created_at.desc(), t.c.id.desc()]
+    with engine.connect() as conn:
+        plain = [
+            list(conn.execute(store._where(select(t.c.id), f).order_by(*order)).scalars()) for f in views
+        ]
+    assert sorted_here == plain
 
 
 def test_sampled_counts_with_a_date_range_agree_with_a_scan(engine):
