@@ -394,6 +394,8 @@ def test_one_group_per_family_finds_the_tags_one_group_per_tag_found() -> None:
         "thanks, you sorted my issue, love it, great job. thanks for nothing. yeah right",
         "giveaway! win a free iphone, use code x, link in bio. my order, customer service",
         "i wish someone would answer, hope you reply, you guys need to hire more staff",
+        # Two tags of one family match at the same word: the first in the table's order wins.
+        "they have not allowed me to board, never allowed us in",
     ]
     groups: dict[str, tuple[str, str]] = {}
     parts = []
