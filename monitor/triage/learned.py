@@ -107,7 +107,7 @@ class _Block:
         """This block's share of the logit: (Σ tf·idf·coef) / ‖tf·idf‖ over the model's terms in ``text``.
 
         Sums are ``math.fsum`` (exactly rounded, so the order terms come in does not matter; the
-        char_wb block sums over its sorted term numbers instead);
+        char_wb block adds its words' sums instead, see :class:`_CharGramsByWord`);
         with ``per_term`` the word block also keeps its terms and their weighted values, from which
         :meth:`LearnedModel.top_terms` works out each term's share only when it is asked for.
         """
