@@ -5,6 +5,14 @@
     python bench/ingest.py --sizes 100000 --db both --on-store /var/tmp/mm-bench/dashboard-1000000.db
         # + the same 100k ingested on top of a copy of a 1M-mention SQLite store: growth slowdown
 
+With --on-store the empty-store case (A) and the on-store case (B) run interleaved,
+A B A B A B (--repeat 3, each in its own process on its own fresh copy), and the
+growth is taken from the median seconds per mention of each; each case also prints
+its CPU seconds (user+sys of the process over the timed loop, all threads), so
+wall time lost to other processes on a shared machine shows as wall > CPU. At 100k
+on the 2-core bench machine one A takes ~1 min and one B ~1.5 min plus ~10 s to copy
+the 2 GB store: --repeat 3 costs ~9 min on top of the TextBlob runs.
+
 Each case runs in its own process (so peak RSS is that case's own) on one core.
 The pipeline case is: simulated source → normalize → dedupe → triage → SQLite
 store (WAL, one transaction per page of 500) → routing, through the real
@@ -19,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,11 +56,12 @@ def case_textblob(n: int) -> dict:
 
     texts = _texts(n)
     analyzer = PatternAnalyzer()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     for text in texts:
         analyzer.analyze(text)
     elapsed = time.perf_counter() - start
-    return {"items": len(texts), "seconds": elapsed}
+    return {"items": len(texts), "seconds": elapsed, "cpu_seconds": time.process_time() - cpu_start}
 
 
 PG_BASE = os.environ.get("MENTION_MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -101,6 +111,7 @@ def _pipeline(n: int, pg_url: str | None, on_store: str | None = None) -> dict:
             with sqlite3.connect(Path(tmp) / "bench.db") as copy:
                 copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 before = copy.execute("SELECT count(*) FROM mention").fetchone()[0]
+                alerts_before = copy.execute("SELECT count(*) FROM alert_outbox").fetchone()[0]
         config = parse_config(
             {
                 "brand": {"names": ["Acme"], "handles": {"simulated": ["acme"]}},
@@ -119,6 +130,7 @@ def _pipeline(n: int, pg_url: str | None, on_store: str | None = None) -> dict:
         source = SimulatedSource("simulated", config.sources["simulated"], config.brand)
         runner = SourceRunner("simulated", source, pipeline, engine)
         fetched = 0
+        cpu_start = time.process_time()
         start = time.perf_counter()
         while True:
             outcome = runner.poll()
@@ -128,6 +140,7 @@ def _pipeline(n: int, pg_url: str | None, on_store: str | None = None) -> dict:
             if outcome.pages == 0 or outcome.result.fetched == 0:
                 break
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         with engine.connect() as conn:
             stored = conn.execute(select(func.count()).select_from(m.Mention.__table__)).scalar()
             alerts = conn.execute(select(func.count()).select_from(m.AlertOutbox.__table__)).scalar()
@@ -144,10 +157,18 @@ def _pipeline(n: int, pg_url: str | None, on_store: str | None = None) -> dict:
         if not pg_url:
             size = sum(f.stat().st_size for f in Path(tmp).glob("bench.db*"))
         engine.dispose()
-    out = {"items": fetched, "stored": stored, "alerts": alerts, "seconds": elapsed, "db_bytes": size}
+    out = {
+        "items": fetched,
+        "stored": stored,
+        "alerts": alerts,
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "db_bytes": size,
+    }
     if on_store:
         out["stored_before"] = before
         out["stored"] = stored - before
+        out["alerts"] = alerts - alerts_before
     return out
 
 
@@ -187,46 +208,65 @@ def main() -> None:
         help="also ingest each size on top of a copy of this filled SQLite store (e.g. 1M mentions) "
         "and print how much slower that is than into an empty one",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="with --on-store: run the empty-store and on-store cases interleaved this many times "
+        "each and compare their medians (default 3)",
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child[0], int(args.child[1]))
         return
     print(
-        f"{'case':<24}{'mentions':>10}{'seconds':>10}{'mentions/s':>12}{'peak RSS MB':>13}{'vs TextBlob':>13}"
+        f"{'case':<24}{'mentions':>10}{'seconds':>10}{'mentions/s':>12}{'peak RSS MB':>13}"
+        f"{'vs TextBlob':>13}{'CPU s':>10}"
     )
     stores = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if args.on_store:
         stores.append("sqlite-on-store")
+    names = {
+        "sqlite": "pipeline → SQLite",
+        "postgres": "pipeline → PostgreSQL",
+        "sqlite-on-store": "pipeline → SQLite, full",
+    }
     for n in args.sizes:
         # This machine's speed drifts between runs: measure the baseline before and after the
         # pipeline and compare against their mean.
         before = run("textblob", n)
-        results = {
-            db: run("pipeline", n, "sqlite", args.on_store)
-            if db == "sqlite-on-store"
-            else run("pipeline", n, db)
-            for db in stores
-        }
+        runs: dict[str, list[dict]] = {db: [] for db in stores}
+        for db in stores:
+            if db != "sqlite-on-store" and not (db == "sqlite" and args.on_store):
+                runs[db].append(run("pipeline", n, db))
+        if args.on_store:  # A B A B ...: drift hits both cases alike
+            for _ in range(args.repeat):
+                runs["sqlite"].append(run("pipeline", n, "sqlite"))
+                runs["sqlite-on-store"].append(run("pipeline", n, "sqlite", args.on_store))
         after = run("textblob", n)
         tb_rate = (before["items"] / before["seconds"] + after["items"] / after["seconds"]) / 2
         tb_seconds = (before["seconds"] + after["seconds"]) / 2
+        tb_cpu = (before["cpu_seconds"] + after["cpu_seconds"]) / 2
         tb_rss = max(before["peak_rss_mb"], after["peak_rss_mb"])
         print(
             f"{'TextBlob alone':<24}{before['items']:>10}{tb_seconds:>10.2f}{tb_rate:>12.0f}"
-            f"{tb_rss:>13.0f}{'1.00':>13}"
+            f"{tb_rss:>13.0f}{'1.00':>13}{tb_cpu:>10.2f}"
         )
-        names = {
-            "sqlite": "pipeline → SQLite",
-            "postgres": "pipeline → PostgreSQL",
-            "sqlite-on-store": "pipeline → SQLite, full",
-        }
-        rates = {}
-        for db, pl in results.items():
-            rates[db] = pl_rate = pl["items"] / pl["seconds"]
+        per_mention = {}
+        cpu_per_mention = {}
+        for db, pls in runs.items():
+            per_mention[db] = statistics.median(pl["seconds"] / pl["items"] for pl in pls)
+            cpu_per_mention[db] = statistics.median(pl["cpu_seconds"] / pl["items"] for pl in pls)
+            pl = pls[0]
+            pl_rate = 1 / per_mention[db]
             print(
-                f"{names[db]:<24}{pl['items']:>10}{pl['seconds']:>10.2f}{pl_rate:>12.0f}"
-                f"{pl['peak_rss_mb']:>13.0f}{pl_rate / tb_rate:>13.2f}"
+                f"{names[db]:<24}{pl['items']:>10}{per_mention[db] * pl['items']:>10.2f}{pl_rate:>12.0f}"
+                f"{max(p['peak_rss_mb'] for p in pls):>13.0f}{pl_rate / tb_rate:>13.2f}"
+                f"{cpu_per_mention[db] * pl['items']:>10.2f}"
             )
+            if len(pls) > 1:
+                each = ", ".join(f"{p['seconds']:.1f}/{p['cpu_seconds']:.1f}" for p in pls)
+                print(f"  (median of {len(pls)} runs; wall/CPU seconds each: {each})")
             on_top = f" on top of {pl['stored_before']:,} stored" if "stored_before" in pl else ""
             print(
                 f"  ({n} requested: {pl['stored']} stored{on_top} after noise filtering, "
@@ -236,10 +276,12 @@ def main() -> None:
             f"  (TextBlob before/after {before['items'] / before['seconds']:.0f}/"
             f"{after['items'] / after['seconds']:.0f} per s; target ratio ≥ 0.35 on SQLite)"
         )
-        if "sqlite" in rates and "sqlite-on-store" in rates:
-            slower = rates["sqlite"] / rates["sqlite-on-store"] - 1
+        if "sqlite" in per_mention and "sqlite-on-store" in per_mention:
+            slower = per_mention["sqlite-on-store"] / per_mention["sqlite"] - 1
+            slower_cpu = cpu_per_mention["sqlite-on-store"] / cpu_per_mention["sqlite"] - 1
             print(
-                f"  (on top of the full store: {slower:+.0%} time per mention vs an empty one; target ≤ +15%)"
+                f"  (on top of the full store: {slower:+.0%} time per mention vs an empty one, "
+                f"{slower_cpu:+.0%} CPU, medians of {args.repeat} interleaved runs each; target ≤ +15%)"
             )
 
 
