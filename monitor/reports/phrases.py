@@ -4,7 +4,9 @@ Cheap on purpose: run once per mention when it is rolled up, never per request.
 Words are lower-cased, links, @handles, numbers and stop words dropped; a
 mention yields its distinct content words and the two-word phrases between
 them, so "the app keeps crashing after the update" gives ``app``, ``keeps``,
-``crashing``, ``update``, ``app keeps``, ``keeps crashing``.
+``crashing``, ``update``, ``app keeps``, ``keeps crashing``. Counting and time words ("two",
+"weeks", "without", "back") are stop words too: a manager reading the top topics cannot act on
+them, and they only ever rank because waiting is the commonest complaint.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ _STOP_TEXT = """
     wouldn't yet you you'd you'll you're you've your yours yourself yourselves im dont cant wont ive
     thanks thank hey hi hello lol omg yes ok okay via rt amp gonna wanna going today day days again
     anyone someone something anything nothing everyone thing things way time times people guys since
+    without within across around another many lot lots back got make made two three four five six
+    seven eight nine ten zero first second last minute minutes hour hours week weeks month months
+    year years
     """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
