@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from monitor.store.walcheckpoint import WalCheckpointer, wal_checkpointer_for
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -163,8 +165,23 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
         )
         raise StorageError(f"storage.url: no driver for {parsed.drivername!r} ({exc}).{hint}") from exc
     if engine.dialect.name == "sqlite":
+        checkpointer = wal_checkpointer_for(parsed.database)
+        engine.wal_checkpointer = checkpointer  # type: ignore[attr-defined]
         event.listen(engine, "connect", _sqlite_pragmas)
+        if checkpointer is not None:
+            # Checkpoints run on the checkpointer's thread, not inside a committing ingest page.
+            event.listen(engine, "connect", partial(_no_autocheckpoint, checkpointer))
+            # After the commit: on a connection's return to the pool (ConnectionEvents.commit
+            # fires before it, when the WAL does not yet hold the page).
+            event.listen(engine, "checkin", lambda _dbapi, _record: checkpointer.after_commit())
     return engine
+
+
+def _no_autocheckpoint(checkpointer: WalCheckpointer, dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+    # Truncate the WAL when it starts over, so its size tells the checkpointer what is pending.
+    dbapi_conn.execute("PRAGMA journal_size_limit=0")
+    checkpointer.page_size = dbapi_conn.execute("PRAGMA page_size").fetchone()[0]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -185,6 +202,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA mmap_size=0")
     # Checkpoint the WAL every ~40 MB instead of 4 MB: each checkpoint fsyncs the database, and a
     # page of mentions touches a dozen index pages that are then written back once, not per commit.
+    # For plain files make_engine turns this off again and a WalCheckpointer thread checkpoints at
+    # the same size (monitor/store/walcheckpoint.py).
     cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
