@@ -24,7 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from monitor.store import inbox_counts, tables
+from monitor.store import inbox_counts, queries, tables
 from monitor.store import search as fulltext
 
 COUNT_CAP = 1000
@@ -596,8 +596,11 @@ def export_rows(engine: Engine, f: InboxFilter, *, limit: int | None = None) -> 
 # -- one mention's story
 
 
-def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[str, Any] | None:
-    """The mention with its author, conversation, alerts and their deliveries, replies, notes and audit."""
+def mention_story(
+    engine: Engine, mention_id: int, *, around: int = 5, author_window_minutes: float = 30
+) -> dict[str, Any] | None:
+    """The mention with its author, conversation, alerts and their deliveries, replies, notes and
+    audit; with no alert of its own, the same author's alert it was folded into (if any)."""
     t = tables.mention
     with engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.id == mention_id)).mappings().first()
@@ -691,6 +694,9 @@ def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[s
                 select(ev).where(ev.c.mention_id == mention_id).order_by(ev.c.at, ev.c.id).limit(500)
             ).mappings()
         ]
+        folded_into = None
+        if not alerts and mention["incident_id"] is None:
+            folded_into = queries.earlier_author_alert(conn, mention, author_window_minutes)
         incident = None
         if mention["incident_id"] is not None:
             it = tables.incident
@@ -703,6 +709,7 @@ def mention_story(engine: Engine, mention_id: int, *, around: int = 5) -> dict[s
         "later": [dict(r) for r in later],
         "thread": thread,
         "alerts": alerts,
+        "folded_into": folded_into,
         "replies": replies,
         "notes": [e for e in events if e["action"] == "note"],
         "events": [e for e in events if e["action"] != "note"],

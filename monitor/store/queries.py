@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import desc, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from monitor.mention import Mention
 from monitor.store import tables
@@ -201,6 +201,32 @@ def to_mention(row: dict[str, Any]) -> Mention:
     )
 
 
+def earlier_author_alert(conn: Connection, mention: Any, window_minutes: float) -> dict[str, Any] | None:
+    """The same author's alert within ``alerts.author_window_minutes`` before ``mention`` was stored:
+    why a mention with no alert of its own was folded (one alert per author per window)."""
+    out_t = tables.alert_outbox
+    seen_at = mention["fetched_at"] or mention["created_at"]
+    if seen_at is None:
+        return None
+    earlier = (
+        conn.execute(
+            select(out_t.c.id.label("alert_id"), out_t.c.mention_id, out_t.c.created_at)
+            .where(
+                out_t.c.kind == "mention",
+                out_t.c.platform == mention["platform"],
+                out_t.c.author_handle == mention["author_handle"],
+                out_t.c.created_at <= seen_at,
+                out_t.c.created_at >= seen_at - timedelta(minutes=window_minutes),
+            )
+            .order_by(desc(out_t.c.created_at))
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(earlier) if earlier else None
+
+
 def mention_detail(
     engine: Engine, mention_id: int, *, author_window_minutes: float = 30
 ) -> dict[str, Any] | None:
@@ -236,26 +262,7 @@ def mention_detail(
         for key, table in (("events", ev), ("corrections", corr), ("replies", rep)):
             found = conn.execute(select(table).where(table.c.mention_id == mention_id).order_by(table.c.id))
             detail[key] = [dict(r) for r in found.mappings()]
-        # With no alert of its own: the same author's alert within the per-author window before it
-        # was stored (alerts.author_window_minutes folds repeats), shown by ``show`` as the reason.
-        detail["earlier_author_alert"] = None
-        seen_at = row["fetched_at"] or row["created_at"]
-        if not detail["deliveries"] and seen_at is not None:
-            earlier = (
-                conn.execute(
-                    select(out_t.c.id.label("alert_id"), out_t.c.mention_id, out_t.c.created_at)
-                    .where(
-                        out_t.c.kind == "mention",
-                        out_t.c.platform == row["platform"],
-                        out_t.c.author_handle == row["author_handle"],
-                        out_t.c.created_at <= seen_at,
-                        out_t.c.created_at >= seen_at - timedelta(minutes=author_window_minutes),
-                    )
-                    .order_by(desc(out_t.c.created_at))
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
-            detail["earlier_author_alert"] = dict(earlier) if earlier else None
+        detail["earlier_author_alert"] = (
+            None if detail["deliveries"] else earlier_author_alert(conn, row, author_window_minutes)
+        )
     return detail

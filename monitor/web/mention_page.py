@@ -75,7 +75,9 @@ def _page(
     message: tuple[str, str] | None = None,
     draft: str = "",
 ) -> Response:
-    story = store.mention_story(ctx.engine, mention_id)
+    story = store.mention_story(
+        ctx.engine, mention_id, author_window_minutes=ctx.config.alerts.author_window_minutes
+    )
     if story is None:
         raise HTTPException(
             404, f"There is no mention #{mention_id}. It may have been deleted, or the link is wrong."

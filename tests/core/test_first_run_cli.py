@@ -22,6 +22,7 @@ from monitor.cli import main
 from monitor.config import parse_config
 from monitor.mention import Mention
 from monitor.pipeline import Pipeline
+from monitor.store import inbox
 from monitor.store import models as m
 from monitor.store.db import make_engine, migrate
 
@@ -279,6 +280,13 @@ def test_show_lists_alert_deliveries(tmp_path, capsys):
     assert folded is not None
     assert main(["show", str(folded), "--db", url]) == 0
     assert f"already alerted in the same batch (alert #1 for mention #{alerted})" in capsys.readouterr().out
+    # The dashboard's mention page reads the same answer (it links to the alerted mention).
+    engine = make_engine(url)
+    story = inbox.mention_story(engine, folded, author_window_minutes=30)
+    alerted_story = inbox.mention_story(engine, alerted, author_window_minutes=30)
+    engine.dispose()
+    assert (story["folded_into"]["alert_id"], story["folded_into"]["mention_id"]) == (1, alerted)
+    assert alerted_story["alerts"] and alerted_story["folded_into"] is None
 
 
 # ----------------------------------------------------------------------------- item 11
