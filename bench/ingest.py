@@ -10,8 +10,8 @@ A B A B A B (--repeat 3, each in its own process on its own fresh copy), and the
 growth is taken from the median seconds per mention of each; each case also prints
 its CPU seconds (user+sys of the process over the timed loop, all threads), so
 wall time lost to other processes on a shared machine shows as wall > CPU. At 100k
-on the 2-core bench machine one A takes ~1 min and one B ~1.5 min plus ~10 s to copy
-the 2 GB store: --repeat 3 costs ~9 min on top of the TextBlob runs.
+on the 2-core bench machine one A takes ~40 s and one B ~40 s plus ~10 s to copy the
+2 GB store: the whole default --repeat 3 run costs ~5 min (TextBlob runs included).
 
 Each case runs in its own process (so peak RSS is that case's own) on one core.
 The pipeline case is: simulated source → normalize → dedupe → triage → SQLite
