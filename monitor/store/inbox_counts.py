@@ -81,7 +81,6 @@ BEGIN
 END $$"""
 
 
-PG_FUNCTION = pg_function()
 PG_TRIGGERS = (
     "CREATE TRIGGER inbox_count_ins AFTER INSERT ON mention REFERENCING NEW TABLE AS new_rows "
     "FOR EACH STATEMENT EXECUTE FUNCTION inbox_count_track()",
@@ -108,7 +107,6 @@ def rebuild(dims: tuple[str, ...] = DIMS) -> tuple[str, ...]:
     )
 
 
-REBUILD = rebuild()
 _COLS = ", ".join(DIMS)
 
 
