@@ -9,8 +9,8 @@ more than half of the store's time per page. Here a page is one statement per ta
 - PostgreSQL: ``INSERT … SELECT … FROM jsonb_array_elements(%s)``: the page is one JSON
   parameter (encoded in C), the query a short constant text psycopg prepares once.
 
-``IN`` lists are one JSON parameter on both (``json_each`` / ``jsonb_array_elements_text``),
-so those queries are constant texts too.
+``IN`` lists are one parameter on both (a JSON array read with ``json_each`` on SQLite, a text
+array compared with ``= ANY`` on PostgreSQL), so those queries are constant texts too.
 
 Values are converted here as the column types would convert them, so rows read back the same
 as rows written through SQLAlchemy: aware datetimes become naive UTC (on SQLite the text
