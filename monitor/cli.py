@@ -733,6 +733,13 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _escape(text: str) -> str:
+    """``text`` with rich markup characters escaped (file names and values may hold "[...]")."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _progress(label: str, quiet: bool) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -765,7 +772,7 @@ def _train_from_file(args: argparse.Namespace) -> int:
                     examples.append((row.text, row.label))
                 progress.advance(task)
     except LabelFileError as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False)
+        err.print(f"[red]error[/]: {_escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     for e in errors[:10]:
         err.print(f"line {e.line}: {e.reason}", markup=False)
@@ -815,7 +822,7 @@ def _label_from_file(args: argparse.Namespace) -> int:
                 engine, good_rows(), actor=_actor(args), progress=lambda n: progress.advance(task, n)
             )
     except LabelFileError as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False)
+        err.print(f"[red]error[/]: {_escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     errors = sorted(bad + report.errors)
     out.print(
@@ -881,16 +888,19 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 @command("import")
 def cmd_import(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from monitor.config import load_config, parse_config
     from monitor.importer import ImportFormatError, import_file, write_rejects
     from monitor.pipeline import Pipeline
-    from monitor.rowfile import count_rows
+    from monitor.rowfile import check_file, count_rows
 
     path = Path(args.file)
-    if not path.is_file():
-        err.print(f"[red]error[/]: no such file: {path}")
+    try:
+        check_file(path, error=ImportFormatError)  # before a database is made or a row stored
+    except ImportFormatError as exc:
+        err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     config = load_config(args.config) if args.config else parse_config({"brand": {"names": [args.brand]}})
     engine = _engine(args, create=True)
@@ -908,7 +918,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 progress=lambda n: progress.advance(task, n),
             )
         except ImportFormatError as exc:
-            err.print(f"[red]error[/]: {exc}")
+            err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
             return EXIT_USAGE
     r = report.result
     out.print(
