@@ -93,6 +93,7 @@ FAILURE: list[tuple[str, str]] = [
             no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
             no (?:one|body) (?:cares|helps|helped|knows)
             nobody|no response|no reply|no answer|no call back|no callback|no help
+            no one(?!'s| else| ever)(?! (?:is |does |could |can )?(?:\w+ )?(?:better|beat))
             nothing (?:we|they|you|i|anyone|they can|that can) (?:can|could) do
             nothing (?:was|has been|is being) done
             """
@@ -317,12 +318,13 @@ SARCASM: list[tuple[str, str]] = [
             r"""
             thanks? (?:you )?for nothing|yeah,? right|so much for|(?:thanks|thx) for that$
             you (?:got|have) there|how convenient|good to know now
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining)
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:breaking|ignoring|leaving|stranding|charging)
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:overcharging|the wait)
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?making (?:me|us) (?:wait|miss)
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:nothing|hanging up|the runaround|the delay)
-            thanks? (?:you )?(?:so much )?for (?:\w+ ){0,2}?(?:the hassle|no|late)
+            thanks? (?:you )?(?:so much )?for (?!not |never )(?:\w+ ){0,2}?(?:losing|delaying|cancel\w*|wasting|ruining)
+            thanks? (?:you )?(?:so much )?for (?!not |never )(?:\w+ ){0,2}?(?:breaking|ignoring|leaving|stranding|charging)
+            thanks? (?:you )?(?:so much )?for (?!not |never )(?:\w+ ){0,2}?(?:overcharging|the wait)
+            thanks? (?:you )?(?:so much )?for (?!not |never )(?:\w+ ){0,2}?making (?:me|us) (?:wait|miss)
+            thanks? (?:you )?(?:so much )?for (?!not |never )(?:\w+ ){0,2}?(?:nothing|hanging up|the runaround|the delay)
+            thanks? (?:you )?(?:so much )?for (?!not |never )(?:\w+ ){0,2}?(?:the hassle|no|late)
+            (?:thanks?|thx) (?:you )?(?:so much )?for (?:not|never) (?:responding|answering|replying|helping|calling|getting back|telling|caring|listening|following up)
             """
         ),
     ),
@@ -334,7 +336,7 @@ _HASHTAG_COMPLAINT = re.compile(
     r"fail|suck|worst|moneyback|refund|never|dontfly|nofly|fixit|broken|delay|cancel|angry|disappoint"
     r"|unacceptable|mess|joke|shame|boycott|ripoff|badservice|notcool|frustrat|annoy|ugh|smh|wtf|fml|lame"
     r"|terrible|awful|horrible|hate|rude|stuck|stranded|waiting|onhold|nothanks|notimpressed|unfriend|unhappy"
-    r"|nothappy|shafted|baitandswitch|scam|fault|fraud"
+    r"|nothappy|shafted|baitandswitch|scam|fault|fraud|badcustomer|poorservice|poorcustomer|nothelpful|unhelpful"
 )
 
 _QUESTION_MARK = re.compile(r"\?")

@@ -15,11 +15,13 @@ from monitor.triage.model import Evidence
 from monitor.triage.settings import TriageSettings
 
 _WORDS = r"(?:wicked|sick|killer|insane(?:ly)?|crazy|mental|filthy|dope|unreal|stupid|ridiculous(?:ly)?)"
+# Closing a sentence ("this is ridiculous!"), these read as complaints far more often than as praise.
+_BARE = r"(?:wicked|sick|killer|insane(?:ly)?|mental|filthy|dope|unreal)"
 _SLANG = re.compile(
     rf"\b{_WORDS} (?:good|fast|quick|cheap|smooth|comfy|comfortable|tasty|deal|deals|price|prices"
     r"|quality|value"
     r"|service|app|update|sound|camera|battery|design|food|job|work|customer service|support)\b"
-    rf"|\b(?:is|was|are|were|looks|look|sounds|so|it's|that's) (?:so |pretty |absolutely |just )?{_WORDS}"
+    rf"|\b(?:is|was|are|were|looks|look|sounds|so|it's|that's) (?:so |pretty |absolutely |just )?{_BARE}"
     r"(?=\s*(?:[!.,🔥😍🙌]|$))"
     r"|\b(?:killing it|killed it|slaps|goes hard|is fire|is lit)\b"
 )

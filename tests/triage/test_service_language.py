@@ -1,0 +1,119 @@
+"""Complaint cues in plain customer-service language: each rule, and the false alarm it must not cause.
+
+Every example is hand-written, about a shop, a bank or a telco.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from monitor.triage import Triager
+from monitor.triage.cues import CueSet
+from monitor.triage.normalize import prepare
+from monitor.triage.sarcasm import sarcasm_marker
+
+CUES = CueSet()
+
+
+def read(text: str):
+    return CUES.read(prepare(text))
+
+
+def quotes(reasons: tuple[str, ...]) -> list[str]:
+    return [q for r in reasons for q in re.findall(r"“([^”]+)”", r)]
+
+
+def assert_complaint(triager: Triager, make_mention, text: str) -> tuple[str, ...]:
+    verdict = triager.assess(make_mention(text))
+    assert verdict.label == "complaint", verdict.reasons
+    for q in quotes(verdict.reasons):
+        assert q.lower() in text.lower(), (q, text)
+    return verdict.reasons
+
+
+# --- "this is ridiculous!" is not slang praise -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@AcmeHelp two weeks for a password reset, this is ridiculous!", "@AcmeHelp this is crazy."],
+)
+def test_ridiculous_or_crazy_closing_a_sentence_is_frustration(triager: Triager, make_mention, text) -> None:
+    reasons = assert_complaint(triager, make_mention, text)
+    assert not any(r.startswith("slang praise") for r in reasons)
+
+
+def test_ridiculous_before_a_product_word_is_still_slang_praise(triager: Triager, make_mention) -> None:
+    verdict = triager.assess(make_mention("@AcmeHelp ridiculously good prices this week"))
+    assert verdict.label == "praise", verdict.reasons
+
+
+# --- "no one" as a failure, like "nobody" ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp no one at the branch could tell me where my card is",
+        "@AcmeHelp I have called three times and no one has been able to help",
+    ],
+)
+def test_no_one_is_a_service_failure(triager: Triager, make_mention, text: str) -> None:
+    assert "no one" in read(text).failure.words
+    reasons = assert_complaint(triager, make_mention, text)
+    assert any("“no one”" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no one does it better than your support team",
+        "no one else had the size in stock, glad you did",
+        "a feature no one's ever heard of",
+        "no one ever beats your prices",
+    ],
+)
+def test_no_one_in_praise_or_hearsay_is_not_a_failure(text: str) -> None:
+    assert not read(text).failure.tags
+
+
+def test_no_one_praise_stays_praise(triager: Triager, make_mention) -> None:
+    assert triager.assess(make_mention("@AcmeHelp no one is better than you, thanks!")).label == "praise"
+
+
+# --- complaint hashtags in customer-service words ----------------------------------------------
+
+
+@pytest.mark.parametrize("tag", ["badcustomerservice", "poorservice", "nothelpful"])
+def test_service_complaint_hashtags(tag: str) -> None:
+    assert f"#{tag}" in read(f"second call today #{tag}").frustration.tags
+
+
+def test_service_hashtag_praise_is_not_frustration() -> None:
+    assert not read("sorted in minutes #greatcustomerservice #helpful").frustration.tags
+
+
+# --- "thanks for not answering" is sarcasm ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["thx for not responding", "thanks for never getting back to me", "thank you for not helping"]
+)
+def test_thanks_for_not_answering_is_sarcasm(text: str) -> None:
+    p = prepare(text)
+    assert sarcasm_marker(p.lower, CUES.read(p), p.hashtags)
+
+
+def test_thanks_for_not_answering_is_a_complaint(triager: Triager, make_mention) -> None:
+    assert_complaint(triager, make_mention, "@AcmeHelp thanks for not responding to my email")
+
+
+@pytest.mark.parametrize(
+    "text", ["thanks for not charging me the late fee", "thank you for not giving up on my claim"]
+)
+def test_sincere_thanks_for_not_doing_harm_is_praise(triager: Triager, make_mention, text: str) -> None:
+    p = prepare(text)
+    assert sarcasm_marker(p.lower, CUES.read(p), p.hashtags) is None
+    assert triager.assess(make_mention(f"@AcmeHelp {text}")).label == "praise"
