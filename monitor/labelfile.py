@@ -9,8 +9,9 @@ Two uses:
   columns, names configurable), for training the optional classifier. See :func:`read_training_file`.
 
 A bad row becomes a :class:`RowError` with its line number and reason; it never stops the
-file. A file that cannot be read at all (no header, missing columns) raises
-:class:`LabelFileError` naming the file and what to do.
+file. A file that cannot be read at all (no header, missing columns: checked on the CSV header
+or on the first JSON object) raises :class:`LabelFileError` naming the file and what to do,
+before any row is yielded.
 """
 
 from __future__ import annotations
@@ -75,12 +76,43 @@ def normalise_label(value: Any) -> str:
     raise ValueError(f"label {raw!r} is not one of {', '.join(LABELS)} (or yes/no, 1/0 for complaint)")
 
 
+def _check_columns(path: Path, row: dict[str, Any], wanted: list[str], hint: str) -> None:
+    """Raise :class:`LabelFileError` when the first row (the CSV header, or the first JSON object)
+    lacks one of ``wanted``: every row would fail for the same reason."""
+    missing = [c for c in wanted if c.strip().lower() not in row]
+    if missing:
+        jsonl = path.suffix.lower() in JSONL_SUFFIXES
+        where = "key" if jsonl else "column"
+        first = " in the first object" if jsonl else ""
+        raise LabelFileError(
+            f"{path}: no {where} {', '.join(repr(c) for c in missing)}{first}; found "
+            f"{', '.join(k for k in row if k) or 'nothing'}. {hint}"
+        )
+
+
+_LABEL_HINT = "A label file has id (or platform and external_id), label and optionally severity"
+
+
 def read_label_file(path: Path) -> Iterator[LabelRow | RowError]:
-    """Rows for ``label --file``: id or platform+external_id, label, optional severity."""
+    """Rows for ``label --file``: id or platform+external_id, label, optional severity.
+
+    Raises :class:`LabelFileError` before any row when the header (or the first JSON object) has
+    no ``label`` or nothing to find the mention by, instead of failing every row alike.
+    """
+    checked = False
     for line, row in _rows(path):
         if isinstance(row, RowError):
             yield row
             continue
+        if not checked:
+            _check_columns(path, row, ["label"], _LABEL_HINT)
+            if not ({"id", "mention_id"} & row.keys() or {"platform", "external_id"} <= row.keys()):
+                found = ", ".join(k for k in row if k) or "nothing"
+                raise LabelFileError(
+                    f"{path}: no column to find the mention by (id, mention_id, or platform and "
+                    f"external_id); found {found}. {_LABEL_HINT}"
+                )
+            checked = True
         try:
             label = normalise_label(row.get("label"))
             severity = _text(row.get("severity")).lower() or None
@@ -110,13 +142,10 @@ def read_training_file(
         if isinstance(row, RowError):
             yield row
             continue
-        if not checked and path.suffix.lower() not in JSONL_SUFFIXES:
-            missing = [c for c, k in ((text_column, text_key), (label_column, label_key)) if k not in row]
-            if missing:
-                raise LabelFileError(
-                    f"{path}: no column {', '.join(repr(c) for c in missing)}; found "
-                    f"{', '.join(row)}. Name them with --text-column/--label-column"
-                )
+        if not checked:
+            _check_columns(
+                path, row, [text_column, label_column], "Name them with --text-column/--label-column"
+            )
             checked = True
         text = _text(row.get(text_key))
         if not text:
