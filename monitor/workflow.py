@@ -311,11 +311,18 @@ def _relabel(
         # The mention does not change, so no audit event. The first agent's word on a label triage
         # got right is recorded once (triage-eval needs the right answers too, not only the
         # mistakes); after that, repeating it writes nothing.
+        # The same severity as the latest correction is a repeat too (a label file run twice, or
+        # after an interruption): recording it again would double the audit trail.
         corrections = tables.label_correction
         judged = conn.execute(
-            select(corrections.c.id).where(corrections.c.mention_id == mention_id).limit(1)
+            select(corrections.c.corrected, corrections.c.severity)
+            .where(corrections.c.mention_id == mention_id)
+            .order_by(corrections.c.id.desc())
+            .limit(1)
         ).first()
-        if judged is not None and severity is None:
+        if judged is not None and (
+            severity is None or (judged.corrected == label and judged.severity == severity)
+        ):
             return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
         said = f", severity {severity}" if severity else ""
         conn.execute(
@@ -427,12 +434,15 @@ def apply_label_rows(
 
     A row names its mention by ``mention_id`` or by ``platform`` + ``external_id``; a mention
     that does not exist is an error for that row (by line), and the other rows still apply.
+    A mention named again later in the file with another label or severity is an error for the
+    later row (the first stands); an exact repeat counts as unchanged.
     ``progress(n)`` is called after each chunk with the number of rows done.
     """
     at = _now(now)
     report = LabelFileReport()
     table = tables.mention
     batch: list[Any] = []
+    seen: dict[int, tuple[int, str, str | None]] = {}  # mention id -> (line, label, severity)
 
     def flush() -> None:
         if not batch:
@@ -454,7 +464,22 @@ def apply_label_rows(
                 if mention_id is None:
                     report.errors.append((r.line, f"no mention {r.platform}/{r.external_id}"))
                     continue
+                earlier = seen.get(mention_id)
+                if earlier is not None:
+                    if earlier[1:] == (r.label, r.severity):
+                        report.unchanged += 1
+                    else:
+                        report.errors.append(
+                            (
+                                r.line,
+                                f"mention #{mention_id} is also on line {earlier[0]} with another "
+                                "label or severity; that line stands (one row per mention)",
+                            )
+                        )
+                    continue
                 o = _relabel(conn, mention_id, r.label, actor=actor, at=at, severity=r.severity)
+                if o.result in ("changed", "unchanged"):
+                    seen[mention_id] = (r.line, r.label, r.severity)
                 if o.result == "changed":
                     report.changed += 1
                 elif o.result == "unchanged":

@@ -101,3 +101,51 @@ def test_training_jsonl_with_other_key_names_points_to_the_options(tmp_path, cap
     assert "no key 'text', 'label' in the first object; found tweet, sentiment" in err
     assert "--text-column/--label-column" in err
     assert not (tmp_path / "m.json.gz").exists()
+
+
+def test_rerunning_a_label_file_with_severities_records_nothing_twice(
+    tmp_path, sqlite_url, stored, capsys
+) -> None:
+    engine, ids = stored
+    labels = tmp_path / "labels.csv"
+    # k1 is a complaint already (triage agrees): the row confirms it with the team's severity.
+    _write_csv(
+        labels, ["id", "label", "severity"], [(ids["k1"], "complaint", "severe"), (ids["k2"], "spam", "")]
+    )
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 0
+    assert "2 changed, 0 unchanged" in capsys.readouterr().out
+    first = _corrections(engine)
+    assert sorted(first) == sorted([(ids["k1"], "complaint", "severe"), (ids["k2"], "spam", None)])
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 0
+    assert "0 changed, 2 unchanged" in capsys.readouterr().out
+    assert _corrections(engine) == first
+    # The one-id form too; a different severity is new information and is recorded.
+    assert main(["label", str(ids["k1"]), "complaint", "--severity", "severe", "--db", sqlite_url]) == 0
+    assert "already labelled complaint" in capsys.readouterr().out
+    assert _corrections(engine) == first
+    assert main(["label", str(ids["k1"]), "complaint", "--severity", "mild", "--db", sqlite_url]) == 0
+    assert _corrections(engine) == [*first, (ids["k1"], "complaint", "mild")]
+
+
+def test_the_same_mention_twice_in_one_file(tmp_path, sqlite_url, stored, capsys) -> None:
+    engine, ids = stored
+    labels = tmp_path / "labels.csv"
+    _write_csv(
+        labels,
+        ["id", "platform", "external_id", "label"],
+        [
+            (ids["k2"], "", "", "praise"),
+            ("", "x", "k2", "spam"),  # the same mention by its platform key, another label
+            (ids["k3"], "", "", "question"),
+            (ids["k3"], "", "", "question"),  # an exact repeat: nothing to report
+        ],
+    )
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "1 row(s) not applied" in captured.out
+    assert f"line 3: mention #{ids['k2']} is also on line 2 with another label" in _flat(captured.err)
+    with engine.connect() as conn:
+        label = conn.execute(select(m.Mention.label).where(m.Mention.id == ids["k2"])).scalar_one()
+    assert label == "praise"
+    assert [c for c in _corrections(engine) if c[0] == ids["k2"]] == [(ids["k2"], "praise", None)]
+    assert len([c for c in _corrections(engine) if c[0] == ids["k3"]]) == 1
