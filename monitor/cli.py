@@ -825,8 +825,9 @@ def _label_from_file(args: argparse.Namespace) -> int:
         err.print(f"[red]error[/]: {_escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     errors = sorted(bad + report.errors)
+    stopped = "interrupted: " if report.interrupted else ""
     out.print(
-        f"{path.name}: {report.changed:,} changed, {report.unchanged:,} unchanged, "
+        f"{path.name}: {stopped}{report.changed:,} changed, {report.unchanged:,} unchanged, "
         f"{len(errors):,} row(s) not applied",
         markup=False,
     )
@@ -834,6 +835,13 @@ def _label_from_file(args: argparse.Namespace) -> int:
         err.print(f"line {line}: {reason}", markup=False)
     if len(errors) > 20:
         err.print(f"… and {len(errors) - 20:,} more", markup=False)
+    if report.interrupted:
+        err.print(
+            "stopped before the end of the file (the rows counted above are saved, the rest are not): "
+            "run the same command again to finish; rows already applied count as unchanged",
+            markup=False,
+        )
+        return 130
     return EXIT_FAILED if errors else EXIT_OK
 
 
@@ -921,12 +929,22 @@ def cmd_import(args: argparse.Namespace) -> int:
             err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
             return EXIT_USAGE
     r = report.result
+    stopped = "interrupted: " if report.interrupted else ""
     out.print(
-        f"{path.name}: {report.rows} row(s) read, {r.stored} new mention(s), {r.duplicates} already stored, "
-        f"{sum(r.filtered.values())} filtered, {len(report.errors)} rejected, {r.alerts} alert(s)"
+        f"{path.name}: {stopped}{report.rows} row(s) read, {r.stored} new mention(s), "
+        f"{r.duplicates} already stored, {sum(r.filtered.values())} filtered, {len(report.errors)} rejected, "
+        f"{r.alerts} alert(s)",
+        markup=False,
     )
     if r.labels:
         out.print("labels: " + ", ".join(f"{k} {v}" for k, v in r.labels.most_common()))
+    if report.interrupted:
+        err.print(
+            "stopped before the end of the file (the new mentions counted above are stored): import the "
+            "file again to finish; rows already stored are not duplicated",
+            markup=False,
+        )
+        return 130
     if report.errors:
         for e in report.errors[:10]:
             err.print(f"[yellow]line {e.line}[/]: {e.reason}")

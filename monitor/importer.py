@@ -59,6 +59,7 @@ class ImportReport:
     rows: int = 0
     result: IngestResult = field(default_factory=IngestResult)
     errors: list[RowError] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C: ``result`` counts the batches stored before it
 
 
 def parse_time(value: Any) -> datetime:
@@ -186,7 +187,12 @@ def import_file(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import every good row; bad rows are listed in the report, nothing is half-stored."""
+    """Import every good row; bad rows are listed in the report, nothing is half-stored.
+
+    A KeyboardInterrupt stops the import between or inside a batch (the batch in progress is
+    rolled back) and returns the report of what was stored, with ``interrupted`` set; importing
+    the file again stores the rest and counts the rest as already stored.
+    """
     report = ImportReport()
     brand = getattr(getattr(pipeline, "config", None), "brand", None)
     batch: list[Mention] = []
@@ -197,20 +203,23 @@ def import_file(
             report.result.add(pipeline.ingest(batch, source=source))
             batch.clear()
 
-    for line, row in read_rows(path, fmt):
-        report.rows += 1
-        if isinstance(row, RowError):
-            report.errors.append(row)
-        else:
-            try:
-                batch.append(row_to_mention(row, default_platform=default_platform, brand=brand))
-            except ValueError as exc:
-                report.errors.append(RowError(line, str(exc)))
-        if len(batch) >= batch_size:
-            flush()
-        if progress:
-            progress(1)
-    flush()
+    try:
+        for line, row in read_rows(path, fmt):
+            report.rows += 1
+            if isinstance(row, RowError):
+                report.errors.append(row)
+            else:
+                try:
+                    batch.append(row_to_mention(row, default_platform=default_platform, brand=brand))
+                except ValueError as exc:
+                    report.errors.append(RowError(line, str(exc)))
+            if len(batch) >= batch_size:
+                flush()
+            if progress:
+                progress(1)
+        flush()
+    except KeyboardInterrupt:
+        report.interrupted = True
     return report
 
 

@@ -414,11 +414,15 @@ def bulk(
 
 @dataclass
 class LabelFileReport:
-    """What ``label --file`` did: counts, and the rows that could not be applied (line, reason)."""
+    """What ``label --file`` did: counts, and the rows that could not be applied (line, reason).
+
+    ``interrupted``: Ctrl-C stopped it; the counts are those of the chunks committed before.
+    """
 
     changed: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    interrupted: bool = False
 
 
 def apply_label_rows(
@@ -436,7 +440,10 @@ def apply_label_rows(
     that does not exist is an error for that row (by line), and the other rows still apply.
     A mention named again later in the file with another label or severity is an error for the
     later row (the first stands); an exact repeat counts as unchanged.
-    ``progress(n)`` is called after each chunk with the number of rows done.
+    ``progress(n)`` is called after each chunk with the number of rows done. A KeyboardInterrupt
+    rolls back the chunk in progress and returns the report of the committed chunks with
+    ``interrupted`` set; running the file again applies the rest (the rest only: rows already
+    applied count as unchanged).
     """
     at = _now(now)
     report = LabelFileReport()
@@ -447,6 +454,8 @@ def apply_label_rows(
     def flush() -> None:
         if not batch:
             return
+        part = LabelFileReport()  # counted into the report only once its transaction commits
+        marked: dict[int, tuple[int, str, str | None]] = {}
         with engine.begin() as conn:
             keys = {(r.platform, r.external_id) for r in batch if r.mention_id is None}
             found: dict[tuple[str, str], int] = {}
@@ -462,14 +471,14 @@ def apply_label_rows(
                 if mention_id is None:
                     mention_id = found.get((r.platform, r.external_id))
                 if mention_id is None:
-                    report.errors.append((r.line, f"no mention {r.platform}/{r.external_id}"))
+                    part.errors.append((r.line, f"no mention {r.platform}/{r.external_id}"))
                     continue
-                earlier = seen.get(mention_id)
+                earlier = marked.get(mention_id) or seen.get(mention_id)
                 if earlier is not None:
                     if earlier[1:] == (r.label, r.severity):
-                        report.unchanged += 1
+                        part.unchanged += 1
                     else:
-                        report.errors.append(
+                        part.errors.append(
                             (
                                 r.line,
                                 f"mention #{mention_id} is also on line {earlier[0]} with another "
@@ -479,22 +488,29 @@ def apply_label_rows(
                     continue
                 o = _relabel(conn, mention_id, r.label, actor=actor, at=at, severity=r.severity)
                 if o.result in ("changed", "unchanged"):
-                    seen[mention_id] = (r.line, r.label, r.severity)
+                    marked[mention_id] = (r.line, r.label, r.severity)
                 if o.result == "changed":
-                    report.changed += 1
+                    part.changed += 1
                 elif o.result == "unchanged":
-                    report.unchanged += 1
+                    part.unchanged += 1
                 else:
-                    report.errors.append((r.line, o.detail or f"no mention with id {mention_id}"))
+                    part.errors.append((r.line, o.detail or f"no mention with id {mention_id}"))
+        report.changed += part.changed
+        report.unchanged += part.unchanged
+        report.errors += part.errors
+        seen.update(marked)
         if progress is not None:
             progress(len(batch))
         batch.clear()
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= chunk:
-            flush()
-    flush()
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= chunk:
+                flush()
+        flush()
+    except KeyboardInterrupt:
+        report.interrupted = True
     return report
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from monitor.cli import main
 from monitor.store import models as m
@@ -149,3 +153,89 @@ def test_the_same_mention_twice_in_one_file(tmp_path, sqlite_url, stored, capsys
     assert label == "praise"
     assert [c for c in _corrections(engine) if c[0] == ids["k2"]] == [(ids["k2"], "praise", None)]
     assert len([c for c in _corrections(engine) if c[0] == ids["k3"]]) == 1
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _interrupt_when(proc: subprocess.Popen[str], ready, timeout: float = 120.0) -> None:
+    """SIGINT (Ctrl-C) to ``proc`` as soon as ``ready()`` is true; polls, no fixed wait."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, "the command finished before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+
+
+def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
+    tmp_path, sqlite_url, capsys
+) -> None:
+    n = 4000
+    history = tmp_path / "history.csv"
+    _write_csv(
+        history,
+        ["external_id", "platform", "text", "author", "created_at"],
+        [(f"h{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(n)],
+    )
+    assert main(["import", str(history), "--db", sqlite_url, "--quiet"]) == 0
+    capsys.readouterr()
+    labels = tmp_path / "labels.csv"
+    _write_csv(
+        labels,
+        ["platform", "external_id", "label", "severity"],
+        [("x", f"h{i}", "complaint" if i % 2 else "praise", "severe" if i % 2 else "") for i in range(n)],
+    )
+    engine = create_engine(sqlite_url)
+    corrections = m.LabelCorrection.__table__
+    args = [sys.executable, "-m", "monitor", "label", "--file", str(labels), "--db", sqlite_url]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _interrupt_when(proc, lambda: _count(engine, corrections) >= 500)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    saved = _count(engine, corrections)
+    assert 0 < saved < n
+    said = _flat(out + err)
+    assert "Traceback" not in said
+    assert f"interrupted: {saved:,} changed, 0 unchanged" in said, said
+    assert "run the same command again" in said
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{n - saved:,} changed, {saved:,} unchanged, 0 row(s) not applied" in rerun.stdout
+    assert _count(engine, corrections) == n
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count(func.distinct(corrections.c.mention_id)))).scalar_one() == n
+
+
+def test_import_interrupted_says_what_was_stored_and_a_rerun_finishes_it(tmp_path, sqlite_url) -> None:
+    n = 4000
+    history = tmp_path / "history.csv"
+    _write_csv(
+        history,
+        ["external_id", "platform", "text", "author", "created_at"],
+        [(f"h{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(n)],
+    )
+    engine = create_engine(sqlite_url)
+    args = [sys.executable, "-m", "monitor", "import", str(history), "--db", sqlite_url]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def some_stored() -> bool:
+        try:
+            return _count(engine, m.Mention.__table__) >= 500
+        except Exception:  # the command has not made the tables yet
+            return False
+
+    _interrupt_when(proc, some_stored)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    stored = _count(engine, m.Mention.__table__)
+    said = _flat(out + err)
+    assert "Traceback" not in said
+    assert f"{stored} new mention(s)" in said and "interrupted" in said, said
+    assert "import the file again" in said
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{n - stored} new mention(s), {stored} already stored" in _flat(rerun.stdout)
+    assert _count(engine, m.Mention.__table__) == n
