@@ -48,13 +48,16 @@ _FUNCTION = _alt(
     give (?:me|us)|print|pay|use|find|reach|track|change|do anything|accept|transfer|book|rebook|cancel
     access|see|view|check in|download|upload|submit|complete|confirm|verify|reset
     get (?:a|an|any|my|through|thru|ahold|hold)|got thru
+    get (?:me|us|anyone|anybody|someone|somebody|it|them)|be (?:made|used|done|reached|changed|processed|found|bothered)
+    send|sent|hear (?:anything|back|from)|heard (?:anything|back|from)|tell (?:me|us)|told (?:me|us)
     """,
     wrap=False,
 )
 
 # family -> [(tag, regex)]; the tag is what an agent reads in the reason ("" = the matched words).
 FAILURE: list[tuple[str, str]] = [
-    ("doesn't work", rf"\b{_NEG}\s+(?:\w+\s+){{0,2}}?{_FUNCTION}\b"),
+    # "can't wait to see it" is eagerness, not a failure.
+    ("doesn't work", rf"\b{_NEG}\s+(?!wait\b)(?:\w+\s+){{0,2}}?{_FUNCTION}\b"),
     (
         "broken",
         _alt(
@@ -89,7 +92,8 @@ FAILURE: list[tuple[str, str]] = [
             r"""
             still waiting|been waiting|waiting (?:for|on) (?:my|a|an|the|over|hours|days)|waited
             still (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|can'?t|didn'?t)
-            on hold|hold times?|busy signal|hung up|hang up|hanged up|disconnect\w*|ignor(?:ed|ing)
+            on hold|hold times?|busy signal|hung up|hang up|hanged up|hangs up|hanging up|disconnect\w*|ignor(?:ed|ing)
+            (?:got|get|gets|getting|was|were|been) cut off|cut (?:me|us) off|dropped (?:my |the |our )?calls?|calls? (?:\w+ )?(?:dropped|drop|drops|keeps? dropping)
             no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
             no (?:one|body) (?:cares|helps|helped|knows)
             nobody|no response|no reply|no answer|no call back|no callback|no help
@@ -237,7 +241,7 @@ ACCUSING_QUESTION: list[tuple[str, str]] = [
         _alt(
             r"""
             what(?:'s| is) (?:going on|the (?:deal|point|problem|holdup|hold up|solution|plan))
-            what happened to
+            what happened to|what gives(?! (?:you|me|us|them|it|the|a|an|your|my)\b)
             what(?:'s| is) up with
             where(?:'s| is) (?:my|our)|how (?:hard|difficult) (?:is|can|does|do|will)
             do (?:you|they) (?:even )?care|is (?:anyone|anybody|someone) (?:there|working|home|answering)

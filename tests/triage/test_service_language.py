@@ -117,3 +117,68 @@ def test_sincere_thanks_for_not_doing_harm_is_praise(triager: Triager, make_ment
     p = prepare(text)
     assert sarcasm_marker(p.lower, CUES.read(p), p.hashtags) is None
     assert triager.assess(make_mention(f"@AcmeHelp {text}")).label == "praise"
+
+
+# --- a function that was not done: "didn't hear back", "couldn't be made" ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("@AcmeHelp emailed twice last week and didn't hear back", "didn't hear back"),
+        ("@AcmeHelp the address change couldn't be made online", "couldn't be made"),
+        ("@AcmeHelp the branch couldn't get me a new card", "couldn't get me"),
+        ("@AcmeHelp the form won't send", "won't send"),
+    ],
+)
+def test_negated_service_functions(triager: Triager, make_mention, text: str, words: str) -> None:
+    assert words in read(text).failure.words
+    assert_complaint(triager, make_mention, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["can't wait to see the new store", "can't wait to get my new phone", "couldn't be happier"]
+)
+def test_eagerness_is_not_a_negated_function(text: str) -> None:
+    assert not read(text).failure.tags
+
+
+def test_cant_wait_praise_stays_praise(triager: Triager, make_mention) -> None:
+    verdict = triager.assess(make_mention("@AcmeHelp love it, can't wait to get my new phone!"))
+    assert verdict.label == "praise"
+
+
+# --- the phone line hangs up or drops the call -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("@AcmeHelp your support line hangs up on me", "hangs up"),
+        ("@AcmeHelp my call got dropped after twenty minutes", "call got dropped"),
+        ("@AcmeHelp was cut off twice by the help desk", "was cut off"),
+    ],
+)
+def test_dropped_calls_are_failures(triager: Triager, make_mention, text: str, words: str) -> None:
+    assert words in read(text).failure.words
+    assert_complaint(triager, make_mention, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["is the cut off for next-day delivery 5pm?", "the price drop was a nice surprise"]
+)
+def test_cut_off_times_and_price_drops_are_not_failures(text: str) -> None:
+    assert not read(text).failure.tags
+
+
+# --- "what gives?" -----------------------------------------------------------------------------
+
+
+def test_what_gives_is_an_accusing_question(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp my card was declined twice today. What gives?"
+    assert read(text).accusing_question.words == ("what gives",)
+    assert_complaint(triager, make_mention, text)
+
+
+def test_what_gives_you_is_a_plain_question() -> None:
+    assert not read("what gives you the edge over other banks?").accusing_question.tags
