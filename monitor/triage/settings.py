@@ -137,6 +137,10 @@ class TriageSettings(ConfigModel):
     # Urgency at or above which a mention is P1 (act now) / P2 (within the SLA); below is P3.
     p1_urgency: int = Field(default=70, ge=0, le=100)
     p2_urgency: int = Field(default=40, ge=0, le=100)
+    # Whether a post that is not aimed at the brand (no reply to it, no @-mention, no quote: a
+    # news item, a forum thread, a keyword match) may be P1. Off: such a post is at most P2, read
+    # within the SLA (TweetEval's general posts: 718 P1 pages, 37% not even negative).
+    p1_unaddressed: bool = False
     # Followers from which an author counts as high-reach / very high reach.
     high_reach_followers: int = Field(default=10_000, ge=0)
     very_high_reach_followers: int = Field(default=100_000, ge=0)

@@ -6,6 +6,8 @@ this module only adds them up. Weights and thresholds come from :class:`TriageSe
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from monitor.mention import Mention
 from monitor.triage.aside import negative_aside
 from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evidence
@@ -27,6 +29,8 @@ from monitor.triage.severity import SeverityCues, SeverityReading
 from monitor.triage.slang import slang_evidence, slang_praise
 from monitor.triage.thread import addressed_evidence, thread_evidence
 
+# Said when a post that reads P1 is not aimed at the brand (``TriageSettings.p1_unaddressed``).
+_UNAIMED_P2 = "not aimed at the brand (no reply, tag or quote): P2, not P1"
 # Spam by shape: link farms and hashtag walls.
 _SPAM_URLS = 3
 _SPAM_HASHTAGS = 6
@@ -78,6 +82,21 @@ class Triager:
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
         """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
+        verdict = self._assess(mention, context)
+        s = self.settings
+        if verdict.priority == "P1" and not mention.addressed_to_brand and not s.p1_unaddressed:
+            # P1 pages a person within minutes. A post that does not reply to the brand, tag it
+            # or quote it (a news item about a lawsuit, a forum thread, a keyword match) is read
+            # within the SLA instead: the same reasons, P2.
+            return replace(
+                verdict,
+                urgency=max(s.p2_urgency, s.p1_urgency - 1),
+                priority="P2",
+                reasons=(*verdict.reasons, _UNAIMED_P2),
+            )
+        return verdict
+
+    def _assess(self, mention: Mention, context: TriageContext | None) -> Verdict:
         ctx = context or TriageContext()
         s = self.settings
         text = prepare(mention.text, self._brand)

@@ -75,7 +75,7 @@ def test_mention_alerts_and_cursor_commit_together(engine):
     angry = "@acme you charged me twice, this is a scam and I am calling my lawyer!!! Refund me now"
     p = Pipeline(engine, config(), clock=lambda: NOW)
     r = p.ingest(
-        [mention(1, angry, author="carol", author_followers=50_000), mention(2)],
+        [mention(1, angry, author="carol", author_followers=50_000, addressed_to_brand=True), mention(2)],
         source="x",
         cursor_update={"platform": "x", "cursor": {"since_id": "2"}},
     )

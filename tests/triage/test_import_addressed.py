@@ -58,18 +58,27 @@ def test_import_sets_addressed_to_brand_from_config_handles(tmp_path, sqlite_url
 
 
 def test_severity_is_stored_with_the_mention(tmp_path, sqlite_url, capsys) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"brand:\n  names: [Acme]\n  handles:\n    x: [acme]\nstorage:\n  url: {sqlite_url}\n",
+        encoding="utf-8",
+    )
     data = tmp_path / "history.csv"
     with data.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["external_id", "text", "author", "created_at"])
-        w.writerow(["s1", "@acme this is fraud, my lawyer will hear about it", "amy", "2026-10-01T10:00:00Z"])
-        w.writerow(["s2", "@acme the app is a bit slow today, not great", "bo", "2026-10-01T10:00:00Z"])
-        w.writerow(["s3", "@acme thank you, lovely service", "cy", "2026-10-01T10:00:00Z"])
-    assert main(["import", str(data), "--db", sqlite_url, "--quiet"]) == 0
+        w.writerow(["external_id", "text", "author", "created_at", "platform"])
+        w.writerow(
+            ["s1", "@acme this is fraud, my lawyer will hear about it", "amy", "2026-10-01T10:00:00Z", "x"]
+        )
+        w.writerow(["s2", "@acme the app is a bit slow today, not great", "bo", "2026-10-01T10:00:00Z", "x"])
+        w.writerow(["s3", "@acme thank you, lovely service", "cy", "2026-10-01T10:00:00Z", "x"])
+        # The same words, not aimed at the brand's handle: severe, but read within the SLA.
+        w.writerow(["s4", "Acme is a fraud, my lawyer will hear about it", "di", "2026-10-01T10:00:00Z", "x"])
+    assert main(["import", str(data), "-c", str(config), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["mentions", "--db", sqlite_url, "--format", "json", "--limit", "10"]) == 0
     got = {
         r["external_id"]: (r["priority"], r["severity"])
         for r in map(json.loads, capsys.readouterr().out.splitlines())
     }
-    assert got == {"s1": ("P1", "severe"), "s2": ("P3", "mild"), "s3": ("P3", None)}
+    assert got == {"s1": ("P1", "severe"), "s2": ("P3", "mild"), "s3": ("P3", None), "s4": ("P2", "severe")}

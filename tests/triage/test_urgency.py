@@ -85,3 +85,29 @@ def test_brand_terms_are_not_scored(make_mention) -> None:
     branded = Triager(brand_terms=["Best Buy"]).assess(make_mention(text))
     assert branded.sentiment < plain.sentiment or branded.complaint_score > plain.complaint_score
     assert branded.label == "complaint"
+
+
+def test_a_post_not_aimed_at_the_brand_is_p2_not_p1(triager: Triager, make_mention) -> None:
+    # The same severe words: aimed at the brand they page a person; in a post that neither
+    # replies to, tags nor quotes the brand (a news item, a forum thread) they wait for the SLA.
+    text = "Acme charged me twice and nobody answers, this is fraud. My lawyer will call."
+    aimed = triager.assess(make_mention(text))
+    assert (aimed.priority, aimed.severity) == ("P1", "severe")
+    unaimed = triager.assess(make_mention(text, addressed=False))
+    assert unaimed.label == "complaint"
+    assert unaimed.severity == "severe"
+    assert unaimed.priority == "P2"
+    assert unaimed.urgency == 69
+    assert "accuses the brand of fraud (“fraud”)" in unaimed.reasons
+    assert unaimed.reasons[-1] == "not aimed at the brand (no reply, tag or quote): P2, not P1"
+    # A team that wants such posts paged sets p1_unaddressed.
+    paged = Triager(TriageSettings(p1_unaddressed=True)).assess(make_mention(text, addressed=False))
+    assert paged.priority == "P1"
+    assert not any("not aimed at the brand" in r for r in paged.reasons)
+
+
+def test_news_about_a_lawsuit_is_not_a_p1_page(triager: Triager, make_mention) -> None:
+    verdict = triager.assess(
+        make_mention("Judge lets class action lawsuit against Acme proceed https://t.co/x", addressed=False)
+    )
+    assert verdict.priority != "P1"
