@@ -40,7 +40,9 @@ class _LazyConsole:
         self._options = options
         self._console: Any = None
 
-    def __getattr__(self, name: str) -> Any:
+    def get(self) -> Any:
+        """The rich Console itself, for what needs the object (``Progress(console=…)`` enters it
+        as a context manager, which attribute forwarding cannot provide)."""
         if self._console is None:
             from rich.console import Console
 
@@ -50,11 +52,16 @@ class _LazyConsole:
                 # COLUMNS, when set, is the width asked for, piped or not.
                 options["width"] = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
             self._console = Console(**options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
 
 
 out: Any = _LazyConsole(highlight=False, soft_wrap=True, wide_when_piped=True)
-err: Any = _LazyConsole(stderr=True, highlight=False)
+# soft_wrap: messages are not cut at 80 columns when stderr is a pipe or a log (a wrapped path or
+# command cannot be copied); a terminal wraps them itself.
+err: Any = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 Handler = Callable[[argparse.Namespace], int]
 _HANDLERS: dict[str, Handler] = {}
@@ -712,13 +719,20 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     if not target:
         err.print("where should the model go? pass --out PATH, or set triage.model_path in the config")
         return EXIT_USAGE
+    problem = _model_target_problem(target) or _learn_missing()
+    if problem:
+        err.print(problem, markup=False)
+        return EXIT_USAGE if problem.startswith("--out") else EXIT_FAILED
     try:
         model = train_from_corrections(_engine(args), Path(target).expanduser())
     except ImportError as exc:
-        err.print(str(exc))
+        err.print(str(exc), markup=False)
         return EXIT_FAILED
     except LearnedModelError as exc:
-        err.print(f"cannot train: {exc}")
+        err.print(f"cannot train: {exc}", markup=False)
+        return EXIT_FAILED
+    except OSError as exc:
+        err.print(f"cannot write the model to {target}: {exc.strerror or exc}", markup=False)
         return EXIT_FAILED
     meta = model.meta
     out.print(
@@ -733,6 +747,23 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _model_target_problem(target: str) -> str | None:
+    """Why the model cannot be saved at ``target`` (checked before any reading or fitting)."""
+    path = Path(target).expanduser()
+    if path.is_dir():
+        return f"--out {target} is a directory: name the model file, e.g. {path / 'model.json.gz'}"
+    return None
+
+
+def _learn_missing() -> str | None:
+    """The install hint when scikit-learn (the ``learn`` extra) cannot be imported, else None."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return "triage-train needs scikit-learn: install the learn extra (pip install '.[learn]')"
+    return None
+
+
 def _escape(text: str) -> str:
     """``text`` with rich markup characters escaped (file names and values may hold "[...]")."""
     from rich.markup import escape
@@ -744,12 +775,12 @@ def _progress(label: str, quiet: bool) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    return Progress(*columns, console=err, disable=quiet or not err.is_terminal)
+    return Progress(*columns, console=err.get(), disable=quiet or not err.is_terminal)
 
 
 def _train_from_file(args: argparse.Namespace) -> int:
     """``triage-train --from FILE``: fit the classifier on any labelled CSV/JSONL file."""
-    from monitor.labelfile import LabelFileError, read_training_file
+    from monitor.labelfile import LabelFileError, read_training_file, training_problem
     from monitor.rowfile import RowError, count_rows
     from monitor.triage.learned import LearnedModelError, train
 
@@ -760,6 +791,10 @@ def _train_from_file(args: argparse.Namespace) -> int:
     if not target:
         err.print("where should the model go? pass --out PATH (or -c CONFIG with triage.model_path)")
         return EXIT_USAGE
+    problem = _model_target_problem(target) or _learn_missing()
+    if problem:
+        err.print(problem, markup=False)
+        return EXIT_USAGE if problem.startswith("--out") else EXIT_FAILED
     examples: list[tuple[str, str]] = []
     errors: list[RowError] = []
     try:
@@ -778,17 +813,24 @@ def _train_from_file(args: argparse.Namespace) -> int:
         err.print(f"line {e.line}: {e.reason}", markup=False)
     if len(errors) > 10:
         err.print(f"… and {len(errors) - 10} more rows skipped", markup=False)
+    problem = training_problem(examples, args.label_column)
+    if problem:
+        err.print(f"cannot train on {path.name}: {problem}", markup=False)
+        return EXIT_FAILED
     try:
         with err.status(f"fitting on {len(examples):,} labelled texts…"):
             model = train(examples)
+        model.meta["source"] = path.name
+        model.save(Path(target).expanduser())
     except ImportError as exc:
-        err.print(str(exc))
+        err.print(str(exc), markup=False)
         return EXIT_FAILED
     except LearnedModelError as exc:
-        err.print(f"cannot train: {exc}")
+        err.print(f"cannot train: {exc}", markup=False)
         return EXIT_FAILED
-    model.meta["source"] = path.name
-    model.save(Path(target).expanduser())
+    except OSError as exc:
+        err.print(f"cannot write the model to {target}: {exc.strerror or exc}", markup=False)
+        return EXIT_FAILED
     meta = model.meta
     out.print(
         f"trained on {meta.get('examples'):,} row(s) of {path.name} ({meta.get('complaints'):,} complaints; "
@@ -915,7 +957,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     pipeline = Pipeline(engine, config, alerts_enabled=args.alerts)
     total = count_rows(path)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, disable=args.quiet or not err.is_terminal) as progress:
+    with Progress(*columns, console=err.get(), disable=args.quiet or not err.is_terminal) as progress:
         task = progress.add_task("import", total=total)
         try:
             report = import_file(

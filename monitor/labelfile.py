@@ -16,6 +16,7 @@ before any row is yielded.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ from monitor.triage.model import LABELS, SEVERITIES
 # Values of a yes/no complaint column, read as "complaint" / "neutral".
 _YES = {"1", "true", "yes", "y", "complaint"}
 _NO = {"0", "false", "no", "n", "not", "non-complaint", "not_complaint", "none"}
+
+
+# Fewer rows than this of either side (complaint / the rest) and a model learns nothing usable.
+MIN_PER_CLASS = 10
 
 
 class LabelFileError(ValueError):
@@ -155,3 +160,33 @@ def read_training_file(
             yield TrainingRow(line, text, normalise_label(row.get(label_key)))
         except ValueError as exc:
             yield RowError(line, str(exc))
+
+
+def training_problem(examples: list[tuple[str, str]], label_column: str = "label") -> str | None:
+    """Why ``examples`` (text, label) cannot train a complaint model, or None when they can.
+
+    The model learns complaint against the rest, so it needs both, and at least
+    :data:`MIN_PER_CLASS` of each.
+    """
+    complaints = sum(1 for _, label in examples if label == "complaint")
+    others = len(examples) - complaints
+    if not examples:
+        return "no usable row (see the lines above)"
+    if others == 0:
+        return (
+            f"all {complaints:,} usable rows are complaints: the model learns complaints against the rest "
+            f"and needs both (is --label-column {label_column!r} the right column?)"
+        )
+    if complaints == 0:
+        seen = Counter(label for _, label in examples)
+        found = ", ".join(f"{label} {n:,}" for label, n in seen.most_common())
+        return (
+            f"none of the {others:,} usable rows is a complaint ({found}): the model learns complaints "
+            f"against the rest and needs both (is --label-column {label_column!r} the right column?)"
+        )
+    if min(complaints, others) < MIN_PER_CLASS:
+        return (
+            f"only {complaints:,} complaint(s) and {others:,} other row(s): a model needs at least "
+            f"{MIN_PER_CLASS} of each to learn anything (a few hundred to help triage)"
+        )
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -239,3 +240,130 @@ def test_import_interrupted_says_what_was_stored_and_a_rerun_finishes_it(tmp_pat
     assert rerun.returncode == 0, rerun.stderr
     assert f"{n - stored} new mention(s), {stored} already stored" in _flat(rerun.stdout)
     assert _count(engine, m.Mention.__table__) == n
+
+
+_ROWS = [
+    ("my order never arrived and nobody answers", "complaint"),
+    ("charged twice, I want a refund now", "complaint"),
+    ("lovely staff, quick delivery, thank you", "praise"),
+    ("what time do you open on sunday", "question"),
+]
+
+
+def test_triage_train_refuses_one_class_and_too_few_rows(tmp_path, capsys) -> None:
+    out = tmp_path / "m.json.gz"
+    one = tmp_path / "one.csv"
+    _write_csv(one, ["text", "label"], [(f"{t} {i}", "complaint") for i, (t, _) in enumerate(_ROWS * 8)])
+    assert main(["triage-train", "--from", str(one), "--out", str(out), "--quiet"]) == 1
+    err = _flat(capsys.readouterr().err)
+    assert "all 32 usable rows are complaints" in err and "--label-column" in err
+    assert "Correct a few more labels" not in err  # that is advice for the stored corrections
+    few = tmp_path / "few.csv"
+    _write_csv(few, ["text", "label"], _ROWS[:3])
+    assert main(["triage-train", "--from", str(few), "--out", str(out), "--quiet"]) == 1
+    assert "only 2 complaint(s) and 1 other row(s)" in _flat(capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_triage_train_out_that_cannot_be_written(tmp_path, capsys) -> None:
+    data = tmp_path / "train.csv"
+    _write_csv(data, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
+    folder = tmp_path / "models"
+    folder.mkdir()
+    assert main(["triage-train", "--from", str(data), "--out", str(folder), "--quiet"]) == 2
+    assert "is a directory" in _flat(capsys.readouterr().err)
+    assert not (tmp_path / "models.tmp").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    assert main(["triage-train", "--from", str(data), "--out", str(blocker / "m.json.gz"), "--quiet"]) == 1
+    assert "cannot write the model to" in _flat(capsys.readouterr().err)
+
+
+def test_triage_train_without_scikit_learn_says_which_extra_before_reading(tmp_path) -> None:
+    blocked = tmp_path / "blocked"
+    (blocked / "sklearn").mkdir(parents=True)
+    (blocked / "sklearn" / "__init__.py").write_text("raise ImportError('sklearn is not installed')\n")
+    data = tmp_path / "train.csv"
+    _write_csv(data, ["text", "label"], [*_ROWS * 10, ("", "complaint")])
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "triage-train",
+            "--from",
+            str(data),
+            "--out",
+            str(tmp_path / "m.gz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(blocked)},
+    )
+    assert run.returncode == 1
+    assert "pip install '.[learn]'" in run.stderr  # not eaten as console markup
+    assert "Traceback" not in run.stderr
+    assert "text is missing" not in run.stderr  # said before the file is read
+
+
+def _run_on_terminal(args: list[str]) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (the progress bar shows): status, stdout, terminal."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+        text=True,
+    )
+    os.close(slave)
+    seen: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed: the process has exited
+                return
+            if not chunk:
+                return
+            seen.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    out, _ = proc.communicate(timeout=120)
+    reader.join(timeout=10)
+    os.close(master)
+    return proc.returncode, out, b"".join(seen).decode("utf-8", "replace")
+
+
+def test_progress_bars_on_a_terminal(tmp_path, sqlite_url) -> None:
+    history = tmp_path / "history.csv"
+    _write_csv(
+        history,
+        ["external_id", "platform", "text", "author", "created_at"],
+        [(f"t{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(50)],
+    )
+    code, out, terminal = _run_on_terminal(["import", str(history), "--db", sqlite_url])
+    assert (code, "Traceback" in terminal) == (0, False), terminal
+    assert "50 new mention(s)" in out
+    labels = tmp_path / "labels.csv"
+    _write_csv(labels, ["platform", "external_id", "label"], [("x", f"t{i}", "complaint") for i in range(50)])
+    code, out, terminal = _run_on_terminal(["label", "--file", str(labels), "--db", sqlite_url])
+    assert (code, "Traceback" in terminal) == (0, False), terminal
+    assert "labelling" in terminal and "50/50" in terminal
+    assert "50 changed" in out
+    train = tmp_path / "train.csv"
+    _write_csv(train, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
+    code, out, terminal = _run_on_terminal(
+        ["triage-train", "--from", str(train), "--out", str(tmp_path / "m.gz")]
+    )
+    assert (code, "Traceback" in terminal) == (0, False), terminal
+    assert "reading" in terminal and "trained on 40 row(s)" in out
