@@ -44,7 +44,9 @@ KNOWN = {
     "in_reply_to_user",
     "addressed_to_brand",
 }
-_MENTION = re.compile(r"(?<![\w@])[@＠]([\w.]+)")
+# "@name", "@name.bsky.social", "@name@instance.social" (Mastodon); "u/name" (Reddit).
+_MENTION = re.compile(r"(?<![\w@])[@＠]([\w.]+(?:@[\w.-]+)?)")
+_REDDIT_USER = re.compile(r"(?<![\w/])/?u/([\w-]+)", re.IGNORECASE)
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M")
@@ -96,23 +98,39 @@ def brand_handles(brand: BrandSettings | None, platform: str) -> set[str]:
 
 
 def is_addressed(text: str, reply_to: str | None, handles: set[str]) -> bool:
-    """True when ``text`` @-mentions one of ``handles`` or the post replies to one (as sources decide)."""
+    """True when ``text`` @-mentions one of ``handles`` or the post replies to one (as sources decide).
+
+    Forms: ``@acme``, ``@acme.bsky.social``, ``@acme@mastodon.social`` and Reddit's ``u/acme``.
+    A configured Mastodon handle ``acme@mastodon.social`` is also mentioned by a local ``@acme``
+    (how people on the brand's instance write it), not by ``@acme@other.example``.
+    """
     if not handles:
         return False
     if reply_to and reply_to.strip().lstrip("@").lower() in handles:
         return True
-    # "@acme.bsky.social" and "@acme@mastodon.social" count for "acme" too.
+    local = {h.split("@")[0] for h in handles if "@" in h}
     for name in _MENTION.findall(text):
-        name = name.lower().rstrip(".")
-        if name in handles or name.split("@")[0].split(".")[0] in handles:
+        name = name.lower().rstrip(".-")
+        if name in handles:
             return True
-    return False
+        user, _, instance = name.partition("@")
+        # "@acme.bsky.social" and "@acme@mastodon.social" count for a configured "acme" too.
+        if user.split(".")[0] in handles:
+            return True
+        if not instance and user in local:
+            return True
+    return any(name.lower() in handles for name in _REDDIT_USER.findall(text))
 
 
 def row_to_mention(
     row: dict[str, Any], *, default_platform: str, brand: BrandSettings | None = None
 ) -> Mention:
     """One input row → Mention; ``ValueError`` says what is wrong with it."""
+    for key in KNOWN:
+        value = row.get(key)
+        if isinstance(value, (list, dict)):
+            kind = "list" if isinstance(value, list) else "object"
+            raise ValueError(f"{key} must be text, not a JSON {kind}")
     text = row.get("text")
     if text is None or not str(text).strip():
         raise ValueError("text is missing or empty")
@@ -139,6 +157,11 @@ def row_to_mention(
         addressed = explicit
     elif explicit is not None and str(explicit).strip().lower() in _TRUE | _FALSE - {""}:
         addressed = str(explicit).strip().lower() in _TRUE
+    elif explicit is not None and str(explicit).strip():
+        raise ValueError(
+            f"addressed_to_brand {explicit!r} is not true or false (leave it empty to work it out "
+            "from the brand's handles)"
+        )
     else:
         reply_to = str(row["in_reply_to_user"]) if row.get("in_reply_to_user") else None
         addressed = is_addressed(str(text), reply_to, brand_handles(brand, platform))
