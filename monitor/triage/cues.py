@@ -145,6 +145,13 @@ DEMAND: list[tuple[str, str]] = [
         "a manager",
         _alt("speak to (?:a |your )?(?:manager|supervisor|human|person|someone)|supervisor|escalate"),
     ),
+    (
+        "a person",
+        _alt(
+            "(?:speak|talk) (?:to|with) (?:a |an |your |any )?(?:real |live )?"
+            "(?:human|person|someone|somebody|anyone|agent|rep|representative)"
+        ),
+    ),
     # "can you help me" is an ordinary request; these read as a plea.
     ("help", r"\b(?:please help|help please|someone help|need (?:some )?help|need assistance|help ?!)"),
     ("action", _alt("anything (?:you|u) can do|what (?:can|will|are) (?:you|u) (?:do|going to do)")),
@@ -217,6 +224,13 @@ PERSISTENCE: list[tuple[str, str]] = [
     (
         "",
         _alt(r"still|again|yet again|another|every time|each time|keeps?(?! up)|multiple times|repeatedly"),
+    ),
+    # Effort that did not pay off: "I've tried twice", "tried calling".
+    (
+        "",
+        _alt(
+            "(?:i|i'?ve|we|we'?ve|have|already) tried|tried (?:to|calling|again|several|multiple|twice|[0-9]+ times)"
+        ),
     ),
     # [0-9] rather than \d so the first-character gate can be worked out.
     ("", r"\b(?:[0-9]+(?:st|nd|rd|th)|second|third|fourth|fifth|sixth|tenth) time\b"),

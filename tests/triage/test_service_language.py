@@ -182,3 +182,56 @@ def test_what_gives_is_an_accusing_question(triager: Triager, make_mention) -> N
 
 def test_what_gives_you_is_a_plain_question() -> None:
     assert not read("what gives you the edge over other banks?").accusing_question.tags
+
+
+# --- effort that did not pay off: "I've tried", "tried calling" --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("@AcmeHelp I've tried the chat and the phone line, still no card", "i've tried"),
+        ("@AcmeHelp tried calling the branch, then the app. Nothing", "tried calling"),
+    ],
+)
+def test_tried_is_persistence(triager: Triager, make_mention, text: str, words: str) -> None:
+    assert words in read(text).persistence.words
+    assert_complaint(triager, make_mention, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp tried the new oat latte today, lovely!",
+        "@AcmeHelp I tried it and it works, thank you so much",
+    ],
+)
+def test_trying_a_product_happily_is_not_a_complaint(triager: Triager, make_mention, text: str) -> None:
+    assert triager.assess(make_mention(text)).label == "praise"
+
+
+def test_tried_in_a_story_not_aimed_at_the_brand_needs_more(triager: Triager, make_mention) -> None:
+    # Persistence is not a stated cue: a post not aimed at the brand needs a clearly negative tone.
+    text = "Acme shares: I tried to buy some this morning before the open"
+    assert triager.assess(make_mention(text, addressed=False)).label != "complaint"
+
+
+# --- asking to talk to a person ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp how do I talk to a real person about my bill",
+        "@AcmeHelp I just need to speak with an agent, the chatbot loops",
+    ],
+)
+def test_asking_for_a_person_is_a_demand(triager: Triager, make_mention, text: str) -> None:
+    assert "a person" in read(text).demand.tags
+    reasons = assert_complaint(triager, make_mention, text)
+    assert "asks for a person" in reasons
+
+
+def test_talking_to_an_agent_who_helped_is_praise(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp just talked with an agent, sorted my refund in minutes, thank you!"
+    assert triager.assess(make_mention(text)).label == "praise"
