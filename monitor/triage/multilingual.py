@@ -11,7 +11,8 @@ no complaint phrase make it praise. Emoji carry sentiment in every language: a p
 only angry or thumbs-down emoji is a complaint, only hearts or thanks emoji is praise.
 
 Latin-script tables match whole words on lower-case text; Japanese has no spaces, so its
-phrases are matched as substrings. Nothing is downloaded.
+phrases are matched as substrings, a verb's kana ending included where the table says so (the
+reason quotes «まだ届きません», not «まだ届»). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"me cobraron (?:dos veces|de más)",
             r"cobro indebido",
             r"queja|reclamación",
+            r"sin (?:servicio|luz|internet|línea|conexión|señal)",
+            r"ya van \w+ (?:días|semanas|meses|horas)",
+            r"dónde está mi (?:pedido|paquete|reembolso|dinero|devolución)",
+            r"decepcionad[oa]s?|decepción",
+            r"no me gusta\w*",
+            r"no sirve\w*",
         ],
         "severe": [
             r"abogad[oa]",
@@ -103,6 +110,12 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"prélevée? (?:deux fois|à tort)",
             r"réclamation|plainte",
             r"arnaque",
+            r"injoignable|n'importe quoi",
+            r"déçue?s?|décevante?s?",
+            r"plante (?:encore|toujours|sans arrêt|tout le temps)|n'arrête pas de planter",
+            r"endommagée?s?",
+            r"(?:pas|jamais) (?:encore )?(?:reçue?s?|livrée?s?)",
+            r"pas (?:très |du tout |vraiment )?(?:top|terrible|génial|super|satisfaite?)",
         ],
         "severe": [r"avocat", r"porter plainte", r"arnaque\w*|escroc\w*|fraude", r"dgccrf|médiateur"],
         "praise": [r"merci", r"j'adore", r"génial", r"excellent", r"super", r"parfait", r"bravo", r"top"],
@@ -113,7 +126,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"geht nicht",
             r"immer noch (?:nicht|kein\w*)",
             r"noch immer nicht",
-            r"niemand (?:antwortet|hilft|meldet sich)",
+            r"(?:niemand|keiner) (?:antwortet|hilft|meldet sich)",
             r"keine antwort",
             r"warte\w* (?:seit|schon)",
             r"seit \w+ (?:tagen|wochen|monaten|stunden)",
@@ -129,9 +142,22 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"doppelt (?:abgebucht|berechnet)",
             r"beschwerde",
             r"sauerei|skandal",
+            r"zumutung",
+            r"stürzt (?:\w+ ){0,2}ab|abgestürzt",
+            r"nie (?:angekommen|geliefert|erhalten)|nicht (?:angekommen|geliefert|erhalten)",
+            r"nicht (?:so |sehr |gerade |besonders )?(?:toll|gut|super)",
         ],
         "severe": [r"anwalt|rechtsanwalt", r"anzeige", r"betrug|betrüger\w*|abzocke", r"verbraucherzentrale"],
-        "praise": [r"danke\w*", r"super", r"toll", r"klasse", r"perfekt", r"zufrieden", r"hervorragend"],
+        "praise": [
+            r"danke\w*",
+            r"(?:vielen|herzlichen|besten|tausend) dank",
+            r"super",
+            r"toll",
+            r"klasse",
+            r"perfekt",
+            r"zufrieden",
+            r"hervorragend",
+        ],
     },
     "pt": {
         "complaint": [
@@ -153,6 +179,10 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"perdid[oa]|danificad[oa]",
             r"cobrad[oa] (?:duas vezes|a mais)",
             r"reclamação|reclame aqui",
+            r"decepcionad[oa]s?|decepção",
+            r"não (?:recebi|consigo)",
+            r"não gostei",
+            r"cadê (?:o |a )?(?:meu|minha)",
         ],
         "severe": [r"advogad[oa]", r"procon", r"processar|processo judicial", r"golpe|fraude"],
         "praise": [r"obrigad[oa]", r"adorei|amei", r"ótim[oa]", r"excelente", r"perfeito", r"parabéns"],
@@ -161,7 +191,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "complaint": [
             r"non funziona\w*",
             r"non (?:è|mi è) (?:ancora )?arrivat[oa]",
-            r"nessuno (?:risponde|mi aiuta)",
+            r"nessuno (?:mi )?(?:risponde|aiuta|richiama)",
             r"nessuna risposta",
             r"ancora (?:niente|nulla|non)",
             r"sto aspettando|aspetto da",
@@ -176,6 +206,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"pers[oa]",
             r"addebitat[oa] due volte",
             r"reclamo",
+            r"delus[oa]|deludente",
+            r"non (?:ho )?(?:ancora )?ricevut[oa]",
+            r"non mi piace",
         ],
         "severe": [r"avvocat[oa]", r"denuncia\w*", r"truffa\w*|frode", r"codacons|agcom|altroconsumo"],
         "praise": [
@@ -206,23 +239,28 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             r"kwijt|verloren",
             r"dubbel (?:afgeschreven|betaald)",
             r"klacht",
+            r"teleurgesteld|teleurstellend",
+            r"(?:niet|nooit|nog niet) (?:ontvangen|geleverd|aangekomen|bezorgd)",
+            r"storing",
+            r"niet (?:blij|goed)",
         ],
         "severe": [r"advocaat", r"aangifte", r"oplichting|oplichters?|fraude", r"consumentenbond|acm"],
         "praise": [r"bedankt|dank(?:je|u)? ?wel", r"top", r"super", r"geweldig", r"perfect", r"tevreden"],
     },
     "ja": {
         "complaint": [
-            r"届かない|届いていない|届きません",
-            r"動かない|使えない|繋がらない|つながらない",
-            r"返事がない|返信がない|連絡がない",
-            r"まだ(?:届|連絡|返|対応)",
+            r"届かない|届いていない|届いていません|届きません",
+            r"(?:動か|使え|繋がら|つながら)ない|(?:動き|使え|繋がり|つながり)ません",
+            r"(?:返事|返信|連絡|回答)(?:が|も)(?:ない|ありません|来ない|来ません)",
+            r"まだ(?:届|連絡|返|対応)[ぁ-ん]*",
             r"待って(?:いる|います|る)",
             r"返金",
             r"キャンセル",
-            r"壊れ",
+            r"壊れ[ぁ-ん]*",
             r"二度と",
             r"最悪|ひどい|酷い|ありえない",
-            r"遅延|遅れ",
+            r"遅延|遅れ[ぁ-ん]*|遅すぎ[ぁ-ん]*",
+            r"不良品|不具合|初期不良",
             r"紛失|破損",
             r"二重(?:請求|引き落とし)",
             r"苦情|クレーム",
@@ -265,7 +303,8 @@ class MultilingualCues:
         for lang, kinds in LEXICON.items():
             compiled = {}
             for kind, phrases in kinds.items():
-                body = "|".join(f"(?:{p})" for p in phrases)
+                # Phones type the typographic apostrophe (j’attends): the tables' ' matches both.
+                body = "|".join(f"(?:{p})" for p in phrases).replace("'", "['’]")
                 if lang == "ja":
                     compiled[kind] = re.compile(body)
                 else:
