@@ -120,6 +120,8 @@ FAILURE: list[tuple[str, str]] = [
             r"""
             was told|were told|been told|supposed to|promised|said (?:it|they|you) would|lied|no one told
             should(?:n'?t)? have|should'?ve|(?:not|never) allowed|refus(?:e|es|ed|ing)|(?:we|i) paid for
+            only to (?:be|find|get|have|wait|watch|hear|learn|discover|realize|realise|see)
+            (?:you|u|i|we|it|they)(?: guys| really)? shouldn'?t(?! (?:be (?:too |a |an )?(?:hard|long|problem|issue)|matter))
             (?:had|have|having|has) to (?:wait|pay|call|leave|sleep|buy|rent|drive|walk|stand|rebook|book)
             (?<!no )(?<!not a )(?:problems?|issues?)
             no (?:email|e-mail|notification|notice|updates?|information|info)
@@ -165,6 +167,7 @@ DEMAND: list[tuple[str, str]] = [
         "a response",
         _alt("hope (?:someone|somebody|you|they) (?:responds?|answers?|replies|calls?|gets? back)"),
     ),
+    ("a response", _alt("answer (?:the|your) (?:phones?|calls?|emails?)|pick up (?:the|your) phones?")),
     (
         "better service",
         _alt(

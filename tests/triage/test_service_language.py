@@ -235,3 +235,42 @@ def test_asking_for_a_person_is_a_demand(triager: Triager, make_mention, text: s
 def test_talking_to_an_agent_who_helped_is_praise(triager: Triager, make_mention) -> None:
     text = "@AcmeHelp just talked with an agent, sorted my refund in minutes, thank you!"
     assert triager.assess(make_mention(text)).label == "praise"
+
+
+# --- "only to be told", "you shouldn't have to", "answer the phone" ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("@AcmeHelp queued at the branch for an hour only to be told to go online", "only to be"),
+        ("@AcmeHelp you shouldn't charge a fee to close an account", "you shouldn't"),
+    ],
+)
+def test_breached_expectation_phrases(triager: Triager, make_mention, text: str, words: str) -> None:
+    assert words in read(text).failure.words
+    assert_complaint(triager, make_mention, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "it shouldn't be too hard to swap sizes, right?",
+        "that shouldn't matter for the warranty",
+        "not only to shop but to meet friends",
+    ],
+)
+def test_reassurance_is_not_a_breached_expectation(text: str) -> None:
+    assert not read(text).failure.tags
+
+
+def test_please_answer_the_phone_is_a_demand(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp please answer the phone, I need to change my address"
+    assert "a response" in read(text).demand.tags
+    assert_complaint(triager, make_mention, text)
+
+
+def test_thanks_for_answering_the_phone_is_praise(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp thank you for answering the phone so quickly, lovely staff"
+    assert not read(text).demand.tags
+    assert triager.assess(make_mention(text)).label == "praise"
