@@ -44,7 +44,7 @@ _FUNCTION = _alt(
     work|working|works|load|loading|open|log ?in|login|sign ?in|connect|receive[d]?|arrive[d]?
     get through|got through|go through|went through|show(?:ed|n)? up|respond(?:ed|ing)?|answer(?:ed|ing)?
     pick(?:ed|ing)? up|help(?:ed|ing|ful)?|process(?:ed)?|deliver(?:ed)?|refund(?:ed)?|fix(?:ed)?
-    call(?:ed)? (?:me )?back|reply|replied|update[d]?|let me|allow(?:ed)? me|resolve[d]?|honou?r(?:ed)?
+    call(?:ed)? (?:me )?back|reply|replied|update[d]?|let me|letting (?:me|us)|allow(?:ed)? me|resolve[d]?|honou?r(?:ed)?
     give (?:me|us)|print|pay|use|find|reach|track|change|do anything|accept|transfer|book|rebook|cancel
     access|see|view|check in|download|upload|submit|complete|confirm|verify|reset
     get (?:a|an|any|my|through|thru|ahold|hold)|got thru
@@ -92,7 +92,7 @@ FAILURE: list[tuple[str, str]] = [
             r"""
             still waiting|been waiting|waiting (?:for|on) (?:my|a|an|the|over|hours|days)|waited
             still (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|can'?t|didn'?t)
-            on hold|hold times?|busy signal|hung up|hang up|hanged up|hangs up|hanging up|disconnect\w*|ignor(?:ed|ing)
+            on hold|hold times?|busy signal|hung up|hang up|hanged up|hangs up|hanging up|disconnect\w*|ignor(?:ed|es|ing)
             (?:got|get|gets|getting|was|were|been) cut off|cut (?:me|us) off|dropped (?:my |the |our )?calls?|calls? (?:\w+ )?(?:dropped|drop|drops|keeps? dropping)
             no (?:one|body) (?:answers|answered|is answering|responds|responded|picks up)
             no (?:one|body) (?:cares|helps|helped|knows)
@@ -127,6 +127,7 @@ FAILURE: list[tuple[str, str]] = [
             no (?:email|e-mail|notification|notice|updates?|information|info)
             no (?:communication|explanation|warning)
             without (?:notice|warning|explanation)
+            without (?:telling|informing|asking|notifying|letting) (?:me|us|anyone|customers)
             """
         ),
     ),
@@ -206,7 +207,7 @@ FRUSTRATION: list[tuple[str, str]] = [
             not (?:very |so |too |at all )?(?:happy|impressed|pleased|satisfied|ok|okay|acceptable|good|fair)
             not (?:very |so |too |at all )?(?:professional|right|cool|friendly|helpful|nice|great|amused)
             not (?:very |so |too |at all )?(?:thrilled|pleased|amazing|fun|worth it|the best)
-            less than (?:helpful|ideal|impressed|great|pleasant|satisfied)
+            less than (?:helpful|ideal|impressed|great|pleasant|satisfied|willing|friendly|stellar|professional|courteous)
             (?:can'?t|don'?t|didn'?t|haven'?t|hasn'?t|aren'?t|isn'?t|won'?t|wasn'?t|doesn'?t) even
             """
         ),
@@ -244,7 +245,7 @@ PERSISTENCE: list[tuple[str, str]] = [
             (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?)
             (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:hrs?|days?)
             (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
-            hours|days|weeks|forever|ages|all day|all night
+            hours|days|weeks|forever|ages|all day|all night|(?:half an?|a half) ?(?:hour|hr)
             since (?:yesterday|last|this morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)
             """
         ),

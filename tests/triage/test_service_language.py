@@ -274,3 +274,27 @@ def test_thanks_for_answering_the_phone_is_praise(triager: Triager, make_mention
     text = "@AcmeHelp thank you for answering the phone so quickly, lovely staff"
     assert not read(text).demand.tags
     assert triager.assess(make_mention(text)).label == "praise"
+
+
+# --- smaller gaps: "without telling us", "ignores", "less than willing", "not letting me" -------
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "words"),
+    [
+        ("@AcmeHelp you moved my appointment without telling me", "failure", "without telling me"),
+        ("@AcmeHelp the app is not letting me pay my bill", "failure", "not letting me"),
+        ("@AcmeHelp support ignores us now", "failure", "ignores"),
+        ("@AcmeHelp the agent was less than willing to help", "frustration", "less than willing"),
+        ("@AcmeHelp half an hour in the queue at the till", "persistence", "half an hour"),
+    ],
+)
+def test_smaller_service_gaps(triager: Triager, make_mention, text: str, family: str, words: str) -> None:
+    assert words in getattr(read(text), family).words
+    assert_complaint(triager, make_mention, text)
+
+
+def test_thanks_for_letting_me_know_is_praise(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp thanks for letting me know, appreciate the quick reply"
+    assert not read(text).failure.tags
+    assert triager.assess(make_mention(text)).label == "praise"
