@@ -687,7 +687,7 @@ def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
 
 @command("triage-eval")
 def cmd_triage_eval(args: argparse.Namespace) -> int:
-    from monitor.corrections import evaluate_corrections
+    from monitor.corrections import evaluate_corrections, evaluate_severity
     from monitor.triage import Triager
     from monitor.triage.learned import load_model
 
@@ -701,6 +701,16 @@ def cmd_triage_eval(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     out.print(f"current triage settings against {n} label correction(s) by your team:")
     out.print(report.format(), markup=False)
+    severity = evaluate_severity(_engine(args), triager)
+    out.print("")
+    if severity.rated:
+        out.print(severity.format(), markup=False)
+    else:
+        out.print(
+            "severity: none of the corrections rates a complaint's severity yet "
+            "(label ID complaint --severity severe|moderate|mild, or a label file's severity column)",
+            markup=False,
+        )
     return EXIT_OK
 
 

@@ -1,12 +1,16 @@
 """Learning from the team: agents' label corrections scored against triage, and trained on.
 
 ``triage-eval`` re-runs the current triage settings over every corrected mention
-and reports precision/recall per label; ``triage-train`` fits the optional local
-classifier on those corrections (the team's own labels, nothing else).
+and reports precision/recall per label, and, for the complaints the team rated
+(``label … --severity``, a label file's severity column), how triage's severity and
+priority agree with the rating; ``triage-train`` fits the optional local classifier on
+those corrections (the team's own labels, nothing else).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,74 @@ def evaluate_corrections(engine: Engine, triager: Triager) -> tuple[EvalReport, 
     rows = corrected_mentions(engine)
     pairs = [(triager.assess(to_mention(row)).label, corrected) for row, corrected in rows]
     return evaluate(pairs), len(rows)
+
+
+SEVERITIES = ("severe", "moderate", "mild")
+
+
+@dataclass
+class SeverityReport:
+    """Triage's severity and priority on the complaints the team rated (latest correction each)."""
+
+    # team severity -> Counter of triage severity ("—" when triage does not call it a complaint)
+    agreement: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SEVERITIES})
+    # team severity -> Counter of triage priority
+    priority: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SEVERITIES})
+
+    @property
+    def rated(self) -> int:
+        return sum(sum(c.values()) for c in self.agreement.values())
+
+    def format(self) -> str:
+        def share(part: int, whole: int) -> str:
+            return f"{part} of {whole} ({part / whole:.0%})" if whole else "0 of 0"
+
+        lines = [f"severity: {self.rated} complaint(s) your team rated", ""]
+        lines.append(
+            f"{'team says':<10} " + " ".join(f"{h:>9}" for h in (*SEVERITIES, "—", "P1", "P2", "P3"))
+        )
+        for team in SEVERITIES:
+            got, pri = self.agreement[team], self.priority[team]
+            cells = [got[s] for s in (*SEVERITIES, "—")] + [pri[p] for p in ("P1", "P2", "P3")]
+            lines.append(f"{team:<10} " + " ".join(f"{c:>9}" for c in cells))
+        lines.append("(columns: triage's severity, — not a complaint for triage; then triage's priority)")
+        severe = self.priority["severe"]
+        n = sum(severe.values())
+        lines.append(
+            f"rated severe in P1: {share(severe['P1'], n)}; in P1/P2: {share(severe['P1'] + severe['P2'], n)}"
+        )
+        p1 = sum(self.priority[t]["P1"] for t in SEVERITIES)
+        lines.append(f"P1 posts your team rated severe: {share(severe['P1'], p1)}")
+        return "\n".join(lines)
+
+
+def evaluate_severity(engine: Engine, triager: Triager) -> SeverityReport:
+    """The current settings' severity and priority against the team's ratings (latest correction each,
+    when it is a complaint with a severity)."""
+    corr = m.LabelCorrection.__table__
+    ment = m.Mention.__table__
+    latest = (
+        select(corr.c.mention_id, func.max(corr.c.id).label("cid")).group_by(corr.c.mention_id).subquery()
+    )
+    q = (
+        select(ment, corr.c.severity.label("team_severity"))
+        .join(latest, latest.c.mention_id == ment.c.id)
+        .join(corr, corr.c.id == latest.c.cid)
+        .where(corr.c.corrected == "complaint", corr.c.severity.is_not(None))
+        .order_by(ment.c.id)
+    )
+    report = SeverityReport()
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+    for row in rows:
+        team = row["team_severity"]
+        if team not in report.agreement:
+            continue
+        verdict = triager.assess(to_mention(row))
+        said = verdict.severity if verdict.label == "complaint" and verdict.severity else "—"
+        report.agreement[team][said] += 1
+        report.priority[team][verdict.priority] += 1
+    return report
 
 
 def train_from_corrections(engine: Engine, out: Path) -> LearnedModel:
