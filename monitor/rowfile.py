@@ -94,15 +94,19 @@ def read_rows(
     check_file(path, error=error)
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
         if kind == "jsonl":
+            empty = True
             for n, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                empty = False
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield n, RowError(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
                     continue
                 yield n, obj if isinstance(obj, dict) else RowError(n, "a line must be a JSON object")
+            if empty:
+                raise error(f"{path}: empty file (JSON Lines: one object per line)")
             return
         delimiter = _delimiter(handle.readline())
         handle.seek(0)

@@ -120,3 +120,19 @@ def test_a_row_with_more_values_than_columns_says_so(tmp_path) -> None:
 def test_read_rows_raises_the_callers_error_for_a_directory(tmp_path) -> None:
     with pytest.raises(RowFileError, match="is a directory"):
         list(read_rows(tmp_path))
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n"])
+def test_an_empty_json_lines_file_is_an_error_as_an_empty_csv_is(
+    tmp_path, sqlite_url, stored, content
+) -> None:
+    empty = tmp_path / "labels.jsonl"
+    empty.write_text(content, encoding="utf-8")
+    for args in (
+        ["label", "--file", str(empty), "--db", sqlite_url],
+        ["import", str(empty), "--db", sqlite_url],
+        ["triage-train", "--from", str(empty), "--out", str(tmp_path / "m.json.gz")],
+    ):
+        run = _cli(*args)
+        assert run.returncode == 2, (args, run.stdout, run.stderr)
+        assert "empty file" in _flat(run.stderr), (args, run.stderr)
