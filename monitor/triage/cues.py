@@ -202,7 +202,7 @@ FRUSTRATION: list[tuple[str, str]] = [
             liars?|lies|scam|rip ?off|ripped off|poor|(?<!my )bad|inexcusable|unprofessional|hopeless
             nope|crap\w*
             shit\w*|fuck\w*|bullshit|pissed|(?:doesn'?t|don'?t|do not|does not) (?:give a|give 2|care)
-            couldn'?t care less
+            couldn'?t care less|makes? no sense|(?:doesn'?t|does not) make (?:any )?sense
             delete your account
             not (?:very |so |too |at all )?(?:happy|impressed|pleased|satisfied|ok|okay|acceptable|good|fair)
             not (?:very |so |too |at all )?(?:professional|right|cool|friendly|helpful|nice|great|amused)
@@ -264,6 +264,9 @@ ACCUSING_QUESTION: list[tuple[str, str]] = [
             where(?:'s| is) (?:my|our)|how (?:hard|difficult) (?:is|can|does|do|will)
             do (?:you|they) (?:even )?care|is (?:anyone|anybody|someone) (?:there|working|home|answering)
             are you (?:kidding|serious|joking)|what good is|what'?s the point
+            (?:have|has) a clue|how (?:does|do|is) (?:that|this|it) (?:make sense|fair|ok|okay|acceptable)
+            is (?:this|that) how (?:you|they) (?:\w+ ){0,4}?(?:treat|do business|run|handle)|what kind of (?:service|company|business|customer service|support)
+            how (?:can|could|do|does) (?:you|they) not|how (?:do|can) (?:you|they) expect
             (?:is anyone|are (?:you|people|they)) (?:going to|gonna) (?:answer|respond|reply|call|help|fix)
             """
         ),

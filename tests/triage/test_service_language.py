@@ -298,3 +298,42 @@ def test_thanks_for_letting_me_know_is_praise(triager: Triager, make_mention) ->
     text = "@AcmeHelp thanks for letting me know, appreciate the quick reply"
     assert not read(text).failure.tags
     assert triager.assess(make_mention(text)).label == "praise"
+
+
+# --- questions that accuse: "is this how you treat...", "does anyone have a clue?" -------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("@AcmeHelp is this how you treat customers of ten years?", "is this how you"),
+        (
+            "@AcmeHelp the branch sent me to the app, the app to the branch. Does anyone have a clue?",
+            "has a clue",
+        ),
+        ("@AcmeHelp how does that make sense?", "how does that make sense"),
+        ("@AcmeHelp what kind of service is that?", "what kind of service"),
+        ("@AcmeHelp how can you not take calls on a Monday?", "how can you not"),
+    ],
+)
+def test_accusing_questions(triager: Triager, make_mention, text: str, words: str) -> None:
+    assert read(text).accusing_question.tags
+    assert_complaint(triager, make_mention, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp how does that work for joint accounts?",
+        "@AcmeHelp what kind of card should I pick for travel?",
+        "@AcmeHelp is this how you set up a standing order?",
+    ],
+)
+def test_plain_how_and_what_questions_stay_questions(triager: Triager, make_mention, text: str) -> None:
+    assert triager.assess(make_mention(text)).label == "question"
+
+
+def test_makes_no_sense_is_frustration(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp a fee to pay a fee makes no sense"
+    assert read(text).frustration.words == ("makes no sense",)
+    assert_complaint(triager, make_mention, text)
