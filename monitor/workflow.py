@@ -466,12 +466,25 @@ def apply_label_rows(
                         table.c.platform == platform, table.c.external_id.in_(wanted[i : i + 500])
                     )
                     found.update({(platform, r.external_id): r.id for r in conn.execute(q)})
+            # Keys not found: is the post stored under another platform name ("twitter" for "x")?
+            lost = sorted({e for p, e in keys if (p, e) not in found})
+            elsewhere: dict[str, list[str]] = {}
+            for i in range(0, len(lost), 500):
+                q = select(table.c.platform, table.c.external_id).where(
+                    table.c.external_id.in_(lost[i : i + 500])
+                )
+                for hit in conn.execute(q):
+                    elsewhere.setdefault(hit.external_id, []).append(hit.platform)
             for r in batch:
                 mention_id = r.mention_id
                 if mention_id is None:
                     mention_id = found.get((r.platform, r.external_id))
                 if mention_id is None:
-                    part.errors.append((r.line, f"no mention {r.platform}/{r.external_id}"))
+                    there = ", ".join(
+                        f"{p}/{r.external_id}" for p in sorted(elsewhere.get(r.external_id, []))
+                    )
+                    hint = f" (there is {there}: is the platform column right?)" if there else ""
+                    part.errors.append((r.line, f"no mention {r.platform}/{r.external_id}{hint}"))
                     continue
                 earlier = marked.get(mention_id) or seen.get(mention_id)
                 if earlier is not None:

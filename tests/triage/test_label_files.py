@@ -367,3 +367,14 @@ def test_progress_bars_on_a_terminal(tmp_path, sqlite_url) -> None:
     )
     assert (code, "Traceback" in terminal) == (0, False), terminal
     assert "reading" in terminal and "trained on 40 row(s)" in out
+
+
+def test_a_row_naming_the_wrong_platform_says_where_the_post_is(tmp_path, sqlite_url, stored, capsys) -> None:
+    labels = tmp_path / "labels.csv"
+    _write_csv(
+        labels, ["platform", "external_id", "label"], [("twitter", "k1", "spam"), ("x", "nope", "spam")]
+    )
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 1
+    err = _flat(capsys.readouterr().err)
+    assert "line 2: no mention twitter/k1 (there is x/k1: is the platform column right?)" in err
+    assert "line 3: no mention x/nope" in err and "there is" not in err.split("line 3:")[1]
