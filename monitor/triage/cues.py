@@ -143,7 +143,7 @@ DEMAND: list[tuple[str, str]] = [
             "|step up"
         ),
     ),
-    ("a call back", _alt("call me back|call me|contact me|get back to me|reach out to me|dm me")),
+    ("a call back", _alt("call me back|call me|contact me|get back to me|reach out to me|dm me|call ?back")),
     (
         "a manager",
         _alt("speak to (?:a |your )?(?:manager|supervisor|human|person|someone)|supervisor|escalate"),
@@ -202,7 +202,7 @@ FRUSTRATION: list[tuple[str, str]] = [
             liars?|lies|scam|rip ?off|ripped off|poor|(?<!my )bad|inexcusable|unprofessional|hopeless
             nope|crap\w*
             shit\w*|fuck\w*|bullshit|pissed|(?:doesn'?t|don'?t|do not|does not) (?:give a|give 2|care)
-            couldn'?t care less|makes? no sense|(?:doesn'?t|does not) make (?:any )?sense
+            (?:total|more|such|what|this is|that's|is) bs|couldn'?t care less|makes? no sense|(?:doesn'?t|does not) make (?:any )?sense
             delete your account
             not (?:very |so |too |at all )?(?:happy|impressed|pleased|satisfied|ok|okay|acceptable|good|fair)
             not (?:very |so |too |at all )?(?:professional|right|cool|friendly|helpful|nice|great|amused)

@@ -337,3 +337,27 @@ def test_makes_no_sense_is_frustration(triager: Triager, make_mention) -> None:
     text = "@AcmeHelp a fee to pay a fee makes no sense"
     assert read(text).frustration.words == ("makes no sense",)
     assert_complaint(triager, make_mention, text)
+
+
+# --- "can someone call back?", "total BS" --------------------------------------------------------
+
+
+def test_asking_for_a_call_back_is_a_demand(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp can someone actually call back about my claim?"
+    assert "a call back" in read(text).demand.tags
+    assert_complaint(triager, make_mention, text)
+
+
+def test_offering_a_call_back_is_no_complaint(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp the call back feature is brilliant, thank you!"
+    assert triager.assess(make_mention(text)).label == "praise"
+
+
+def test_total_bs_is_frustration(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp a second fee for the same transfer, total BS"
+    assert "total bs" in read(text).frustration.words
+    assert_complaint(triager, make_mention, text)
+
+
+def test_a_bs_degree_is_not_frustration() -> None:
+    assert not read("she has a BS in accounting").frustration.tags
