@@ -134,6 +134,11 @@ def read_rows(
 
 def count_rows(path: Path) -> int:
     """Rough row count for a progress bar: lines, less the header for CSV."""
+    lines, last = 0, b"\n"
     with path.open("rb") as fh:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":  # a last line without a newline is a row too
+        lines += 1
     return max(0, lines - (0 if path.suffix.lower() in JSONL_SUFFIXES else 1))

@@ -136,3 +136,16 @@ def test_an_empty_json_lines_file_is_an_error_as_an_empty_csv_is(
         run = _cli(*args)
         assert run.returncode == 2, (args, run.stdout, run.stderr)
         assert "empty file" in _flat(run.stderr), (args, run.stderr)
+
+
+def test_row_count_for_the_progress_bar_counts_a_last_line_without_newline(tmp_path) -> None:
+    from monitor.rowfile import count_rows
+
+    csv_file = tmp_path / "labels.csv"
+    csv_file.write_text("id,label\n1,spam\n2,spam", encoding="utf-8")  # as many editors save it
+    assert count_rows(csv_file) == len(list(read_rows(csv_file))) == 2
+    jsonl = tmp_path / "labels.jsonl"
+    jsonl.write_text('{"id": 1}\n{"id": 2}', encoding="utf-8")
+    assert count_rows(jsonl) == 2
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    assert count_rows(tmp_path / "empty.csv") == 0
