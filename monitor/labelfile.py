@@ -171,7 +171,10 @@ def training_problem(examples: list[tuple[str, str]], label_column: str = "label
     complaints = sum(1 for _, label in examples if label == "complaint")
     others = len(examples) - complaints
     if not examples:
-        return "no usable row (see the lines above)"
+        return (
+            f"no usable row (see the lines above; is --label-column {label_column!r} the column with the "
+            "labels?)"
+        )
     if others == 0:
         return (
             f"all {complaints:,} usable rows are complaints: the model learns complaints against the rest "

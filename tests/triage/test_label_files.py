@@ -258,6 +258,12 @@ def test_triage_train_refuses_one_class_and_too_few_rows(tmp_path, capsys) -> No
     err = _flat(capsys.readouterr().err)
     assert "all 32 usable rows are complaints" in err and "--label-column" in err
     assert "Correct a few more labels" not in err  # that is advice for the stored corrections
+    # The label column named is the text: every row fails alike.
+    assert (
+        main(["triage-train", "--from", str(one), "--label-column", "text", "--out", str(out), "--quiet"])
+        == 1
+    )
+    assert "no usable row" in (err := _flat(capsys.readouterr().err)) and "--label-column 'text'" in err
     few = tmp_path / "few.csv"
     _write_csv(few, ["text", "label"], _ROWS[:3])
     assert main(["triage-train", "--from", str(few), "--out", str(out), "--quiet"]) == 1
