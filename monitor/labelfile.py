@@ -124,6 +124,8 @@ def read_label_file(path: Path) -> Iterator[LabelRow | RowError]:
             if severity is not None and severity not in SEVERITIES:
                 raise ValueError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)} (or empty)")
             raw_id = _text(row.get("id") or row.get("mention_id"))
+            if raw_id.endswith(".0") and raw_id[:-2].isdigit():  # pandas writes ids with a gap as floats
+                raw_id = raw_id[:-2]
             platform, external = _text(row.get("platform")).lower(), _text(row.get("external_id"))
             if raw_id:
                 if not raw_id.isdigit():

@@ -384,3 +384,18 @@ def test_a_row_naming_the_wrong_platform_says_where_the_post_is(tmp_path, sqlite
     err = _flat(capsys.readouterr().err)
     assert "line 2: no mention twitter/k1 (there is x/k1: is the platform column right?)" in err
     assert "line 3: no mention x/nope" in err and "there is" not in err.split("line 3:")[1]
+
+
+def test_ids_written_as_whole_floats_are_read(tmp_path, sqlite_url, stored, capsys) -> None:
+    # pandas writes an id column with a gap in it as floats ("12.0"); JSON may carry 12.0 too.
+    engine, ids = stored
+    labels = tmp_path / "labels.csv"
+    _write_csv(labels, ["id", "label"], [(f"{ids['k1']}.0", "spam"), ("", "spam"), ("3.5", "spam")])
+    assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "1 changed" in captured.out
+    assert "line 4: id '3.5' is not a mention id" in _flat(captured.err)
+    jsonl = tmp_path / "labels.jsonl"
+    jsonl.write_text(json.dumps({"id": float(ids["k2"]), "label": "spam"}) + "\n", encoding="utf-8")
+    assert main(["label", "--file", str(jsonl), "--db", sqlite_url, "--quiet"]) == 0
+    assert [c[:2] for c in _corrections(engine)] == [(ids["k1"], "spam"), (ids["k2"], "spam")]
