@@ -859,17 +859,19 @@ def _label_from_file(args: argparse.Namespace) -> int:
     path = Path(args.file).expanduser()
     bad: list[tuple[int, str]] = []
 
-    def good_rows():  # type: ignore[no-untyped-def]
-        for row in read_label_file(path):
-            if isinstance(row, RowError):
-                bad.append((row.line, row.reason))
-            else:
-                yield row
-
     engine = _engine(args)
     try:
         with _progress("labelling", args.quiet) as progress:
             task = progress.add_task("label", total=count_rows(path) if path.is_file() else None)
+
+            def good_rows():  # type: ignore[no-untyped-def]
+                for row in read_label_file(path):
+                    if isinstance(row, RowError):
+                        bad.append((row.line, row.reason))
+                        progress.advance(task)  # the bar counts every row of the file, bad ones too
+                    else:
+                        yield row
+
             report = workflow.apply_label_rows(
                 engine, good_rows(), actor=_actor(args), progress=lambda n: progress.advance(task, n)
             )

@@ -361,10 +361,11 @@ def test_progress_bars_on_a_terminal(tmp_path, sqlite_url) -> None:
     assert (code, "Traceback" in terminal) == (0, False), terminal
     assert "50 new mention(s)" in out
     labels = tmp_path / "labels.csv"
-    _write_csv(labels, ["platform", "external_id", "label"], [("x", f"t{i}", "complaint") for i in range(50)])
+    rows = [("x", f"t{i}", "complaint") for i in range(50)] + [("x", "t1", "grumpy")]
+    _write_csv(labels, ["platform", "external_id", "label"], rows)
     code, out, terminal = _run_on_terminal(["label", "--file", str(labels), "--db", sqlite_url])
-    assert (code, "Traceback" in terminal) == (0, False), terminal
-    assert "labelling" in terminal and "50/50" in terminal
+    assert (code, "Traceback" in terminal) == (1, False), terminal
+    assert "labelling" in terminal and "51/51" in terminal  # a bad row is a row done too
     assert "50 changed" in out
     train = tmp_path / "train.csv"
     _write_csv(train, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
