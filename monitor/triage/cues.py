@@ -201,6 +201,8 @@ FRUSTRATION: list[tuple[str, str]] = [
             wtf|smh|ugh+|seriously|come on|unbelievable|absurd|insane|clueless|lousy|mess|fail(?:ed|ure|s)?
             liars?|lies|scam|rip ?off|ripped off|poor|(?<!my )bad|inexcusable|unprofessional|hopeless
             nope|crap\w*
+            sub-?par|substandard|mediocre|appalling|atrocious|abysmal|dreadful|shoddy|lame|inept|sloppy|unhelpful
+            outrageous|laughable|shambles|amateur\w*|careless|negligen\w*
             shit\w*|fuck\w*|bullshit|pissed|(?:doesn'?t|don'?t|do not|does not) (?:give a|give 2|care)
             (?:total|more|such|what|this is|that's|is) bs|couldn'?t care less|makes? no sense|(?:doesn'?t|does not) make (?:any )?sense
             delete your account

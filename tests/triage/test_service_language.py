@@ -361,3 +361,25 @@ def test_total_bs_is_frustration(triager: Triager, make_mention) -> None:
 
 def test_a_bs_degree_is_not_frustration() -> None:
     assert not read("she has a BS in accounting").frustration.tags
+
+
+# --- service adjectives the lexicons underrate: "subpar", "shoddy", "unhelpful" ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("@AcmeHelp subpar checkout experience today", "subpar"),
+        ("@AcmeHelp shoddy repair on my washing machine", "shoddy"),
+        ("@AcmeHelp the branch staff were unhelpful", "unhelpful"),
+    ],
+)
+def test_service_adjectives_are_frustration(triager: Triager, make_mention, text: str, word: str) -> None:
+    assert word in read(text).frustration.words
+    assert_complaint(triager, make_mention, text)
+
+
+def test_negated_service_adjective_is_not_frustration(triager: Triager, make_mention) -> None:
+    text = "@AcmeHelp the new app is not lame at all, love it"
+    assert not read(text).frustration.tags
+    assert triager.assess(make_mention(text)).label == "praise"
