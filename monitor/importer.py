@@ -183,9 +183,15 @@ def row_to_mention(
     )
 
 
+def _column(name: Any) -> Any:
+    """A known column as this module names it ("Created At" -> created_at); other columns as written."""
+    norm = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+    return norm if norm in KNOWN else name
+
+
 def _required_columns(path: Path) -> Callable[[Sequence[str]], None]:
     def check(fieldnames: Sequence[str]) -> None:
-        missing = {"text", "author", "created_at"} - set(fieldnames)
+        missing = {"text", "author", "created_at"} - {_column(f) for f in fieldnames}
         if missing:
             raise ImportFormatError(
                 f"{path}: missing column(s) {', '.join(sorted(missing))}; "
@@ -197,8 +203,14 @@ def _required_columns(path: Path) -> Callable[[Sequence[str]], None]:
 
 
 def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    """Yield ``(line number, row or RowError)``; raises ImportFormatError for a file it cannot read at all."""
-    return rowfile.read_rows(path, fmt, error=ImportFormatError, check_header=_required_columns(path))
+    """Yield ``(line number, row or RowError)``; raises ImportFormatError for a file it cannot read at all.
+
+    Known columns are matched whatever their case, spacing or dashes (other tools' exports).
+    """
+    for line, row in rowfile.read_rows(
+        path, fmt, error=ImportFormatError, check_header=_required_columns(path)
+    ):
+        yield line, row if isinstance(row, RowError) else {_column(k): v for k, v in row.items()}
 
 
 def import_file(

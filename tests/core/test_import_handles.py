@@ -59,3 +59,19 @@ def test_import_addressed_per_platform_and_bad_values(tmp_path, sqlite_url, caps
         for r in map(json.loads, capsys.readouterr().out.splitlines())
     }
     assert got == {"m1": True, "r1": True}
+
+
+def test_known_columns_are_matched_whatever_their_case_and_spacing(tmp_path, sqlite_url, capsys) -> None:
+    # Other tools export "Text", "Created At", " author ": label files already accept such headers.
+    data = tmp_path / "export.csv"
+    data.write_text(
+        "Text, Author ,Created At,Platform,External ID,Campaign\n"
+        "@acme parcel lost,amy,2026-10-01T10:00:00Z,X,e1,autumn\n",
+        encoding="utf-8",
+    )
+    assert main(["import", str(data), "--db", sqlite_url, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["mentions", "--db", sqlite_url, "--format", "json"]) == 0
+    (row,) = map(json.loads, capsys.readouterr().out.splitlines())
+    assert (row["platform"], row["external_id"], row["author_handle"]) == ("x", "e1", "amy")
+    assert row["raw"] == {"imported": {"Campaign": "autumn"}}
