@@ -581,10 +581,15 @@ def cmd_label(args: argparse.Namespace) -> int:
     if done is not None:
         return done
     engine = _engine(args)
-    if len(ids) == 1:
-        one = workflow.correct_label(engine, ids[0], label, actor=_actor(args), severity=severity)
-        return _print_outcomes([one])
-    return _print_outcomes(workflow.correct_labels(engine, ids, label, actor=_actor(args), severity=severity))
+    try:
+        if len(ids) == 1:
+            one = workflow.correct_label(engine, ids[0], label, actor=_actor(args), severity=severity)
+            return _print_outcomes([one])
+        outcomes = workflow.correct_labels(engine, ids, label, actor=_actor(args), severity=severity)
+    except workflow.WorkflowError as exc:  # e.g. a severity with a label other than complaint
+        err.print(f"[red]error[/]: {exc}", highlight=False)
+        return EXIT_USAGE
+    return _print_outcomes(outcomes)
 
 
 @command("show")
@@ -670,13 +675,20 @@ def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
     history: list[tuple[datetime, str]] = []
     for ev in detail["events"]:
         info = ev.get("detail") or {}
-        change = f" {info.get('before')} → {info.get('after')}" if "after" in info else ""
+        change = f" {info.get('before') or '—'} → {info.get('after') or '—'}" if "after" in info else ""
+        if "severity_after" in info:  # a relabel that changed the severity too
+            change += (
+                f" (severity {info.get('severity_before') or '—'} → {info.get('severity_after') or '—'})"
+            )
         note = f" ({info['note']})" if info.get("note") else ""
         history.append((ev["at"], f"{ev['actor']}: {ev['action']}{change}{note}"))
     # A relabel is an audit event already; a confirmation of triage's label is only a correction row.
+    # A new severity with the same label is an audit event too ("severity"), written with its row.
+    rated_at = {ev["at"] for ev in detail["events"] if ev["action"] == "severity"}
     for c in detail["corrections"]:
-        if c["predicted"] == c["corrected"]:
-            history.append((c["at"], f"{c['actor']}: confirmed label {c['corrected']}"))
+        if c["predicted"] == c["corrected"] and c["at"] not in rated_at:
+            said = f", severity {c['severity']}" if c.get("severity") else ""
+            history.append((c["at"], f"{c['actor']}: confirmed label {c['corrected']}{said}"))
     history.sort(key=lambda item: item[0])
     lines += [f"  {_when(at, now)} {what}" for at, what in history] or ["  nothing done yet"]
     return lines

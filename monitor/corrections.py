@@ -3,8 +3,9 @@
 ``triage-eval`` re-runs the current triage settings over every corrected mention
 and reports precision/recall per label, and, for the complaints the team rated
 (``label … --severity``, a label file's severity column), how triage's severity and
-priority agree with the rating; ``triage-train`` fits the optional local classifier on
-those corrections (the team's own labels, nothing else).
+priority agree with the rating (a table, precision/recall per level, and the agreement of the
+severity triage had stored, kept on the correction as ``predicted_severity``); ``triage-train``
+fits the optional local classifier on those corrections (the team's own labels, nothing else).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Engine
 from monitor.store import models as m
 from monitor.store.queries import to_mention
 from monitor.triage import Triager
-from monitor.triage.evaluation import EvalReport, evaluate
+from monitor.triage.evaluation import EvalReport, LabelScore, evaluate
 from monitor.triage.learned import LearnedModel, train
 
 
@@ -59,6 +60,22 @@ class SeverityReport:
     agreement: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SEVERITIES})
     # team severity -> Counter of triage priority
     priority: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SEVERITIES})
+    # team severity -> Counter of the severity the mention had before the team's first correction
+    # (label_correction.predicted_severity: triage's when it stored the mention; "—" none)
+    recorded: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SEVERITIES})
+
+    def scores(self) -> tuple[LabelScore, ...]:
+        """Per level: precision (of the complaints triage calls it, the share the team rated it) and
+        recall (of those the team rated it, the share triage calls it)."""
+        return tuple(
+            LabelScore(
+                level,
+                self.agreement[level][level],
+                sum(self.agreement[team][level] for team in SEVERITIES),
+                sum(self.agreement[level].values()),
+            )
+            for level in SEVERITIES
+        )
 
     @property
     def rated(self) -> int:
@@ -84,6 +101,17 @@ class SeverityReport:
         )
         p1 = sum(self.priority[t]["P1"] for t in SEVERITIES)
         lines.append(f"P1 posts your team rated severe: {share(severe['P1'], p1)}")
+        lines += ["", f"{'severity':<10} {'precision':>9} {'recall':>7} {'F1':>6} {'triage':>7} {'team':>5}"]
+        for sc in self.scores():
+            lines.append(
+                f"{sc.label:<10} {_pct(sc.precision):>9} {_pct(sc.recall):>7} {_num(sc.f1):>6} "
+                f"{sc.predicted:>7} {sc.actual:>5}"
+            )
+        agreed = sum(self.agreement[s][s] for s in SEVERITIES)
+        then = sum(self.recorded[s][s] for s in SEVERITIES)
+        stored = sum(sum(c.values()) for c in self.recorded.values())
+        lines.append(f"same severity as your team: {share(agreed, self.rated)} with the current settings")
+        lines.append(f"  (as triage stored them, before your team's corrections: {share(then, stored)})")
         return "\n".join(lines)
 
 
@@ -95,10 +123,18 @@ def evaluate_severity(engine: Engine, triager: Triager) -> SeverityReport:
     latest = (
         select(corr.c.mention_id, func.max(corr.c.id).label("cid")).group_by(corr.c.mention_id).subquery()
     )
+    first = select(corr.c.mention_id, func.min(corr.c.id).label("fid")).group_by(corr.c.mention_id).subquery()
+    before = corr.alias("before")
     q = (
-        select(ment, corr.c.severity.label("team_severity"))
+        select(
+            ment,
+            corr.c.severity.label("team_severity"),
+            before.c.predicted_severity.label("stored_severity"),
+        )
         .join(latest, latest.c.mention_id == ment.c.id)
         .join(corr, corr.c.id == latest.c.cid)
+        .join(first, first.c.mention_id == ment.c.id)
+        .join(before, before.c.id == first.c.fid)
         .where(corr.c.corrected == "complaint", corr.c.severity.is_not(None))
         .order_by(ment.c.id)
     )
@@ -113,7 +149,16 @@ def evaluate_severity(engine: Engine, triager: Triager) -> SeverityReport:
         said = verdict.severity if verdict.label == "complaint" and verdict.severity else "—"
         report.agreement[team][said] += 1
         report.priority[team][verdict.priority] += 1
+        report.recorded[team][row["stored_severity"] or "—"] += 1
     return report
+
+
+def _pct(value: float | None) -> str:  # as the label table (monitor.triage.evaluation) writes them
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 def train_from_corrections(engine: Engine, out: Path) -> LearnedModel:

@@ -63,7 +63,7 @@ def _ago(at: datetime, now: datetime) -> str:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     mention_id: int
-    result: str  # "changed" | "unchanged" | "missing"
+    result: str  # "changed" | "unchanged" | "missing" | "refused" (a label file's row that cannot apply)
     status: str | None = None
     detail: str = ""
     version: int | None = None  # the mention's version after the action (for expect_version)
@@ -252,10 +252,15 @@ def correct_label(
     expect_version: int | None = None,
     severity: str | None = None,
 ) -> Outcome:
-    """Record an agent's correction of the triage label (evaluation and training data).
+    """Correct the triage label (and a complaint's severity): the mention shows the team's judgement.
 
-    ``severity`` (severe, moderate, mild) is the team's severity of a complaint, recorded with
-    the correction as a label file's severity column is; the mention keeps triage's own.
+    Every real change is also a ``label_correction`` row (evaluation and training data) that keeps
+    what the mention had before (``predicted``, ``predicted_severity``: triage's, unless the team
+    corrected it earlier), so ``triage-eval`` can compare the two. ``severity`` (severe, moderate,
+    mild) is the team's severity of a complaint and becomes the mention's, as a label file's
+    severity column does; it goes with the label ``complaint`` only. Another label clears the
+    mention's severity (a complaint relabelled spam loses its badge); ``complaint`` without a
+    severity keeps the one the mention has.
     """
     _check_label(label, severity)
     at = _now(now)
@@ -288,6 +293,20 @@ def _check_label(label: str, severity: str | None) -> None:
         raise WorkflowError(f"unknown label {label!r}; use one of {', '.join(LABELS)}")
     if severity is not None and severity not in SEVERITIES:
         raise WorkflowError(f"unknown severity {severity!r}; use one of {', '.join(SEVERITIES)}")
+    if severity is not None and label != "complaint":
+        raise WorkflowError(_SEVERITY_ALONE.format(label=label))
+
+
+_SEVERITY_ALONE = "a severity goes with the label complaint, not {label}; give {label} without one"
+
+
+def _severity_said(given: str | None, before: str | None, after: str | None) -> str:
+    """How an outcome names the severity: the team's rating, and what it replaced on the mention."""
+    if after == before:
+        return f", severity {given}" if given else ""
+    if after is None:
+        return f", no severity (was {before})"
+    return f", severity {after}" + (f" (was {before})" if before else "")
 
 
 def _relabel(
@@ -301,19 +320,26 @@ def _relabel(
     severity: str | None = None,
 ) -> Outcome:
     table = tables.mention
+    corrections = tables.label_correction
     row = conn.execute(
-        select(table.c.id, table.c.label, table.c.status, table.c.version).where(table.c.id == mention_id)
+        select(table.c.id, table.c.label, table.c.severity, table.c.status, table.c.version).where(
+            table.c.id == mention_id
+        )
     ).first()
     if row is None:
         return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
     _stale(conn, row, expect_version, at)
-    if row.label == label:
+    if severity is not None and label != "complaint":  # a label file's row (the one-id forms check first)
+        return Outcome(mention_id, "refused", row.status, _SEVERITY_ALONE.format(label=label), row.version)
+    # The mention shows the team's judgement: only a complaint has a severity, the team's when
+    # given, else the one it has (triage's, or an earlier rating).
+    rated = (severity or row.severity) if label == "complaint" else None
+    if row.label == label and rated == row.severity:
         # The mention does not change, so no audit event. The first agent's word on a label triage
         # got right is recorded once (triage-eval needs the right answers too, not only the
         # mistakes); after that, repeating it writes nothing.
         # The same severity as the latest correction is a repeat too (a label file run twice, or
         # after an interruption): recording it again would double the audit trail.
-        corrections = tables.label_correction
         judged = conn.execute(
             select(corrections.c.corrected, corrections.c.severity)
             .where(corrections.c.mention_id == mention_id)
@@ -323,29 +349,49 @@ def _relabel(
         if judged is not None and (
             severity is None or (judged.corrected == label and judged.severity == severity)
         ):
-            return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}")
+            return Outcome(mention_id, "unchanged", row.status, f"already labelled {label}", row.version)
         said = f", severity {severity}" if severity else ""
         conn.execute(
             corrections.insert().values(
-                mention_id=mention_id, predicted=label, corrected=label, actor=actor, at=at, severity=severity
+                mention_id=mention_id,
+                predicted=label,
+                corrected=label,
+                actor=actor,
+                at=at,
+                severity=severity,
+                predicted_severity=row.severity,
             )
         )
         # "changed": something was recorded (callers count it like any other relabel).
         return Outcome(
-            mention_id, "changed", row.status, f"label {label}{said} confirmed (counts for triage-eval)"
+            mention_id,
+            "changed",
+            row.status,
+            f"label {label}{said} confirmed (counts for triage-eval)",
+            row.version,
         )
     conn.execute(
-        tables.label_correction.insert().values(
-            mention_id=mention_id, predicted=row.label, corrected=label, actor=actor, at=at, severity=severity
+        corrections.insert().values(
+            mention_id=mention_id,
+            predicted=row.label,
+            corrected=label,
+            actor=actor,
+            at=at,
+            severity=severity,
+            predicted_severity=row.severity,
         )
     )
     conn.execute(
         update(table)
         .where(table.c.id == mention_id)
-        .values(label=label, updated_at=at, version=table.c.version + 1)
+        .values(label=label, severity=rated, updated_at=at, version=table.c.version + 1)
     )
-    _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label)
-    said = f", severity {severity}" if severity else ""
+    if row.label != label:
+        moved = {"severity_before": row.severity, "severity_after": rated} if rated != row.severity else {}
+        _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label, **moved)
+    else:  # the same label, another severity
+        _event(conn, mention_id, "severity", actor, at, before=row.severity, after=rated, label=label)
+    said = _severity_said(severity, row.severity, rated)
     return Outcome(mention_id, "changed", row.status, f"label {label}{said}", row.version + 1)
 
 
@@ -564,6 +610,7 @@ _PAST = {
     "reopen": "reopened",
     "assign": "reassigned",
     "relabel": "relabelled",
+    "severity": "given another severity",
     "claim": "claimed",
     "release_claim": "released",
     "reply_requested": "answered",

@@ -336,6 +336,9 @@ class LabelCorrection(SQLModel, table=True):
     corrected: str = Field(max_length=16)
     # The team's severity for a complaint (severe | moderate | mild), when the label file gives one.
     severity: str | None = Field(default=None, max_length=8)
+    # The mention's severity before this correction (triage's, unless the team rated it earlier):
+    # the correction may change the mention's severity, so this keeps what it replaced (0018).
+    predicted_severity: str | None = Field(default=None, max_length=8)
     actor: str = Field(max_length=128)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -297,6 +297,7 @@ def _label_correction() -> Table:
         Column("predicted", String(16), nullable=True),
         Column("corrected", String(16), nullable=False),
         Column("severity", String(8), nullable=True),
+        Column("predicted_severity", String(8), nullable=True),
         Column("actor", String(128), nullable=False),
         Column("at", UTCDateTime(), nullable=False),
     )

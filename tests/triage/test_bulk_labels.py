@@ -92,7 +92,7 @@ def test_label_one_id_with_severity(sqlite_url, stored, capsys) -> None:
         ]
         severity_now = dict(conn.execute(select(m.Mention.external_id, m.Mention.severity)).all())
     assert rows == [(ids["a1"], "complaint", "moderate", "ann")]
-    assert severity_now["a1"] != "moderate"  # the mention keeps triage's severity; the team's is recorded
+    assert severity_now["a1"] == "moderate"  # the mention shows the team's severity
 
 
 def test_label_file_jsonl_and_bad_json_line(tmp_path, sqlite_url, stored, capsys) -> None:

@@ -201,6 +201,7 @@ def test_severity_counts_are_exact_from_the_count_table(engine):
     from sqlalchemy import case, func, select, update
 
     from monitor import workflow
+    from monitor.labelfile import LabelRow
     from monitor.store import inbox_counts
 
     _seed(engine)
@@ -262,14 +263,30 @@ def test_severity_counts_are_exact_from_the_count_table(engine):
     check()
     assert store.total_count(engine, InboxFilter(severity="severe")).n > 5  # the cap would show "5+"
     severe = [r["id"] for r in _all_pages(engine, InboxFilter(severity="severe"))]
-    # The team relabels: the label moves, triage's severity stays on the mention (the correction
-    # records the team's).
-    for mention_id, label in ((severe[0], "question"), (severe[1], "complaint")):
-        outcome = workflow.correct_label(engine, mention_id, label, actor="alice", severity="mild")
-        assert outcome.result == "changed"
+    # The team relabels and the mention shows it: another label clears the severity, the team's
+    # severity with complaint replaces triage's (one, many, a label file), complaint alone keeps it.
+    assert workflow.correct_label(engine, severe[0], "question", actor="alice").result == "changed"
+    assert workflow.correct_label(engine, severe[1], "complaint", actor="alice", severity="mild").result == (
+        "changed"
+    )
+    assert {o.result for o in workflow.correct_labels(engine, severe[9:12], "spam", actor="alice")} == {
+        "changed"
+    }
+    rows = [  # a label file: a new severity, another label, complaint alone
+        LabelRow(
+            line=2, mention_id=severe[12], platform="", external_id="", label="complaint", severity="mild"
+        ),
+        LabelRow(line=3, mention_id=severe[13], platform="", external_id="", label="praise"),
+        LabelRow(line=4, mention_id=severe[14], platform="", external_id="", label="complaint"),
+    ]
+    report = workflow.apply_label_rows(engine, rows, actor="alice")
+    assert (report.changed, report.errors) == (3, [])  # complaint alone: triage's verdict confirmed
     with engine.connect() as conn:
-        kept = conn.execute(select(t.c.label, t.c.severity).where(t.c.id == severe[0])).one()
-    assert tuple(kept) == ("question", "severe")
+        now = {r.id: (r.label, r.severity) for r in conn.execute(select(t.c.id, t.c.label, t.c.severity))}
+    assert now[severe[0]] == ("question", None) and now[severe[1]] == ("complaint", "mild")
+    assert {now[i] for i in severe[9:12]} == {("spam", None)}
+    assert now[severe[12]] == ("complaint", "mild") and now[severe[13]] == ("praise", None)
+    assert now[severe[14]] == ("complaint", "severe")
     workflow.transition(engine, severe[2:5], "resolve", actor="alice", now=NOW)
     workflow.assign(engine, severe[5:7], "bob", actor="alice", now=NOW)
     with engine.begin() as conn:  # plain SQL: a severity changes, one is cleared

@@ -19,23 +19,27 @@ SIZES = {"laptop": {"width": 1366, "height": 800}, "phone": {"width": 390, "heig
 FRAUD = "@acme you charged me twice for the SmartKettle, this is fraud. My lawyer will call."
 
 
-@pytest.fixture(scope="module")
-def severe_id(dashboard) -> int:
+def _store_severe(dashboard, key: str, author: str = "quinn") -> int:
     """A severe complaint stored through the real pipeline (real triage), an hour old."""
     mention = Mention(
         platform="import",
-        external_id="severity-fraud",
+        external_id=key,
         text=FRAUD,
         created_at=datetime.now(UTC) - timedelta(hours=1),
-        author_handle="quinn",
+        author_handle=author,
         addressed_to_brand=True,
     )
     Pipeline(dashboard.engine, dashboard.config, alerts_enabled=False).ingest([mention], source="import")
     t = m.Mention.__table__
     with dashboard.engine.connect() as conn:
-        row = conn.execute(select(t.c.id, t.c.severity).where(t.c.external_id == "severity-fraud")).one()
+        row = conn.execute(select(t.c.id, t.c.severity).where(t.c.external_id == key)).one()
     assert row.severity == "severe"  # triage's own verdict, not set by the test
     return int(row.id)
+
+
+@pytest.fixture(scope="module")
+def severe_id(dashboard) -> int:
+    return _store_severe(dashboard, "severity-fraud")
 
 
 def _count(engine, severity: str) -> int:
@@ -95,21 +99,53 @@ def test_a_bad_severity_filter_is_named_with_the_allowed_values(login):
     expect(page.locator("#inbox-list .mrow").first).to_be_visible()  # the list still shows
 
 
-def test_correct_the_label_with_the_teams_severity(login, dashboard, severe_id):
+def test_correct_the_label_with_the_teams_severity(login, dashboard):
+    rated = _store_severe(dashboard, "severity-rated", author="rhea")
     page = login("bob")
-    page.goto(f"/mentions/{severe_id}")
+    page.goto(f"/mentions/{rated}")
     page.select_option("form[action$='/label'] select[name=label]", "complaint")
     page.select_option("form[action$='/label'] select[name=severity]", "moderate")
     page.click("form[action$='/label'] button")
-    expect(page.locator(".flash-success")).to_contain_text("severity moderate")
+    expect(page.locator(".flash-success")).to_contain_text("severity moderate (was severe)")
     c = m.LabelCorrection.__table__
     with dashboard.engine.connect() as conn:
         rows = conn.execute(
-            select(c.c.corrected, c.c.severity, c.c.actor).where(c.c.mention_id == severe_id)
+            select(c.c.corrected, c.c.severity, c.c.predicted_severity, c.c.actor).where(
+                c.c.mention_id == rated
+            )
         ).all()
-    assert [tuple(r) for r in rows] == [("complaint", "moderate", "bob")]
-    # Triage's severity stays on the mention (the correction is evaluation data).
-    expect(page.locator(".toolbar .pill.sev")).to_have_text("severe")
+    # The correction keeps triage's severity; the mention shows the team's, and its audit trail says so.
+    assert [tuple(r) for r in rows] == [("complaint", "moderate", "severe", "bob")]
+    expect(page.locator(".toolbar .pill.sev")).to_have_text("moderate")
+    expect(page.locator(".timeline")).to_contain_text("severity: severe → moderate")
+    # A severity goes with complaint only: refused, nothing written.
+    page.select_option("form[action$='/label'] select[name=label]", "praise")
+    page.select_option("form[action$='/label'] select[name=severity]", "mild")
+    page.click("form[action$='/label'] button")
+    expect(page.locator(".flash-error")).to_contain_text("a severity goes with the label complaint")
+    expect(page.locator(".toolbar .pill.sev")).to_have_text("moderate")
+
+
+def test_relabelled_spam_loses_its_severity_badge_in_the_inbox(login, dashboard):
+    spam = _store_severe(dashboard, "severity-spam", author="sol")
+    page = login("bob")
+    page.goto("/?severity=severe&q=lawyer")
+    row = page.locator(f"#inbox-list .mrow[data-id='{spam}']")
+    expect(row.locator(".pill.sev")).to_have_text("severe")
+    page.goto(f"/mentions/{spam}")
+    page.select_option("form[action$='/label'] select[name=label]", "spam")
+    page.click("form[action$='/label'] button")
+    expect(page.locator(".flash-success")).to_contain_text("label spam, no severity (was severe)")
+    expect(page.locator(".toolbar .pill.sev")).to_have_count(0)
+    expect(page.locator(".timeline")).to_contain_text("relabel: complaint → spam (severity severe → —)")
+    page.goto("/?q=lawyer")
+    row = page.locator(f"#inbox-list .mrow[data-id='{spam}']")
+    expect(row).to_be_visible()
+    expect(row.locator(".pill.sev")).to_have_count(0)
+    # Nor does the severity filter find it any more, and its count moved.
+    page.goto("/?severity=severe&q=lawyer")
+    expect(page.locator("#inbox-list .mrow").first).to_be_visible()
+    expect(page.locator(f"#inbox-list .mrow[data-id='{spam}']")).to_have_count(0)
 
 
 def test_exports_carry_severity_and_follow_its_filter(login, dashboard, severe_id):
