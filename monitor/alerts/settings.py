@@ -39,11 +39,16 @@ class BusinessHours(ConfigModel):
         return [d.lower()[:3] for d in v]
 
 
+# Triage's labels (monitor.triage.model.LABELS, not imported: config loading stays light). A
+# misspelt label in a route would make a route that never fires, so it is an error.
+TriageLabel = Literal["complaint", "question", "praise", "neutral", "spam", "unscored"]
+
+
 class RouteMatch(ConfigModel):
     """All given conditions must hold; an empty match takes every mention."""
 
     platforms: list[str] = Field(default_factory=list)
-    labels: list[str] = Field(default_factory=list)
+    labels: list[TriageLabel] = Field(default_factory=list)
     # Exactly these priorities: [P3] is P3 only, [P1, P2] both. Empty: any priority.
     priority: list[Literal["P1", "P2", "P3"]] = Field(default_factory=list)
     # This priority or more urgent (P1 is the most urgent): P2 takes P1 and P2.
@@ -141,7 +146,7 @@ class IncidentSettings(ConfigModel):
 
     enabled: bool = True
     # Which labels count towards a storm (complaints by default).
-    labels: list[str] = Field(default_factory=lambda: ["complaint"])
+    labels: list[TriageLabel] = Field(default_factory=lambda: ["complaint"])
     # Mentions containing one of these terms are grouped per term; the rest per platform.
     terms: list[str] = Field(default_factory=list)
     window_minutes: float = Field(default=10, gt=0, description="the burst is counted over this window")
