@@ -83,3 +83,60 @@ def test_upgrade_keeps_and_backfills_existing_rows(db_url):
         recent = conn.execute(text("select recent_complaints from author")).scalar()
     assert tuple(alert) == ("x", "amy", "c9")
     assert recent in ([], "[]")
+
+
+def test_upgrade_to_0018_keeps_triage_severity_on_existing_corrections(db_url):
+    """Corrections recorded before 0018 learn the severity triage gave their mention (until then a
+    relabel never changed mention.severity), so triage-eval can compare it with the team's."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    from monitor.store import tables
+    from monitor.store.db import alembic_config
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0017")
+        ids = []
+        for key, label, severity in (("a", "spam", "severe"), ("b", "question", None)):
+            ids.append(
+                conn.execute(
+                    tables.mention.insert().values(
+                        platform="x",
+                        external_id=key,
+                        source="x",
+                        author_handle="amy",
+                        text="old post",
+                        created_at=at,
+                        fetched_at=at,
+                        label=label,
+                        severity=severity,
+                        reasons=[],
+                        status="new",
+                        raw={},
+                        version=1,
+                        addressed_to_brand=False,
+                    )
+                ).inserted_primary_key[0]
+            )
+        for mention_id, predicted, corrected in (
+            (ids[0], "complaint", "spam"),
+            (ids[1], "neutral", "question"),
+        ):
+            conn.execute(  # the 0017 table has no predicted_severity column
+                text(
+                    "insert into label_correction (mention_id, predicted, corrected, severity, actor, at)"
+                    " values (:m, :p, :c, null, 'ann', :at)"
+                ),
+                {"m": mention_id, "p": predicted, "c": corrected, "at": at},
+            )
+    migrate(engine)
+    with engine.connect() as conn:
+        got = dict(conn.execute(text("select mention_id, predicted_severity from label_correction")).all())
+        kept = conn.execute(text("select count(*) from mention")).scalar()
+    assert got == {ids[0]: "severe", ids[1]: None} and kept == 2
+    engine.dispose()
