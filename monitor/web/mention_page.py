@@ -97,6 +97,7 @@ def _page(
             "m": mention,
             "labels": [label for label in LABELS if label != "unscored"],
             "severity_reasons": severity_reasons(mention.get("reasons")) if mention.get("severity") else [],
+            "rated": _team_rating(story["events"]) if mention.get("severity") else None,
             "templates": _templates(ctx, mention, user) if user.can("agent") else [],
             "can_act": user.can("agent"),
             "draft": draft,
@@ -108,6 +109,21 @@ def _page(
         user=user,
         message=message,
     )
+
+
+def _team_rating(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Who on the team set the mention's severity and what triage had said, from the audit trail
+    (a "severity" event, or a relabel that moved it); None while the severity is triage's."""
+    moves = []
+    for e in events:
+        detail = e.get("detail") or {}
+        if e["action"] == "severity":
+            moves.append((e["actor"], detail.get("before"), detail.get("after")))
+        elif e["action"] == "relabel" and "severity_after" in detail:
+            moves.append((e["actor"], detail.get("severity_before"), detail.get("severity_after")))
+    if not moves:
+        return None
+    return {"actor": moves[-1][0], "triage": moves[0][1]}
 
 
 @router.get("/mentions/{mention_id:int}")

@@ -86,6 +86,7 @@ def test_a_severe_complaint_shows_its_badge_and_reasons_and_the_filter_finds_it(
     reasons = page.locator(".severity-reasons .reason")
     expect(reasons.first).to_have_text("accuses the brand of fraud (“fraud”)")
     expect(page.locator(".severity-reasons")).to_contain_text("threatens legal action: “lawyer”")
+    expect(page.locator(".team-rating")).to_have_count(0)  # triage's own severity
     shot(page, f"{size}-mention-severe", full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the mention page is {overflow}px wider than the {size} screen"
@@ -99,7 +100,7 @@ def test_a_bad_severity_filter_is_named_with_the_allowed_values(login):
     expect(page.locator("#inbox-list .mrow").first).to_be_visible()  # the list still shows
 
 
-def test_correct_the_label_with_the_teams_severity(login, dashboard):
+def test_correct_the_label_with_the_teams_severity(login, dashboard, shot):
     rated = _store_severe(dashboard, "severity-rated", author="rhea")
     page = login("bob")
     page.goto(f"/mentions/{rated}")
@@ -118,6 +119,8 @@ def test_correct_the_label_with_the_teams_severity(login, dashboard):
     assert [tuple(r) for r in rows] == [("complaint", "moderate", "severe", "bob")]
     expect(page.locator(".toolbar .pill.sev")).to_have_text("moderate")
     expect(page.locator(".timeline")).to_contain_text("severity: severe → moderate")
+    expect(page.locator(".team-rating")).to_have_text("rated by bob; triage said severe")
+    shot(page, "mention-team-severity", full_page=False)
     # A severity goes with complaint only: refused, nothing written.
     page.select_option("form[action$='/label'] select[name=label]", "praise")
     page.select_option("form[action$='/label'] select[name=severity]", "mild")
