@@ -65,6 +65,7 @@ FAILURE: list[tuple[str, str]] = [
             broken|broke down|out of order|outage|(?:is|was|are|went|been) down|crash(?:ed|es|ing)
             (?:broke|breaks|broken) (?:my|our|the|his|her)
             errors?|glitch\w*|bugg?y|froze|keeps? (?:crashing|failing|freezing|dropping)
+            (?:logs?|logged|logging|kicks?|kicked|kicking|signs?|signed|signing|boots?|booted|booting) (?:me|us) (?:out|off)
             (?:site|website|app|system|server|page|portal|lines?|network|service) (?:is |was |are |went )?down
             (?:site|website|app|system|server|page|portal|lines?|network|service) (?:has|have) been down
             """
@@ -82,6 +83,8 @@ FAILURE: list[tuple[str, str]] = [
             crushed|smashed|shattered|cracked|dented|torn|leak(?:ed|ing|s)|soaked|mouldy|moldy|expired|stale
             (?:box|package|parcel) was empty|empty (?:box|package|parcel)|came off|fell off|fell apart
             wrong (?:item|order|size|address|one|charge|amount|information|info)
+            (?:wasn'?t|weren'?t|was not|were not|isn'?t|aren'?t|is not|are not) (?:in|inside|included in) (?:the|my|our) (?:box|package|parcel|order|delivery|shipment)
+            (?:didn'?t|did not|doesn'?t|does not) come with|(?:came|arrived|shipped) without
             """
         ),
     ),
@@ -229,7 +232,7 @@ FRUSTRATION: list[tuple[str, str]] = [
 PERSISTENCE: list[tuple[str, str]] = [
     (
         "",
-        _alt(r"still|again|yet again|another|every time|each time|keeps?(?! up)|multiple times|repeatedly"),
+        _alt(r"still|again|yet again|another|every (?:single )?time|each time|keeps?(?! up)|multiple times|repeatedly"),
     ),
     # Effort that did not pay off: "I've tried twice", "tried calling".
     (

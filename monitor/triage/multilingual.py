@@ -272,9 +272,11 @@ LEXICON: dict[str, dict[str, list[str]]] = {
 }
 
 # Emoji that carry the sentiment on their own (any language). Angry faces, thumbs down, pile of poo,
-# middle finger; hearts, heart eyes, thumbs up, folded hands, clapping, raised hands.
+# middle finger, eye-roll, broken heart; hearts, heart eyes, thumbs up, folded hands, clapping,
+# raised hands.
 ANGRY_EMOJI = frozenset(
     "\U0001f620\U0001f621\U0001f92c\U0001f624\U0001f44e\U0001f4a9\U0001f595\U0001f92e\U0001f612"
+    "\U0001f644\U0001f494"
 )
 HAPPY_EMOJI = frozenset(
     "\u2764\U0001f60d\U0001f970\U0001f495\U0001f496\U0001f499\U0001f49a\U0001f49c\U0001f44d\U0001f64f\U0001f44f\U0001f64c"

@@ -137,8 +137,9 @@ class Triager:
         if text.word_count == 0:
             feeling = emoji_only(text.clean)
             if feeling == "complaint" and mention.addressed_to_brand:
-                # Only angry or thumbs-down emoji, aimed at the brand: a complaint in any language.
-                reasons = [f"only angry emoji: “{text.clean}”"]
+                # Only angry, thumbs-down, eye-roll or broken-heart emoji, aimed at the brand: a
+                # complaint in any language.
+                reasons = [f"only complaint emoji: “{text.clean}”"]
                 urgency = self._context_points("complaint", mention, ctx, escalations)
                 return self._verdict(
                     "complaint", reading, 1.0, s.urgency.base_complaint, reasons, urgency, language.code

@@ -1,0 +1,91 @@
+"""Posts a user audit found triaged wrongly, each next to a near variant that must keep its label.
+
+Hand-written; the rules that fix them are general (no brand or domain words): emoji that
+complain, a missing item told as a fact, sarcasm around a repeated failure, going public until
+something is fixed, negative asides about something other than the brand.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from monitor.triage import Triager
+
+
+def _quoted(reasons: tuple[str, ...]) -> list[str]:
+    return [q for r in reasons for q in re.findall(r"[“«]([^”»]+)[”»]", r)]
+
+
+def _check(triager: Triager, make_mention, text: str, label: str, addressed: bool = True):
+    verdict = triager.assess(make_mention(text, addressed=addressed))
+    assert verdict.label == label, (text, verdict.label, verdict.reasons)
+    for quote in _quoted(verdict.reasons):
+        assert quote.lower() in text.lower(), (quote, text)
+    return verdict
+
+
+# --- emoji only: eye-roll and broken heart complain ---------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["@acme 🙄", "@acme 💔", "@acme 🙄🙄", "@acme 💔💔 🙄"])
+def test_eye_roll_and_broken_heart_alone_are_complaints(triager: Triager, make_mention, text: str) -> None:
+    verdict = _check(triager, make_mention, text, "complaint")
+    assert verdict.reasons[0].startswith("only complaint emoji")
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "addressed"),
+    [
+        ("@acme 💔❤️", "neutral", True),  # mixed feelings: no verdict from emoji
+        ("@acme ❤️", "praise", True),
+        ("🙄", "neutral", False),  # not aimed at the brand
+    ],
+)
+def test_near_emoji_posts_keep_their_label(
+    triager: Triager, make_mention, text: str, label: str, addressed: bool
+) -> None:
+    _check(triager, make_mention, text, label, addressed)
+
+
+# --- a missing item told as a bare fact -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acme the charger wasn't in the box",
+        "@acme the cable was not in the package",
+        "@acme my lamp came without a plug",
+        "@acme the blender didn't come with a lid",
+    ],
+)
+def test_missing_item_as_a_fact_is_a_complaint(triager: Triager, make_mention, text: str) -> None:
+    verdict = _check(triager, make_mention, text, "complaint")
+    assert verdict.reasons[0].startswith("service failure")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("@acme is the charger in the box?", "question"),
+        ("@acme the charger was in the box after all, thanks!", "praise"),
+    ],
+)
+def test_item_in_the_box_is_no_complaint(triager: Triager, make_mention, text: str, label: str) -> None:
+    _check(triager, make_mention, text, label)
+
+
+# --- sarcasm: "love how" around a repeated failure ------------------------------------------------
+
+
+def test_love_how_around_a_repeated_failure_is_sarcasm(triager: Triager, make_mention) -> None:
+    text = "@acme love how the app logs me out every single time. love it"
+    verdict = _check(triager, make_mention, text, "complaint")
+    assert "sarcasm: “love how”" in verdict.reasons
+    assert any("logs me out" in r for r in verdict.reasons)
+
+
+def test_love_how_around_a_repeated_good_thing_is_praise(triager: Triager, make_mention) -> None:
+    _check(triager, make_mention, "@acme love how the app remembers me every single time. love it", "praise")
