@@ -161,6 +161,16 @@ DEMAND: list[tuple[str, str]] = [
     # "can you help me" is an ordinary request; these read as a plea.
     ("help", r"\b(?:please help|help please|someone help|need (?:some )?help|need assistance|help ?!)"),
     ("action", _alt("anything (?:you|u) can do|what (?:can|will|are) (?:you|u) (?:do|going to do)")),
+    # An ultimatum: "...until someone fixes it", "until this is sorted" (the reason quotes it).
+    (
+        "",
+        _alt(
+            r"""
+            (?:until|till|unless) (?:someone|somebody|anyone|you|u|they|(?:your|the) (?:team|company|staff)) (?:\w+ )?(?:fix|fixes|sorts?|resolves?|responds?|replies|answers?|refunds?|does something|do something|gets? back)
+            (?:until|till|unless) (?:it|this|that|my \w+)(?:'s| is| gets| has been) (?:\w+ )?(?:fixed|sorted|resolved|refunded|replaced)
+            """
+        ),
+    ),
     (
         "a response",
         _alt(
@@ -190,6 +200,8 @@ DEMAND: list[tuple[str, str]] = [
         _alt("explain (?:why|this|yourself|how)|explanation|i (?:demand|expect|deserve)|you owe"),
     ),
 ]
+
+_DEMAND_NAMES = frozenset(tag for tag, _ in DEMAND if tag)
 
 FRUSTRATION: list[tuple[str, str]] = [
     (
@@ -232,7 +244,9 @@ FRUSTRATION: list[tuple[str, str]] = [
 PERSISTENCE: list[tuple[str, str]] = [
     (
         "",
-        _alt(r"still|again|yet again|another|every (?:single )?time|each time|keeps?(?! up)|multiple times|repeatedly"),
+        _alt(
+            r"still|again|yet again|another|every (?:single )?time|each time|keeps?(?! up)|multiple times|repeatedly"
+        ),
     ),
     # Effort that did not pay off: "I've tried twice", "tried calling".
     (
@@ -650,7 +664,8 @@ def cue_evidence(cues: CueReading, settings: TriageSettings, sarcastic: bool) ->
             out.append(Evidence(signal, weight * min(len(hit.tags), cap), reason))
 
     add("failure", cues.failure, w.failure, f"service failure: {_quoted(cues.failure.words, cap)}")
-    demands = " and ".join(cues.demand.tags[:cap])
+    # Named demands read as such ("asks for a refund"); the others quote the post's words.
+    demands = " and ".join(t if t in _DEMAND_NAMES else f"action (“{t}”)" for t in cues.demand.tags[:cap])
     add("demand", cues.demand, w.demand, f"asks for {demands}")
     add(
         "frustration", cues.frustration, w.frustration, f"frustration: {_quoted(cues.frustration.words, cap)}"

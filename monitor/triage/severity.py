@@ -186,6 +186,8 @@ FAMILIES: list[tuple[str, str, str]] = [
             (?:do not|don'?t|never) (?:use|buy|order|fly|bank|trust|invest)
             spread the word|please (?:rt|retweet|share)|rt (?:if|please)
             everyone (?:should|needs to|must) know|expose\w*
+            (?:post|posting|share|sharing|tweet|tweeting|spread|spreading|put|putting) (?:this|it|about (?:this|it)) (?:\w+ )?(?:everywhere|all over|on every)
+            (?:tell|telling) (?:everyone|everybody|all my)|keep (?:posting|tweeting|sharing) (?:this|about)
             """
         ),
     ),

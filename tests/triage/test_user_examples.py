@@ -89,3 +89,25 @@ def test_love_how_around_a_repeated_failure_is_sarcasm(triager: Triager, make_me
 
 def test_love_how_around_a_repeated_good_thing_is_praise(triager: Triager, make_mention) -> None:
     _check(triager, make_mention, "@acme love how the app remembers me every single time. love it", "praise")
+
+
+# --- going public until something is fixed --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acme I'll be posting this everywhere until someone fixes it",
+        "@acme I'm sharing this all over until you respond",
+        "@acme going to keep tweeting about this until it's fixed",
+    ],
+)
+def test_going_public_until_fixed_is_a_complaint(triager: Triager, make_mention, text: str) -> None:
+    verdict = _check(triager, make_mention, text, "complaint")
+    assert verdict.severity in {"moderate", "severe"}
+    assert verdict.priority in {"P1", "P2"}
+
+
+def test_posting_everywhere_in_praise_stays_praise(triager: Triager, make_mention) -> None:
+    _check(triager, make_mention, "@acme I'll be posting this everywhere, love the new mugs!", "praise")
+    _check(triager, make_mention, "@acme wait until you see the photos, great mugs!", "praise")
