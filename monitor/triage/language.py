@@ -1,8 +1,12 @@
 """Language gate: English lexicons score other languages as 0, so those must not pass as neutral.
 
-The platform's language field wins. Without one, a small offline guess (script, then common
-function words of a few Latin-script languages) is used; it needs no model file and no download.
-When the guess is unsure the text is scored as English and the verdict says the language is unknown.
+The platform's language field wins. Without one, a small offline guess is used; it needs no model
+file and no download: the script (kana makes Han text Japanese, and so does a phrase of the
+Japanese table), then common function words of a few Latin-script languages together with the
+phrases of the seven phrase tables ("stürzt ständig ab", "endommagé"), then, for a post with no
+English function word, letters and function words of other Latin-script languages (Polish "nie",
+"ł") that say "not English" without saying which. When the guess is unsure the text is scored as
+English and the verdict says the language is unknown.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.triage.multilingual import NAMES, MultilingualCues
 from monitor.triage.normalize import PreparedText
 
 # Very common function words; a handful per language separates them on short posts.
@@ -254,19 +259,97 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "heb",
             "ben",
             "zijn",
+            "aan",
+            "bij",
+            "ook",
         ]
     ),
 }
 _OTHER_FUNCTION_WORDS = frozenset().union(*(v for code, v in _FUNCTION_WORDS.items() if code != "en"))
+# Names for the reasons ("language Polish not scored"); a code not listed is quoted as given.
 _LANGUAGE_NAMES = {
     "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "pt": "Portuguese",
-    "it": "Italian",
-    "nl": "Dutch",
+    **NAMES,
+    "zh": "Chinese",
+    "ko": "Korean",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "el": "Greek",
+    "he": "Hebrew",
+    "ar": "Arabic",
+    "fa": "Persian",
+    "hi": "Hindi",
+    "th": "Thai",
+    "pl": "Polish",
+    "cs": "Czech",
+    "sv": "Swedish",
+    "da": "Danish",
+    "no": "Norwegian",
+    "nb": "Norwegian",
+    "fi": "Finnish",
+    "tr": "Turkish",
+    "ro": "Romanian",
+    "hu": "Hungarian",
+    "ca": "Catalan",
+    "id": "Indonesian",
+    "ms": "Malay",
+    "tl": "Tagalog",
+    "vi": "Vietnamese",
 }
+# Function words of Latin-script languages without a phrase table (Polish, Czech, Scandinavian,
+# Turkish, Romanian, Hungarian, Indonesian, Tagalog), none of them an English word: with no English
+# function word, they say "not English".
+_NOT_ENGLISH_WORDS = frozenset(
+    [
+        "nie",
+        "się",
+        "jest",
+        "że",
+        "nikt",
+        "mnie",
+        "już",
+        "bardzo",
+        "czy",
+        "jsem",
+        "není",
+        "och",
+        "inte",
+        "jag",
+        "ikke",
+        "jeg",
+        "og",
+        "değil",
+        "bir",
+        "çok",
+        "için",
+        "și",
+        "este",
+        "pentru",
+        "nem",
+        "hogy",
+        "és",
+        "yang",
+        "tidak",
+        "saya",
+        "untuk",
+        "dengan",
+        "sudah",
+        "belum",
+        "ang",
+        "mga",
+        "hindi",
+        "ako",
+    ]
+)
+# Latin letters English does not use (ł, ó, ß, ñ, ç …): words with them, with no English function
+# word around, are read as another language. A loan word or a name (café, José) is one such word;
+# it takes two.
+_FOREIGN_LETTER = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+_ASCII_LETTER = re.compile(r"[a-z]")
+_NOT_ENGLISH = "a language other than English"
+# Kana (not the middle dot or the long-vowel mark): Han text with kana is Japanese, not Chinese.
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
+_CUES = MultilingualCues()
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # Scripts that are certainly not English; a share of their letters decides it.
 _NON_LATIN = re.compile(
@@ -312,6 +395,9 @@ def decide_language(
         return LanguageDecision(None, True, "language unknown, scored as English")
     code, name = guess_language(text.clean, text.words)
     if code is None:
+        if name:
+            # Not English, and none of the languages with a code here: a human reads it.
+            return LanguageDecision(None, False, f"looks like {name} (guessed), not scored: needs a human")
         if text.word_count >= MIN_WORDS_TO_GUESS:
             return LanguageDecision(None, True, "language unknown, scored as English")
         return LanguageDecision(None, True, "")
@@ -321,39 +407,71 @@ def decide_language(
 
 
 def guess_language(text: str, words: Sequence[str] | None = None) -> tuple[str | None, str]:
-    """(code, name) by script or common words, or (None, "") when unsure.
+    """(code, name) by script, common words and phrase tables, or (None, "") when unsure.
 
-    ``words`` are the lower-case words of ``text`` if the caller has them already.
+    (None, "another language") when the text is not English but no code can be told (a Latin-script
+    language without a phrase table). ``words`` are the lower-case words of ``text`` if the caller
+    has them already.
     """
     non_latin = _NON_LATIN.findall(text)
     if non_latin:
         letters = sum(1 for c in text if c.isalpha())
         if len(non_latin) * 2 >= letters:
-            counts: dict[tuple[str, str], int] = {}
-            for ch in non_latin:
-                cp = ord(ch)
-                for (lo, hi), code, name in _SCRIPT_NAMES:
-                    if lo <= cp <= hi:
-                        counts[(code, name)] = counts.get((code, name), 0) + 1
-                        break
-            (code, name), _ = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-            return code, name
+            return _by_script(text, non_latin)
     if words is None:
         words = _WORD.findall(text.lower())
-    if len(words) < MIN_WORDS_TO_GUESS:
+    if not words:
         return None, ""
     distinct = set(words)
-    if distinct.isdisjoint(_OTHER_FUNCTION_WORDS):
-        # No other language's function word (most English posts): only English can score, which
-        # is what the full tally below would conclude, with one set test instead of seven.
-        return ("en", "English") if not distinct.isdisjoint(_FUNCTION_WORDS["en"]) else (None, "")
-    hits = {code: len(vocab & distinct) for code, vocab in _FUNCTION_WORDS.items()}
-    # Deterministic tie-break: score, then English, then code.
-    best = max(hits, key=lambda c: (hits[c], c == "en", c))
-    if hits[best] == 0:
-        return None, ""
-    # Another language must be clearly ahead: two of its words and twice English's count.
-    if best != "en" and hits[best] < max(2, 2 * hits["en"] + 1):
+    english = len(distinct & _FUNCTION_WORDS["en"])
+    if english >= 2 and len(words) >= MIN_WORDS_TO_GUESS and distinct.isdisjoint(_OTHER_FUNCTION_WORDS):
+        # Most English posts: no other language's function word, two of English's. One set test
+        # instead of seven, and no phrase scan.
+        return "en", "English"
+    hits = {code: len(vocab & distinct) for code, vocab in _FUNCTION_WORDS.items() if code != "en"}
+    phrases = _CUES.phrase_support(text.lower()) if english <= 1 else {}
+    for code, points in phrases.items():
+        hits[code] += points
+    # Deterministic tie-break: score, then code.
+    best = max(hits, key=lambda c: (hits[c], c))
+    if len(words) >= MIN_WORDS_TO_GUESS:
+        # Another language must be clearly ahead: two of its words (a phrase counts as up to two)
+        # and twice English's count.
+        if hits[best] >= max(2, 2 * english + 1):
+            return best, _LANGUAGE_NAMES[best]
+    elif phrases.get(best, 0) >= 2 or (english == 0 and best in phrases and hits[best] >= 2):
+        # Too short for function words alone: a phrase of several words or with a letter English
+        # does not use ("no funciona", "péssimo"), or a plain one and a second word of the same
+        # language ("sono molto deluso").
+        return best, _LANGUAGE_NAMES[best]
+    if english == 0:
+        others = len(distinct & _NOT_ENGLISH_WORDS)
+        foreign = others + sum(1 for w in distinct if _foreign_word(w))
+        if foreign >= 2 and (others or len(words) >= MIN_WORDS_TO_GUESS):
+            return None, _NOT_ENGLISH
+    if english and len(words) >= MIN_WORDS_TO_GUESS:
         # Not clearly another language: stay with English rather than hide an English complaint.
-        return ("en", "English") if hits["en"] else (None, "")
-    return best, _LANGUAGE_NAMES[best]
+        return "en", "English"
+    return None, ""
+
+
+def _foreign_word(word: str) -> bool:
+    """A word with a letter English does not use and a plain one ("dotarło", not the "ûï" of a
+    text decoded with the wrong code page)."""
+    return bool(_FOREIGN_LETTER.search(word)) and bool(_ASCII_LETTER.search(word))
+
+
+def _by_script(text: str, letters: list[str]) -> tuple[str, str]:
+    """The script most of the non-Latin letters are in; Han with kana, or with a phrase of the
+    Japanese table, is Japanese (kanji-heavy posts: 「詐欺です。弁護士に相談します」)."""
+    counts: dict[tuple[str, str], int] = {}
+    for ch in letters:
+        cp = ord(ch)
+        for (lo, hi), code, name in _SCRIPT_NAMES:
+            if lo <= cp <= hi:
+                counts[(code, name)] = counts.get((code, name), 0) + 1
+                break
+    (code, name), _ = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if code == "zh" and (_KANA.search(text) or _CUES.japanese_phrase(text)):
+        return "ja", "Japanese"
+    return code, name

@@ -271,6 +271,30 @@ LEXICON: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# Table words that are English words too: they say nothing about the language of a post.
+ENGLISH_TOO = frozenset(
+    [
+        "top",
+        "super",
+        "excellent",
+        "perfect",
+        "horrible",
+        "fatal",
+        "genial",
+        "bravo",
+        "retard",
+        "toll",
+        "rota",
+        "storing",
+        "defect",
+        "lamentable",
+        "acm",
+        "ocu",
+        "omic",
+        "nul",
+    ]
+)
+
 # Emoji that carry the sentiment on their own (any language). Angry faces, thumbs down, pile of poo,
 # middle finger, eye-roll, broken heart; hearts, heart eyes, thumbs up, folded hands, clapping,
 # raised hands.
@@ -312,20 +336,36 @@ class MultilingualCues:
                 else:
                     compiled[kind] = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
             self._patterns[lang] = compiled
+        # Every phrase of a Latin-script language in one pattern, for guessing the language.
+        self._any = {
+            lang: re.compile("|".join(f"(?:{p.pattern})" for p in kinds.values()))
+            for lang, kinds in self._patterns.items()
+            if lang != "ja"
+        }
 
-    def short_post_language(self, lower: str, word_count: int, max_words: int = 3) -> str | None:
-        """For a post too short to guess by function words: the language of a multi-word complaint
-        phrase it contains (single words like "horrible" are shared with English), else None."""
-        if word_count == 0 or word_count > max_words:
-            return None
-        for lang, kinds in self._patterns.items():
-            if lang == "ja":
-                continue
-            for kind in ("complaint", "severe"):
-                for m in kinds[kind].finditer(lower):
-                    if " " in m.group(0):
-                        return lang
-        return None
+    def phrase_support(self, lower: str) -> dict[str, int]:
+        """How strongly the phrase tables say a Latin-script post is in each language (no Japanese).
+
+        A phrase of two or more words or with a letter English does not use ("stürzt ständig ab",
+        "endommagé") counts 2; a single plain word counts 1 ("deluso", "beschadigd"), or 0 when it
+        is also an English word ("top", "horrible"). Languages with no phrase are left out.
+        """
+        support: dict[str, int] = {}
+        for lang, pattern in self._any.items():
+            points = 0
+            for m in pattern.finditer(lower):
+                said = m.group(0)
+                if " " in said or not said.isascii():
+                    points += 2
+                elif said not in ENGLISH_TOO:
+                    points += 1
+            if points:
+                support[lang] = points
+        return support
+
+    def japanese_phrase(self, text: str) -> bool:
+        """Whether a Japanese table phrase occurs (for kanji-only posts the script guess calls Chinese)."""
+        return any(p.search(text) for p in self._patterns["ja"].values())
 
     def supports(self, language: str | None) -> bool:
         return language in self._patterns

@@ -78,7 +78,6 @@ class Triager:
         self._cues = CueSet(self.settings)
         self._severity = SeverityCues()
         self._languages = MultilingualCues()
-        self._scored = {c.lower().split("-")[0] for c in self.settings.scored_languages}
 
     def assess(self, mention: Mention, context: TriageContext | None = None) -> Verdict:
         """Label, urgency, priority and reasons for one mention. No I/O, no clock."""
@@ -106,14 +105,6 @@ class Triager:
         cues = self._cues.read(text)
         escalations = cues.escalation.tags
 
-        if language.code is None and not mention.language:
-            # Too short for the word-based guess ("quiero un reembolso"): a multi-word complaint
-            # phrase of one of the phrase tables decides.
-            code = self._languages.short_post_language(text.lower, text.word_count)
-            if code is not None and code not in self._scored:
-                verdict = self._other_language(mention, ctx, text, code, escalations)
-                if verdict is not None:
-                    return verdict
         if not language.scored and self._languages.supports(language.code):
             verdict = self._other_language(mention, ctx, text, language.code or "", escalations)
             if verdict is not None:
@@ -227,14 +218,14 @@ class Triager:
         )
         urgency = self._context_points("complaint", mention, ctx, escalations, severity)
         if mention.addressed_to_brand:
-            # Severity is read from English words; until this language has its own, a complaint
-            # aimed at the brand is at least P2 (the shortfall is added, with a reason).
+            # In this language only threats and accusations are graded (the rest of severity is
+            # read from English words); until it has its own, a complaint aimed at the brand is at
+            # least P2 (the shortfall is added, with a reason that says what "mild" means here).
             name = language_name(code)
             total = s.urgency.base_complaint + sum(round(e.weight) for e in urgency)
             if total < s.p2_urgency:
-                urgency.append(
-                    Evidence("language", s.p2_urgency - total, f"{name}: severity not read, at least P2")
-                )
+                why = f"{name}: severity graded on threats and accusations only, at least P2"
+                urgency.append(Evidence("language", s.p2_urgency - total, why))
         score = sum(e.weight for e in found)
         return self._verdict(
             "complaint", None, score, s.urgency.base_complaint, [found[0].reason], urgency, code, severity

@@ -91,3 +91,121 @@ def test_every_phrase_compiles_and_matches_itself_as_written() -> None:
         for phrase in phrases:
             r = cues.read(language, phrase)
             assert r.complaint or r.severe or r.praise, (language, phrase)
+
+
+# --- no language field: the offline guess decides -------------------------------------------
+# Written from a user audit of posts a platform sent without a language field.
+
+
+def test_german_thanks_with_die_is_german_praise(triager, make_mention) -> None:
+    # "die" is an English word (and a very negative one for the English lexicons).
+    verdict = triager.assess(make_mention("@acme vielen Dank für die schnelle Hilfe", language=None))
+    assert (verdict.language, verdict.label) == ("de", "praise"), verdict
+    assert any("«vielen Dank»" in r for r in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "quoted"),
+    [
+        ("@acme die App stürzt ständig ab", "de", "stürzt ständig ab"),
+        ("@acme Paket beschädigt angekommen", "de", "beschädigt"),
+        ("@acme colis reçu endommagé, je veux être remboursé", "fr", "endommagé"),
+        ("@acme toujours pas de remboursement", "fr", "toujours pas"),
+        ("@acme que atendimento horrível", "pt", "horrível"),
+        ("@acme péssimo atendimento", "pt", "péssimo"),
+        ("@acme sono molto deluso", "it", "deluso"),
+        ("@acme pakket kwam beschadigd aan", "nl", "beschadigd"),
+        ("@acme nog steeds geen reactie", "nl", "nog steeds geen"),
+        ("@acme no funciona", "es", "no funciona"),
+        ("@acme mi pedido no llega", "es", "no llega"),
+    ],
+)
+def test_short_complaints_without_language_field_use_the_tables(
+    triager, make_mention, text, language, quoted
+) -> None:
+    verdict = triager.assess(make_mention(text, language=None))
+    assert (verdict.language, verdict.label) == (language, "complaint"), verdict
+    assert any(f"«{quoted}»" in r for r in verdict.reasons), verdict.reasons
+    assert verdict.priority in ("P1", "P2"), verdict  # aimed at the brand
+    # Not aimed at the brand: still a complaint of that language, no P2 floor.
+    assert triager.assess(make_mention(text, language=None, addressed=False)).label == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acme moje zamówienie nie dotarło i nikt nie odpowiada",
+        "@acme zamówienie nie dotarło",
+        "@acme siparişim hala gelmedi, çok kötü",
+        "@acme beställningen har inte kommit och ingen svarar",
+    ],
+)
+def test_other_latin_script_languages_are_unscored_not_neutral(triager, make_mention, text) -> None:
+    verdict = triager.assess(make_mention(text, language=None))
+    assert verdict.label == "unscored", verdict
+    assert verdict.priority == "P2", verdict
+    assert any("not scored: needs a human" in r for r in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # English posts with a table's word, a loan word or a name with an accent stay English.
+        ("@acme horrible service", "complaint"),
+        ("@acme super top excellent", "praise"),
+        ("@acme die hard fan, love the new app", "praise"),
+        ("@acme the café in terminal 3 was closed and nobody told us", "complaint"),
+        ("@acme Beyoncé Zürich tonight", "neutral"),
+        ("@acme my order never arrived, no response", "complaint"),
+    ],
+)
+def test_english_without_language_field_stays_english(triager, make_mention, text, label) -> None:
+    verdict = triager.assess(make_mention(text, language=None))
+    assert verdict.language in (None, "en"), verdict
+    assert verdict.label == label, verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "priority"),
+    [
+        # Kanji-heavy, but the kana (です, ました) or a Japanese table phrase say Japanese.
+        ("@acme 詐欺です。弁護士に相談します", "severe", "P1"),
+        ("@acme 届いた商品が不良品でした", "mild", "P2"),
+        ("@acme 不良品", "mild", "P2"),
+    ],
+)
+def test_kanji_heavy_japanese_is_japanese(triager, make_mention, text, severity, priority) -> None:
+    verdict = triager.assess(make_mention(text, language=None))
+    assert (verdict.language, verdict.label) == ("ja", "complaint"), verdict
+    assert (verdict.severity, verdict.priority) == (severity, priority), verdict
+    with_field = triager.assess(make_mention(text, language="ja"))
+    assert (with_field.label, with_field.severity, with_field.priority) == ("complaint", severity, priority)
+
+
+def test_chinese_stays_chinese(triager, make_mention) -> None:
+    verdict = triager.assess(make_mention("@acme 我的订单还没到", language=None))
+    assert (verdict.language, verdict.label, verdict.priority) == ("zh", "unscored", "P2"), verdict
+    assert verdict.reasons[0].startswith("looks like Chinese"), verdict.reasons
+
+
+def test_mild_is_explained_for_a_table_complaint(triager, make_mention) -> None:
+    # "mild" here means no threat or accusation was found; the reason says so, and the P2 floor.
+    verdict = triager.assess(make_mention("@acme die App stürzt ständig ab", language="de"))
+    assert verdict.severity == "mild"
+    assert "German: severity graded on threats and accusations only, at least P2" in verdict.reasons
+    assert not any("severity not read" in r for r in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "name"),
+    [
+        ("ja", "@acme こんにちは", "Japanese"),
+        ("pl", "@acme dzień dobry", "Polish"),
+        ("ko", "@acme 안녕", "Korean"),
+    ],
+)
+def test_unscored_reason_names_the_language(triager, make_mention, code, text, name) -> None:
+    verdict = triager.assess(make_mention(text, language=code))
+    assert verdict.label == "unscored", verdict
+    assert f"language {name} not scored: needs a human" in verdict.reasons, verdict.reasons
+    assert not any(f"'{code}'" in r for r in verdict.reasons), verdict.reasons
