@@ -173,6 +173,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
             "immer",
             "warum",
             "bitte",
+            "nie",
         ]
     ),
     "pt": frozenset(
@@ -429,6 +430,10 @@ def guess_language(text: str, words: Sequence[str] | None = None) -> tuple[str |
         # instead of seven, and no phrase scan.
         return "en", "English"
     hits = {code: len(vocab & distinct) for code, vocab in _FUNCTION_WORDS.items() if code != "en"}
+    if english == 0 and "die" in distinct:
+        # German's most common article is left out of its list (an English word); with no English
+        # function word around it counts ("die App stürzt ständig ab", "die Rechnung stimmt nicht").
+        hits["de"] += 1
     phrases = _CUES.phrase_support(text.lower()) if english <= 1 else {}
     for code, points in phrases.items():
         hits[code] += points

@@ -118,6 +118,9 @@ def test_german_thanks_with_die_is_german_praise(triager, make_mention) -> None:
         ("@acme nog steeds geen reactie", "nl", "nog steeds geen"),
         ("@acme no funciona", "es", "no funciona"),
         ("@acme mi pedido no llega", "es", "no llega"),
+        ("@acme die Lieferung kam nie an", "de", "kam nie an"),
+        ("@acme ordine mai arrivato", "it", "mai arrivato"),
+        ("@acme commande jamais reçue", "fr", "jamais reçue"),
     ],
 )
 def test_short_complaints_without_language_field_use_the_tables(
@@ -209,3 +212,10 @@ def test_unscored_reason_names_the_language(triager, make_mention, code, text, n
     assert verdict.label == "unscored", verdict
     assert f"language {name} not scored: needs a human" in verdict.reasons, verdict.reasons
     assert not any(f"'{code}'" in r for r in verdict.reasons), verdict.reasons
+
+
+def test_german_die_without_english_words_is_german(triager, make_mention) -> None:
+    # No phrase of the German table: not English, so unscored (a human reads it), not a
+    # complaint about dying.
+    verdict = triager.assess(make_mention("@acme die Rechnung stimmt nicht", language=None))
+    assert (verdict.language, verdict.label, verdict.priority) == ("de", "unscored", "P2"), verdict
