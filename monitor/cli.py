@@ -27,6 +27,7 @@ from monitor import __version__, logs
 
 if TYPE_CHECKING:
     from monitor.config import Config
+    from monitor.triage.settings import TriageSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
 
@@ -92,6 +93,24 @@ def _config(args: argparse.Namespace) -> Config:
 # config's storage.url alone (monitor.configfile), not the whole validated config (~0.3-0.5 s).
 # Commands that print config-derived text (sources, alerts) load it all, so its secrets are masked.
 _STORAGE_ONLY = frozenset({"mentions", "ack", "resolve", "ignore", "reopen", "assign", "label"})
+
+
+def _or_dash(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def _triage_settings(args: argparse.Namespace) -> TriageSettings | None:
+    """The config's triage settings (the urgency a relabel gives); None (the defaults) without -c."""
+    if not getattr(args, "config", None):
+        return None
+    from monitor.configfile import triage_settings
+
+    found = triage_settings(args.config)
+    if found is None:  # the full loader says what is wrong
+        from monitor.config import load_config
+
+        found = load_config(args.config, check_targets=False).triage
+    return found
 
 
 def _engine(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
@@ -577,15 +596,20 @@ def cmd_label(args: argparse.Namespace) -> int:
     if severity and (not ids or args.from_file or args.where):
         err.print("[red]error[/]: --severity goes with label ID [ID …] LABEL (--file has a severity column)")
         return EXIT_USAGE
-    done = _run_bulk(args, "label", ids, label=label)
+    triage = _triage_settings(args)
+    done = _run_bulk(args, "label", ids, label=label, triage=triage)
     if done is not None:
         return done
     engine = _engine(args)
     try:
         if len(ids) == 1:
-            one = workflow.correct_label(engine, ids[0], label, actor=_actor(args), severity=severity)
+            one = workflow.correct_label(
+                engine, ids[0], label, actor=_actor(args), severity=severity, triage=triage
+            )
             return _print_outcomes([one])
-        outcomes = workflow.correct_labels(engine, ids, label, actor=_actor(args), severity=severity)
+        outcomes = workflow.correct_labels(
+            engine, ids, label, actor=_actor(args), severity=severity, triage=triage
+        )
     except workflow.WorkflowError as exc:  # e.g. a severity with a label other than complaint
         err.print(f"[red]error[/]: {exc}", highlight=False)
         return EXIT_USAGE
@@ -679,6 +703,11 @@ def _show_lines(detail: dict[str, Any], now: datetime) -> list[str]:
         if "severity_after" in info:  # a relabel that changed the severity too
             change += (
                 f" (severity {info.get('severity_before') or '—'} → {info.get('severity_after') or '—'})"
+            )
+        if "priority_after" in info:  # a relabel that moved the priority (triage's is kept here)
+            change += (
+                f" (priority {info.get('priority_before') or '—'} → {info.get('priority_after') or '—'},"
+                f" urgency {_or_dash(info.get('urgency_before'))} → {_or_dash(info.get('urgency_after'))})"
             )
         note = f" ({info['note']})" if info.get("note") else ""
         history.append((ev["at"], f"{ev['actor']}: {ev['action']}{change}{note}"))
@@ -872,6 +901,7 @@ def _label_from_file(args: argparse.Namespace) -> int:
     bad: list[tuple[int, str]] = []
 
     engine = _engine(args)
+    triage = _triage_settings(args)
     try:
         with _progress("labelling", args.quiet) as progress:
             task = progress.add_task("label", total=count_rows(path) if path.is_file() else None)
@@ -885,7 +915,11 @@ def _label_from_file(args: argparse.Namespace) -> int:
                         yield row
 
             report = workflow.apply_label_rows(
-                engine, good_rows(), actor=_actor(args), progress=lambda n: progress.advance(task, n)
+                engine,
+                good_rows(),
+                actor=_actor(args),
+                progress=lambda n: progress.advance(task, n),
+                triage=triage,
             )
     except LabelFileError as exc:
         err.print(f"[red]error[/]: {_escape(str(exc))}", highlight=False)

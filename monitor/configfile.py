@@ -6,7 +6,8 @@ the database and print mentions (``mentions``, ``ack``, ``assign``, ``label`` â€
 but ``storage.url``: :func:`storage_url` reads just that. It answers only for the plain case (a
 readable YAML mapping whose ``storage`` section, if any, holds just ``url`` with every
 ``${VAR}`` set); for anything else it returns None and the caller loads the config in full, so
-a broken storage section gets the same message as before.
+a broken storage section gets the same message as before. ``label`` also needs the ``triage``
+section (the urgency a relabel gives): :func:`triage_settings` reads just that one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.triage.settings import TriageSettings
 
 _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -46,16 +50,21 @@ def interpolate(value: Any, path: str, problems: list[str]) -> Any:
     return _ENV.sub(sub, value)
 
 
-def storage_url(path: str | os.PathLike[str]) -> str | None:
-    """The config's ``storage.url`` (the default database when it has no storage section), or None
-    when the file needs the full loader to say what is wrong (or to read ``url_file``)."""
+def _mapping(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     import yaml
 
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    if not isinstance(data, dict):
+    return data if isinstance(data, dict) else None
+
+
+def storage_url(path: str | os.PathLike[str]) -> str | None:
+    """The config's ``storage.url`` (the default database when it has no storage section), or None
+    when the file needs the full loader to say what is wrong (or to read ``url_file``)."""
+    data = _mapping(path)
+    if data is None:
         return None
     storage = data.get("storage")
     if storage is None:
@@ -67,3 +76,26 @@ def storage_url(path: str | os.PathLike[str]) -> str | None:
     problems: list[str] = []
     url = interpolate(storage["url"], "storage.url", problems)
     return url if not problems and "://" in url else None
+
+
+def triage_settings(path: str | os.PathLike[str]) -> TriageSettings | None:
+    """The config's ``triage`` section (the defaults when it has none), or None when the file
+    needs the full loader to say what is wrong."""
+    from pydantic import ValidationError
+
+    from monitor.triage.settings import TriageSettings
+
+    data = _mapping(path)
+    if data is None:
+        return None
+    section = data.get("triage") or {}
+    if not isinstance(section, dict):
+        return None
+    problems: list[str] = []
+    section = interpolate(section, "triage", problems)
+    if problems:
+        return None
+    try:
+        return TriageSettings.model_validate(section)
+    except ValidationError:
+        return None

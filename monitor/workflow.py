@@ -11,13 +11,17 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.store import tables
 from monitor.triage.model import LABELS, SEVERITIES
+
+if TYPE_CHECKING:
+    from monitor.triage.settings import TriageSettings
 
 
 class WorkflowError(ValueError):
@@ -251,6 +255,7 @@ def correct_label(
     now: datetime | None = None,
     expect_version: int | None = None,
     severity: str | None = None,
+    triage: TriageSettings | None = None,
 ) -> Outcome:
     """Correct the triage label (and a complaint's severity): the mention shows the team's judgement.
 
@@ -261,12 +266,24 @@ def correct_label(
     severity column does; it goes with the label ``complaint`` only. Another label clears the
     mention's severity (a complaint relabelled spam loses its badge); ``complaint`` without a
     severity keeps the one the mention has.
+
+    The urgency and priority follow the label too (:func:`_ranked`): spam, praise and neutral get
+    the urgency triage gives that label (its base in ``triage`` — the config's triage settings,
+    defaults when None — P3 with the defaults), so a post the team called spam leaves the top of
+    "most urgent first", the P1 counts and escalation. Triage's values stay in the audit event.
     """
     _check_label(label, severity)
     at = _now(now)
     with engine.begin() as conn:
         return _relabel(
-            conn, mention_id, label, actor=actor, at=at, expect_version=expect_version, severity=severity
+            conn,
+            mention_id,
+            label,
+            actor=actor,
+            at=at,
+            expect_version=expect_version,
+            severity=severity,
+            triage=triage,
         )
 
 
@@ -278,13 +295,15 @@ def correct_labels(
     actor: str,
     now: datetime | None = None,
     severity: str | None = None,
+    triage: TriageSettings | None = None,
 ) -> list[Outcome]:
     """:func:`correct_label` for many mentions in one transaction; one outcome per id, in order."""
     _check_label(label, severity)
     at = _now(now)
     with engine.begin() as conn:
         return [
-            _relabel(conn, mention_id, label, actor=actor, at=at, severity=severity) for mention_id in ids
+            _relabel(conn, mention_id, label, actor=actor, at=at, severity=severity, triage=triage)
+            for mention_id in ids
         ]
 
 
@@ -318,13 +337,20 @@ def _relabel(
     at: datetime,
     expect_version: int | None = None,
     severity: str | None = None,
+    triage: TriageSettings | None = None,
 ) -> Outcome:
     table = tables.mention
     corrections = tables.label_correction
     row = conn.execute(
-        select(table.c.id, table.c.label, table.c.severity, table.c.status, table.c.version).where(
-            table.c.id == mention_id
-        )
+        select(
+            table.c.id,
+            table.c.label,
+            table.c.severity,
+            table.c.urgency,
+            table.c.priority,
+            table.c.status,
+            table.c.version,
+        ).where(table.c.id == mention_id)
     ).first()
     if row is None:
         return Outcome(mention_id, "missing", detail=f"no mention with id {mention_id}")
@@ -381,18 +407,86 @@ def _relabel(
             predicted_severity=row.severity,
         )
     )
+    urgency, priority = _ranked(triage or _default_triage(), label, rated, row.urgency, row.priority)
     conn.execute(
         update(table)
         .where(table.c.id == mention_id)
-        .values(label=label, severity=rated, updated_at=at, version=table.c.version + 1)
+        .values(
+            label=label,
+            severity=rated,
+            urgency=urgency,
+            priority=priority,
+            updated_at=at,
+            version=table.c.version + 1,
+        )
     )
+    # Triage's urgency and priority (or an earlier relabel's) stay in the event, so nothing is lost.
+    ranked: dict[str, Any] = {}
+    if (urgency, priority) != (row.urgency, row.priority):
+        ranked = {
+            "priority_before": row.priority,
+            "priority_after": priority,
+            "urgency_before": row.urgency,
+            "urgency_after": urgency,
+        }
     if row.label != label:
         moved = {"severity_before": row.severity, "severity_after": rated} if rated != row.severity else {}
-        _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label, **moved)
+        _event(conn, mention_id, "relabel", actor, at, before=row.label, after=label, **moved, **ranked)
     else:  # the same label, another severity
-        _event(conn, mention_id, "severity", actor, at, before=row.severity, after=rated, label=label)
+        _event(
+            conn, mention_id, "severity", actor, at, before=row.severity, after=rated, label=label, **ranked
+        )
     said = _severity_said(severity, row.severity, rated)
+    if priority != row.priority:
+        said += f", {priority or 'no priority'}" + (f" (was {row.priority})" if row.priority else "")
     return Outcome(mention_id, "changed", row.status, f"label {label}{said}", row.version + 1)
+
+
+# Labels that ask nothing of the team: a relabel to one of them puts the mention where triage puts
+# that label (its base urgency, no severity), whatever triage had made of it as a complaint.
+_NO_ACTION = frozenset({"spam", "praise", "neutral"})
+
+
+@cache
+def _default_triage() -> TriageSettings:
+    from monitor.triage.settings import TriageSettings
+
+    return TriageSettings()
+
+
+def _ranked(
+    triage: TriageSettings, label: str, severity: str | None, urgency: int | None, priority: str | None
+) -> tuple[int | None, str | None]:
+    """The urgency and priority of a mention the team labelled ``label`` (``severity``: the mention's).
+
+    - spam, praise, neutral: the base urgency of that label (``triage.urgency.base_*``) and the
+      priority it gives (P3 with the defaults); the context triage added for a complaint (severity,
+      escalation terms, reach, history) no longer applies: the team said nothing is to be done.
+    - complaint, question, unscored: never lowered (triage's context — reach, history, thread —
+      still holds), but at least that label's base, plus ``severe_points`` for a complaint the
+      team rates severe (what a severe reading adds in triage): a praise the team calls a severe
+      complaint reaches P2 with the defaults. A relabel never raises a mention to P1 (P1 pages
+      now, and the person relabelling is already looking at it); a P1 stays P1.
+    """
+    u = triage.urgency
+    base = {
+        "complaint": u.base_complaint,
+        "question": u.base_question,
+        "praise": u.base_praise,
+        "neutral": u.base_neutral,
+        "spam": u.base_spam,
+    }.get(label, u.base_unscored)
+    if label == "complaint" and severity == "severe":
+        base += round(u.severe_points * u.severity_scale)
+    base = max(0, min(100, base))
+    if base >= triage.p1_urgency:  # at most P2 from a relabel, as triage caps a post not aimed at us
+        base = max(triage.p2_urgency, triage.p1_urgency - 1)
+    level = "P2" if base >= triage.p2_urgency else "P3"
+    if label in _NO_ACTION:
+        return base, level
+    if urgency is not None and urgency >= base:
+        return urgency, priority or level
+    return base, min(priority or "P3", level)  # "P1" < "P2" < "P3": the more urgent one
 
 
 # -- bulk forms: many ids, one transaction per chunk ------------------------------------------------
@@ -426,10 +520,12 @@ def bulk(
     assignee: str | None = None,
     label: str | None = None,
     chunk: int = BULK_CHUNK,
+    triage: TriageSettings | None = None,
 ) -> BulkSummary:
     """Apply ``action`` to every id, ``chunk`` ids per transaction (a failure keeps earlier chunks).
 
     The same validation and audit events as the one-id functions; duplicates in ``ids`` count once.
+    ``triage``: the config's triage settings, for the priority a relabel gives (see :func:`correct_label`).
     """
     if action not in BULK_ACTIONS:
         raise WorkflowError(f"unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}")
@@ -445,7 +541,7 @@ def bulk(
         if action == "assign":
             outcomes = assign(engine, part, assignee or "", actor=actor, now=at)
         elif action == "label":
-            outcomes = correct_labels(engine, part, label or "", actor=actor, now=at)
+            outcomes = correct_labels(engine, part, label or "", actor=actor, now=at, triage=triage)
         else:
             outcomes = transition(engine, part, action, actor=actor, now=at, note=note)
         for o in outcomes:
@@ -479,6 +575,7 @@ def apply_label_rows(
     now: datetime | None = None,
     chunk: int = BULK_CHUNK,
     progress: Any = None,
+    triage: TriageSettings | None = None,
 ) -> LabelFileReport:
     """Apply a label file's rows (:class:`monitor.labelfile.LabelRow`), one transaction per ``chunk``.
 
@@ -489,7 +586,7 @@ def apply_label_rows(
     ``progress(n)`` is called after each chunk with the number of rows done. A KeyboardInterrupt
     rolls back the chunk in progress and returns the report of the committed chunks with
     ``interrupted`` set; running the file again applies the rest (the rest only: rows already
-    applied count as unchanged).
+    applied count as unchanged). ``triage``: the config's triage settings (see :func:`correct_label`).
     """
     at = _now(now)
     report = LabelFileReport()
@@ -545,7 +642,9 @@ def apply_label_rows(
                             )
                         )
                     continue
-                o = _relabel(conn, mention_id, r.label, actor=actor, at=at, severity=r.severity)
+                o = _relabel(
+                    conn, mention_id, r.label, actor=actor, at=at, severity=r.severity, triage=triage
+                )
                 if o.result in ("changed", "unchanged"):
                     marked[mention_id] = (r.line, r.label, r.severity)
                 if o.result == "changed":

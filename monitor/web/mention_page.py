@@ -169,6 +169,7 @@ def perform(
             now=now,
             expect_version=version,
             severity=fields.get("severity") or None,
+            triage=ctx.config.triage,
         )
     elif action == "note":
         o = workflow.add_note(engine, mention_id, fields.get("text", ""), actor=actor, now=now)

@@ -70,6 +70,27 @@ def test_unacknowledged_p1_escalates_once_to_the_escalation_route(engine, receiv
     assert (esc_a.mention_id, esc_c.mention_id) == (ids["a"], ids["c"])
 
 
+def test_a_p1_the_team_relabelled_spam_is_not_escalated(engine, receiver, clock):
+    """Escalation chases unacknowledged mentions by their current priority: a relabel to spam
+    (P3, see workflow._ranked) stops it without acknowledging the mention."""
+    config = make_config(
+        {"routes": [{"name": "urgent", "match": {"priority": "P1"}, "notify": [receiver.hook()]}]}
+    )
+    pipeline(engine, config, clock).ingest(
+        [mention(clock.now, priority="P1", handle="a"), mention(clock.now, priority="P1", handle="b")],
+        source="x",
+    )
+    with Session(engine) as s:
+        ids = {mm.author_handle: mm.id for mm in s.exec(select(m.Mention)).all()}
+    assert workflow.correct_label(engine, ids["b"], "spam", actor="agent", now=clock.now).result == "changed"
+    notifier = Notifier(engine, config, clock=clock)
+    notifier.deliver_due()
+    clock.advance(minutes=16)
+    assert notifier.run_jobs(clock.now) == 1
+    [esc] = _alerts(engine, "escalation")
+    assert esc.mention_id == ids["a"]
+
+
 def test_escalation_defaults_to_the_original_route(engine, receiver, clock):
     config = make_config(
         {"routes": [{"name": "urgent", "match": {"priority": "P1"}, "notify": [receiver.hook()]}]}

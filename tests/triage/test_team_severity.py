@@ -105,13 +105,35 @@ def test_label_one_id_sets_moves_and_clears_the_severity(db_url, stored, capsys)
     assert _corrections(engine, fraud)[-1] == ("complaint", "spam", None, "mild")
     assert _events(engine, fraud)[-1] == (
         "relabel",
-        {"before": "complaint", "after": "spam", "severity_before": "mild", "severity_after": None},
+        {
+            "before": "complaint",
+            "after": "spam",
+            "severity_before": "mild",
+            "severity_after": None,
+            # spam is not urgent: spam's base urgency and P3; triage's P1 stays in the event
+            "priority_before": "P1",
+            "priority_after": "P3",
+            "urgency_before": 99,
+            "urgency_after": 0,
+        },
     )
     assert _severities(db_url, capsys)[fraud] is None
     # Back to complaint without a severity: it keeps what it has (none now).
     assert main(["label", str(fraud), "complaint", *label]) == 0
     assert _mention(engine, fraud) == ("complaint", None, 3)
-    assert _events(engine, fraud)[-1] == ("relabel", {"before": "spam", "after": "complaint"})
+    assert _events(engine, fraud)[-1] == (
+        "relabel",
+        {
+            "before": "spam",
+            "after": "complaint",
+            # a complaint again: at least a complaint's base urgency (not triage's 99: the team
+            # called it spam in between, and a relabel never makes a P1)
+            "priority_before": "P3",
+            "priority_after": "P3",
+            "urgency_before": 0,
+            "urgency_after": 30,
+        },
+    )
     # complaint alone on a complaint triage rated keeps triage's severity (a confirmation).
     assert main(["label", str(ids["slow"]), "complaint", *label]) == 0
     assert _mention(engine, ids["slow"]) == ("complaint", "mild", 0)
@@ -120,8 +142,8 @@ def test_label_one_id_sets_moves_and_clears_the_severity(db_url, stored, capsys)
     assert main(["show", str(fraud), "--db", db_url]) == 0
     history = capsys.readouterr().out
     assert "ann: severity severe → mild" in history
-    assert "ann: relabel complaint → spam (severity mild → —)" in history
-    assert "ann: relabel spam → complaint\n" in history
+    assert "ann: relabel complaint → spam (severity mild → —) (priority P1 → P3, urgency 99 → 0)" in history
+    assert "ann: relabel spam → complaint (priority P3 → P3, urgency 0 → 30)\n" in history
     assert "confirmed label complaint" not in history  # the severity change is the event, shown once
     # A severity goes with complaint only: refused before anything is written.
     assert main(["label", str(ids["thanks"]), "praise", "--severity", "mild", *label]) == 2
