@@ -264,7 +264,8 @@ PERSISTENCE: list[tuple[str, str]] = [
             (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:min(?:ute)?s?|hours?)
             (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:hrs?|days?)
             (?<!in )(?<!within )(?:[0-9]+|an?|one|two|three|four|five|several|many|over|almost|nearly)\s*\+?\s*(?:weeks?|months?)
-            hours|days|weeks|forever|ages|all day|all night|(?:half an?|a half) ?(?:hour|hr)
+            (?<!opening )(?<!open )(?<!business )(?<!office )(?<!working )(?<!operating )(?<!store )(?<!support )(?<!visiting )(?<!your )hours
+            days|weeks|forever|ages|all day|all night|(?:half an?|a half) ?(?:hour|hr)
             since (?:yesterday|last|this morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)
             """
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from monitor.triage.aside import PIVOT
 from monitor.triage.cues import CueReading
 from monitor.triage.model import Evidence
 from monitor.triage.settings import TriageSettings
@@ -45,11 +46,19 @@ def sarcasm_marker(lower: str, cues: CueReading, hashtags: tuple[str, ...] = ())
     situation = cues.failure.spans + cues.frustration.spans
     if not situation:
         return None
+    feelings = cues.frustration.spans
     for m in _CONDITIONAL.finditer(lower):
         start, end = m.span()
         # The failure may come just before ("delayed again. great job") or after ("great, another delay").
-        if any(end <= s <= end + _WINDOW or start - _WINDOW <= e <= start for s, e in situation):
+        if any(end <= s <= end + _WINDOW for s, _ in situation):
             return m.group(0).strip(" .,!-")
+        for s, e in situation:
+            if start - _WINDOW <= e <= start:
+                # A negative word, then a pivot, then praise is an aside about something else
+                # ("the traffic was awful but the driver made it on time, great job").
+                if (s, e) in feelings and PIVOT.search(lower, e, start):
+                    continue
+                return m.group(0).strip(" .,!-")
     return None
 
 

@@ -187,7 +187,7 @@ FAMILIES: list[tuple[str, str, str]] = [
             spread the word|please (?:rt|retweet|share)|rt (?:if|please)
             everyone (?:should|needs to|must) know|expose\w*
             (?:post|posting|share|sharing|tweet|tweeting|spread|spreading|put|putting) (?:this|it|about (?:this|it)) (?:\w+ )?(?:everywhere|all over|on every)
-            (?:tell|telling) (?:everyone|everybody|all my)|keep (?:posting|tweeting|sharing) (?:this|about)
+            (?:tell|telling) (?:everyone|everybody)(?! else)|(?:tell|telling) all my|keep (?:posting|tweeting|sharing) (?:this|about (?:this|it|you))
             """
         ),
     ),

@@ -253,10 +253,11 @@ class Triager:
                 evidence.append(Evidence(e.signal, 0.0, ""))
             else:
                 evidence.append(e)
+        # After an aside, a lone "still" is concessive ("awful traffic, but he still made it on time").
+        concessive = aside is not None and set(cues.persistence.words) == {"still"}
+        dropped = {"frustration", "persistence"} if concessive else {"frustration"}
         for e in cue_evidence(cues, s, sarcastic=marker is not None):
-            evidence.append(
-                Evidence(e.signal, 0.0, "") if not_about_brand and e.signal == "frustration" else e
-            )
+            evidence.append(Evidence(e.signal, 0.0, "") if not_about_brand and e.signal in dropped else e)
         evidence += sarcasm_evidence(marker, s)
         evidence += slang_evidence(slang, s)
         if escalations:

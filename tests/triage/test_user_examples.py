@@ -111,3 +111,56 @@ def test_going_public_until_fixed_is_a_complaint(triager: Triager, make_mention,
 def test_posting_everywhere_in_praise_stays_praise(triager: Triager, make_mention) -> None:
     _check(triager, make_mention, "@acme I'll be posting this everywhere, love the new mugs!", "praise")
     _check(triager, make_mention, "@acme wait until you see the photos, great mugs!", "praise")
+
+
+# --- a negative aside in a post that is content with the brand -------------------------------------
+
+
+def test_negative_aside_then_thanks_is_no_sarcasm(triager: Triager, make_mention) -> None:
+    text = "@acme the traffic was awful but the delivery guy still made it on time, great job"
+    verdict = _check(triager, make_mention, text, "praise")
+    assert not any(r.startswith(("sarcasm", "ongoing")) for r in verdict.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A failure of the brand's after the pivot: the complaint stands.
+        "@acme the traffic was awful but the delivery was late again, great job",
+        # No pivot: the negative word sits right next to the praise.
+        "@acme awful, great job",
+        # Persistence beyond a concessive "still".
+        "@acme the weather was awful but great job, still waiting for 3 days",
+    ],
+)
+def test_negative_aside_variants_stay_complaints(triager: Triager, make_mention, text: str) -> None:
+    _check(triager, make_mention, text, "complaint")
+
+
+def test_sarcasm_after_a_failure_still_counts(triager: Triager, make_mention) -> None:
+    verdict = _check(triager, make_mention, "@acme my parcel is late again. great job", "complaint")
+    assert "sarcasm: “great job”" in verdict.reasons
+
+
+def test_grumble_then_a_change_of_subject_and_a_question_is_a_question(
+    triager: Triager, make_mention
+) -> None:
+    text = "@acme ugh Mondays. anyway, can you tell me your opening hours?"
+    verdict = _check(triager, make_mention, text, "question")
+    assert verdict.reasons == ("asks the brand a question",)
+    _check(triager, make_mention, "@acme what are your opening hours on Sunday?", "question")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The grumble is about the brand's service: a complaint, whatever follows.
+        "@acme ugh, still no reply. anyway, can you tell me your opening hours?",
+        # No change of subject: the grumble may be about the brand.
+        "@acme ugh. can you tell me why my order is late?",
+        # A duration is still a duration.
+        "@acme I have been on hold for hours, can you tell me when someone will answer?",
+    ],
+)
+def test_grumbling_help_requests_stay_complaints(triager: Triager, make_mention, text: str) -> None:
+    _check(triager, make_mention, text, "complaint")
