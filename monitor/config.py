@@ -197,11 +197,15 @@ class Config(ConfigModel):
 # ----------------------------------------------------------------------------- loading
 
 
-def load_config(path: str | os.PathLike[str], *, check_targets: bool = True) -> Config:
+def load_config(
+    path: str | os.PathLike[str], *, check_targets: bool = True, check_files: bool = False
+) -> Config:
     """Read, interpolate and validate the YAML file at ``path``.
 
     ``check_targets=False`` skips asking Apprise whether each alert URL is usable: for
     commands that only need ``storage.url``, so they do not pay for loading Apprise.
+    ``check_files=True`` (``check-config``) also reports files the program would run without
+    (``triage.model_path``), which ``run`` tolerates with one log line.
     """
     p = Path(path)
     try:
@@ -217,11 +221,14 @@ def load_config(path: str | os.PathLike[str], *, check_targets: bool = True) -> 
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}not valid YAML: {problem}"], str(p)) from None
-    return parse_config(data, source=str(p), check_targets=check_targets)
+    return parse_config(data, source=str(p), check_targets=check_targets, check_files=check_files)
 
 
-def parse_config(data: Any, *, source: str | None = None, check_targets: bool = True) -> Config:
-    """Validate already-parsed YAML data (a mapping) into a :class:`Config`."""
+def parse_config(
+    data: Any, *, source: str | None = None, check_targets: bool = True, check_files: bool = False
+) -> Config:
+    """Validate already-parsed YAML data (a mapping) into a :class:`Config` (``check_files``: see
+    :func:`load_config`)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -246,10 +253,64 @@ def parse_config(data: Any, *, source: str | None = None, check_targets: bool = 
     except ValidationError as exc:
         problems.extend(_format_errors(exc, Config, prefix=""))
         config = None
+    triage = data.get("triage")
+    if check_files and isinstance(triage, dict) and isinstance(triage.get("model_path"), str):
+        problems.extend(filter(None, [model_path_problem(triage["model_path"], source)]))
     if problems:
         raise ConfigError(problems, source)
     assert config is not None
     return config.model_copy(update={"sources": sources})
+
+
+def model_path_problem(value: str, config_path: str | None = None) -> str | None:
+    """Why the daemon would run without the learned signal ``triage.model_path`` names, or None.
+
+    At run time a missing or broken model is one log line and triage on rules only (so a daemon
+    keeps working); ``check-config`` says so up front, with what to do.
+    """
+    import logging
+
+    from monitor.triage.learned import load_model
+
+    if not value.strip():
+        return None
+    target = Path(value).expanduser()
+    shown = str(target) if target.is_absolute() else f"{target} ({target.absolute()} from here)"
+    train = f"run `mention-monitor triage-train -c {config_path or 'CONFIG'} --out {target}` (or --from FILE)"
+    rules = "or remove triage.model_path to run triage on rules only"
+    if not target.exists():
+        return f"triage.model_path: no model at {shown}: {train} to write it, {rules}"
+    if target.is_dir():
+        return f"triage.model_path: {shown} is a directory: name the model file triage-train wrote, {rules}"
+    try:
+        with target.open("rb"):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        return f"triage.model_path: cannot read {shown} ({why}): let the daemon's user read it, {rules}"
+    said: list[str] = []
+
+    class _Said(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    learned_log = logging.getLogger("monitor.triage.learned")
+    handler, propagate = _Said(logging.WARNING), learned_log.propagate
+    learned_log.addHandler(handler)
+    learned_log.propagate = False  # said here, as a config problem, not a second time as a log line
+    try:
+        model = load_model(target)
+    finally:
+        learned_log.removeHandler(handler)
+        learned_log.propagate = propagate
+    if model is not None:
+        return None
+    # load_model's own line, without its advice: "X is not a readable model (why)".
+    reason = (said[0] if said else f"{target} is not a readable model").split("unavailable: ", 1)[-1]
+    reason = reason.split("; ", 1)[0]
+    if "scikit-learn" in reason:  # the file is fine; this install cannot score it
+        return f"triage.model_path: {reason}, {rules}"
+    return f"triage.model_path: {reason}: {train} to replace it, {rules}"
 
 
 _FALSE = {"false", "no", "off", "0"}
