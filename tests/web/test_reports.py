@@ -145,9 +145,13 @@ def test_csv_and_json_exports_hold_the_stored_rows(login, dashboard, answered):
     name, text = _download(page, "a[data-export=volume-json]")
     body = json.loads(text)
     assert body["report"] == "volume" and name.endswith(".json")
-    start = datetime.fromisoformat(body["start"])
+    start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
+    # The fixture's "happier" follow-up is dated 11 h after the first answered mention, so after
+    # 13:00 UTC it lies past the period's end (tomorrow): only the period's mentions are expected.
     with dashboard.engine.connect() as conn:
-        stored = conn.execute(select(func.count()).where(t.c.created_at >= start)).scalar_one()
+        stored = conn.execute(
+            select(func.count()).where(t.c.created_at >= start, t.c.created_at <= end)
+        ).scalar_one()
     # Whole local days: the export counts at least every mention of the period, and none from the future.
     with dashboard.engine.connect() as conn:
         everything = conn.execute(select(func.count()).select_from(t)).scalar_one()
