@@ -79,12 +79,12 @@ def command(name: str) -> Callable[[Handler], Handler]:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _config(args: argparse.Namespace, *, check_files: bool = False) -> Config:
+def _config(args: argparse.Namespace) -> Config:
     from monitor.config import ConfigError, load_config
 
     if not getattr(args, "config", None):
         raise ConfigError(["no config file given: pass -c /etc/mention-monitor/config.yaml"])
-    config = load_config(args.config, check_files=check_files)
+    config = load_config(args.config)
     logs.register_config(config)  # its secrets are masked in every log line and message from here on
     return config
 
@@ -212,8 +212,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     from monitor.config import masked
 
-    config = _config(args, check_files=True)  # also the files `run` would go on without (model_path)
+    config = _config(args)
     out.print(yaml.safe_dump(masked(config), sort_keys=False, allow_unicode=True).rstrip())
+    if config.triage.model_path:
+        from rich.markup import escape
+
+        from monitor.config import model_path_problem
+
+        # Optional: `run` goes on without it (rules only), so a warning, not a refusal to start.
+        problem = model_path_problem(config.triage.model_path, args.config)
+        if problem:
+            err.print(f"[yellow]warning[/]: {escape(problem)}; until then triage runs on rules only")
     enabled = ", ".join(config.enabled_sources()) or "none"
     err.print(f"[green]config OK[/]: {args.config} (sources enabled: {enabled})")
     return EXIT_OK

@@ -197,15 +197,11 @@ class Config(ConfigModel):
 # ----------------------------------------------------------------------------- loading
 
 
-def load_config(
-    path: str | os.PathLike[str], *, check_targets: bool = True, check_files: bool = False
-) -> Config:
+def load_config(path: str | os.PathLike[str], *, check_targets: bool = True) -> Config:
     """Read, interpolate and validate the YAML file at ``path``.
 
     ``check_targets=False`` skips asking Apprise whether each alert URL is usable: for
     commands that only need ``storage.url``, so they do not pay for loading Apprise.
-    ``check_files=True`` (``check-config``) also reports files the program would run without
-    (``triage.model_path``), which ``run`` tolerates with one log line.
     """
     p = Path(path)
     try:
@@ -221,14 +217,11 @@ def load_config(
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}not valid YAML: {problem}"], str(p)) from None
-    return parse_config(data, source=str(p), check_targets=check_targets, check_files=check_files)
+    return parse_config(data, source=str(p), check_targets=check_targets)
 
 
-def parse_config(
-    data: Any, *, source: str | None = None, check_targets: bool = True, check_files: bool = False
-) -> Config:
-    """Validate already-parsed YAML data (a mapping) into a :class:`Config` (``check_files``: see
-    :func:`load_config`)."""
+def parse_config(data: Any, *, source: str | None = None, check_targets: bool = True) -> Config:
+    """Validate already-parsed YAML data (a mapping) into a :class:`Config`."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -253,9 +246,6 @@ def parse_config(
     except ValidationError as exc:
         problems.extend(_format_errors(exc, Config, prefix=""))
         config = None
-    triage = data.get("triage")
-    if check_files and isinstance(triage, dict) and isinstance(triage.get("model_path"), str):
-        problems.extend(filter(None, [model_path_problem(triage["model_path"], source)]))
     if problems:
         raise ConfigError(problems, source)
     assert config is not None
@@ -265,8 +255,9 @@ def parse_config(
 def model_path_problem(value: str, config_path: str | None = None) -> str | None:
     """Why the daemon would run without the learned signal ``triage.model_path`` names, or None.
 
-    At run time a missing or broken model is one log line and triage on rules only (so a daemon
-    keeps working); ``check-config`` says so up front, with what to do.
+    At run time a missing or broken model is one log line and triage on rules only (the model is
+    optional: a daemon keeps working); ``check-config`` warns up front, with what to do, and
+    still exits 0 so that the systemd unit's start check does not stop the service over it.
     """
     import logging
 

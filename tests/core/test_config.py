@@ -151,9 +151,10 @@ def test_example_config_is_valid(monkeypatch):
     assert config.alerts.digest.route == "digest" and config.dashboard.secret_key is not None
 
 
-def test_check_config_reports_a_model_path_the_daemon_would_run_without(tmp_path, capsys, monkeypatch):
-    """`triage.model_path` naming no usable model: check-config says so (key, path, what to do);
-    the loader `run` and `triage-train` use still accepts it (the daemon runs on rules only)."""
+def test_check_config_warns_of_a_model_path_the_daemon_would_run_without(tmp_path, capsys, monkeypatch):
+    """`triage.model_path` naming no usable model: check-config warns (key, path, what to do) and
+    exits 0, as the model is optional and the daemon runs on rules only: the systemd unit's start
+    check must not stop the service (or loop restarting it) over it."""
     from monitor.triage.learned import train
 
     monkeypatch.chdir(tmp_path)
@@ -166,28 +167,27 @@ def test_check_config_reports_a_model_path_the_daemon_would_run_without(tmp_path
         return code, " ".join(capsys.readouterr().err.split())
 
     code, said = check(str(model))
-    assert code == 2
-    assert f"triage.model_path: no model at {model}:" in said
+    assert code == 0
+    assert f"warning: triage.model_path: no model at {model}:" in said
     assert f"mention-monitor triage-train -c {tmp_path / 'config.yaml'} --out {model}" in said
     assert "or remove triage.model_path to run triage on rules only" in said
+    assert "config OK" in said
     # A relative path is read from the daemon's working directory: the message shows where that is here.
     code, said = check("models/triage.json.gz")
-    assert code == 2 and f"no model at models/triage.json.gz ({model} from here)" in said
-    # With another problem: both at once.
+    assert code == 0 and f"no model at models/triage.json.gz ({model} from here)" in said
+    # A real config problem is still a refusal.
     code, said = check(str(model), ", p1_urgency: 500")
-    assert code == 2 and "2 problem(s)" in said
-    assert "triage.p1_urgency: must be ≤ 100, got 500" in said and "triage.model_path: no model at" in said
+    assert code == 2 and "triage.p1_urgency: must be ≤ 100, got 500" in said
     model.mkdir(parents=True)
     code, said = check(str(model))
-    assert code == 2 and f"triage.model_path: {model} is a directory" in said
+    assert code == 0 and f"warning: triage.model_path: {model} is a directory" in said
     model.rmdir()
     model.write_text("not a model", encoding="utf-8")
     code, said = check(str(model))
-    assert code == 2 and f"triage.model_path: {model} is not a readable model (" in said
+    assert code == 0 and f"triage.model_path: {model} is not a readable model (" in said
     assert f"--out {model}` (or --from FILE) to replace it" in said
-    # The loader the daemon uses keeps going (load_model then logs one line, see test_learned).
     assert load_config(tmp_path / "config.yaml").triage.model_path == str(model)
-    # A model triage-train wrote passes.
+    # A model triage-train wrote passes without a word.
     examples = [("refund now, it broke again", "complaint"), ("lovely shop, thanks", "praise")] * 5
     train(examples).save(model)
     assert check(str(model)) == (0, f"config OK: {tmp_path / 'config.yaml'} (sources enabled: none)")
