@@ -8,11 +8,17 @@ against the brand.
 
 A pivot that changes the subject ("anyway", "by the way") followed by a question is an aside
 too: "ugh Mondays. anyway, can you tell me your opening hours?" is a plain question.
+
+In a post not aimed at the brand, the sentence or clause that names it decides: "I hate
+Mondays. Bought Acme coffee to cope" is negative about Mondays. When every negative word comes
+before the clause naming the brand (after a full stop or a pivot) and that clause's tone is not
+negative, the negativity is an aside too.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from monitor.triage.cues import CueReading
 
@@ -28,12 +34,56 @@ _QUESTION_AFTER = re.compile(
 )
 
 
-def negative_aside(lower: str, cues: CueReading) -> str | None:
-    """The words of the aside (e.g. "terrible"), or None when the negativity may be about the brand."""
+# Where a clause ends: a full stop (not "...") or ";" before a space, or a pivot. An exclamation
+# or a trailing "..." is usually a reaction to what follows ("Ugh... the store ran out").
+_CLAUSE_END = re.compile(r"(?<!\.)\.(?=\s|$)|;(?=\s|$)|" + PIVOT.pattern)
+# A retweet or quote marker: the comment before it is about the quoted post, which names the brand.
+_QUOTED = re.compile(r"\b(?:rt|via)\b|//")
+
+
+def negative_aside(
+    lower: str, cues: CueReading, brand_at: int = -1, tone: Callable[[int], float] | None = None
+) -> str | None:
+    """The words of the aside (e.g. "terrible"), or None when the negativity may be about the brand.
+
+    ``brand_at`` (only for posts not aimed at the brand) is where ``lower`` named it, and
+    ``tone(start)`` the sentiment of ``lower[start:]``.
+    """
     if cues.failure.tags or cues.sarcasm.tags or cues.accusing_question.tags or cues.demand.tags:
         return None
-    if not cues.praise.spans and not cues.question:
+    if cues.praise.spans or cues.question:
+        found = _pivot_aside(lower, cues)
+        if found:
+            return found
+    if brand_at > 0:
+        return _before_brand(lower, cues, brand_at, tone)
+    return None
+
+
+def brand_clause(lower: str, brand_at: int) -> int:
+    """Where the clause naming the brand starts: the end of the last clause end before the name
+    (-1 when the name is in the first clause)."""
+    start = -1
+    for m in _CLAUSE_END.finditer(lower, 0, brand_at):
+        start = m.end()
+    return start
+
+
+def _before_brand(
+    lower: str, cues: CueReading, brand_at: int, tone: Callable[[int], float] | None
+) -> str | None:
+    start = brand_clause(lower, brand_at)
+    if start <= 0 or any(s >= start for s, _ in cues.frustration.spans) or _QUOTED.search(lower):
         return None
+    if tone is not None and tone(start) < 0:
+        return None
+    before = [
+        w for w, (s, _) in zip(cues.frustration.words, cues.frustration.spans, strict=False) if s < start
+    ]
+    return before[0] if before else lower[:start].strip(" ,.;!?") or None
+
+
+def _pivot_aside(lower: str, cues: CueReading) -> str | None:
     for pivot in PIVOT.finditer(lower):
         at = pivot.start()
         if any(start > at for start, _ in cues.frustration.spans):

@@ -43,6 +43,8 @@ class PreparedText:
     handles: tuple[str, ...] = ()
     # Whether one of the brand's names occurred in the text (None when no brand terms were given).
     brand_named: bool | None = None
+    # Where in ``lower`` the first of the brand's names was (-1 when none): which clause names it.
+    brand_at: int = -1
 
 
 class BrandMatcher:
@@ -60,6 +62,11 @@ class BrandMatcher:
         # Case folding of non-ASCII letters is not lower-casing ("İ" folds to "i" but lowers to
         # "i̇"): the trie path is taken only when both the terms and the text are ASCII.
         self._ascii = all(t.isascii() for t in self.terms)
+
+    def first(self, text: str) -> int:
+        """Where the first of the brand's names starts in ``text`` (-1 when none does)."""
+        m = self._pattern.search(text)
+        return m.start() if m else -1
 
     def sub(self, text: str, lower: str) -> str:
         """``text`` with every brand term replaced by a space (``lower`` is ``text.lower()``)."""
@@ -103,10 +110,18 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
     else:
         handle_count = 0
     brand_named: bool | None = None
+    brand_at = -1
     if brand is not None:
         # Brand names collide with lexicon entries ("Delta", "Target", "Virgin"): drop them.
         stripped = brand.sub(body, body.lower())
         brand_named = stripped != body
+        if brand_named:
+            # The same steps as below on the text before the name: its length is where it was.
+            # A hashtag names the post's topic, not one clause's: left at -1.
+            first = brand.first(body)
+            if body[first] != "#":
+                before = _HASHTAG.sub(r"\1", body[:first]) if "#" in body else body[:first]
+                brand_at = len(" ".join(before.split()))
         body = stripped
     hashtags: tuple[str, ...] = ()
     if "#" in body:
@@ -127,4 +142,5 @@ def prepare(text: str | None, brand: BrandMatcher | None = None) -> PreparedText
         truncated=truncated,
         handles=handles,
         brand_named=brand_named,
+        brand_at=brand_at,
     )

@@ -6,10 +6,11 @@ this module only adds them up. Weights and thresholds come from :class:`TriageSe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from monitor.mention import Mention
-from monitor.triage.aside import negative_aside
+from monitor.triage.aside import brand_clause, negative_aside
 from monitor.triage.cues import CueReading, CueSet, cue_evidence, emphasis_evidence
 from monitor.triage.directed import Direction, complaint_allowed, direction
 from monitor.triage.escalation import escalation_evidence
@@ -25,7 +26,7 @@ from monitor.triage.reach import reach_evidence
 from monitor.triage.sarcasm import sarcasm_evidence, sarcasm_marker
 from monitor.triage.sentiment import SentimentReading, SentimentScorer, sentiment_evidence
 from monitor.triage.settings import TriageSettings
-from monitor.triage.severity import SeverityCues, SeverityReading
+from monitor.triage.severity import POINTS, SeverityCues, SeverityReading
 from monitor.triage.slang import slang_evidence, slang_praise
 from monitor.triage.thread import addressed_evidence, thread_evidence
 
@@ -151,7 +152,17 @@ class Triager:
                 "neutral", reading, 0.0, s.urgency.base_neutral, [why], urgency, language.code
             )
 
-        evidence = self.complaint_evidence(text, reading, cues, escalations)
+        # Not aimed at the brand, negative, and the brand named after a full stop or a pivot: the
+        # clause naming it may show the negativity is about something else ("I hate Mondays.
+        # Bought Acme coffee to cope").
+        brand_at = -1
+        if (
+            not mention.addressed_to_brand
+            and text.brand_at > 0
+            and (cues.frustration.tags or reading.combined < 0)
+        ):
+            brand_at = text.brand_at
+        evidence = self.complaint_evidence(text, reading, cues, escalations, brand_at=brand_at)
         score = sum(e.weight for e in evidence)
         if score > 0:
             # Capitals and "!!!" intensify a complaint; on their own they are just excitement.
@@ -176,7 +187,7 @@ class Triager:
             severity = None
         if severity is not None and label != "complaint":
             strong = [e for e in severity.evidence if e.weight >= s.urgency.severe_points]
-            if not strong:
+            if not strong or self._severity_elsewhere(mention, text, cues):
                 severity = None
             else:
                 # An accusation, a threat or a harm is a complaint even without a failure word
@@ -237,14 +248,19 @@ class Triager:
         reading: SentimentReading,
         cues: CueReading,
         escalations: tuple[str, ...] = (),
+        *,
+        brand_at: int = -1,
     ) -> list[Evidence]:
-        """Every piece of complaint evidence for one text (positive weights towards ``complaint``)."""
+        """Every piece of complaint evidence for one text (positive weights towards ``complaint``).
+
+        ``brand_at`` is where a post not aimed at the brand names it (-1: not looked at).
+        """
         s = self.settings
         marker = sarcasm_marker(text.lower, cues, text.hashtags)
         slang = slang_praise(text.lower, cues) if marker is None else None
         # Negative words about something else ("awful day, but the team was lovely") or slang
         # praise ("wicked fast") must not count against the brand.
-        aside = negative_aside(text.lower, cues) if marker is None else None
+        aside = negative_aside(text.lower, cues, brand_at, self._tone(text)) if marker is None else None
         not_about_brand = bool(slang or aside)
         evidence: list[Evidence] = []
         for e in sentiment_evidence(reading, s):
@@ -273,6 +289,24 @@ class Triager:
                 )
             )
         return evidence
+
+    def _tone(self, text: PreparedText) -> Callable[[int], float]:
+        """The combined sentiment of ``text`` from a position of ``lower`` on."""
+        s = self.settings
+        source = text.clean if len(text.clean) == len(text.lower) else text.lower
+        return lambda start: self._sentiment.read(source[start:], s.textblob_weight, s.vader_weight).combined
+
+    def _severity_elsewhere(self, mention: Mention, text: PreparedText, cues: CueReading) -> bool:
+        """Strong severity words only before the clause that names the brand, in a post not aimed at
+        it whose negativity is an aside ("a documentary about scams, insane. Anyway Acme has nice
+        mugs"): they are about something else."""
+        if mention.addressed_to_brand or text.brand_at <= 0:
+            return False
+        start = brand_clause(text.lower, text.brand_at)
+        if start <= 0 or negative_aside(text.lower, cues, text.brand_at, self._tone(text)) is None:
+            return False
+        later = self._severity.find(text.lower[start:])
+        return not any(POINTS.get(f, 0) >= self.settings.urgency.severe_points for f in later)
 
     def _label(
         self,

@@ -164,3 +164,50 @@ def test_grumble_then_a_change_of_subject_and_a_question_is_a_question(
 )
 def test_grumbling_help_requests_stay_complaints(triager: Triager, make_mention, text: str) -> None:
     _check(triager, make_mention, text, "complaint")
+
+
+# --- not aimed at the brand: the clause that names it decides -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("my day is terrible. listening to acme radio", {"neutral"}),
+        ("I hate Mondays. Bought Acme coffee to cope", {"neutral"}),
+        ("Terrible weather but my Acme kettle makes it better", {"neutral", "praise"}),
+        ("Just watched a documentary about scams, insane. Anyway Acme has nice mugs", {"neutral", "praise"}),
+    ],
+)
+def test_negativity_before_the_clause_naming_the_brand_is_about_something_else(
+    triager: Triager, make_mention, text: str, labels: set[str]
+) -> None:
+    verdict = triager.assess(make_mention(text, addressed=False))
+    assert verdict.label in labels, (text, verdict.label, verdict.reasons)
+    assert verdict.severity is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The negative words are in the clause naming the brand.
+        "Acme radio is terrible. my day is ruined",
+        "I hate Mondays. Acme coffee tastes awful",
+        # A failure of the brand's.
+        "Terrible weather. Acme cancelled my order",
+        # No full stop or pivot between them.
+        "Terrible weather and my Acme kettle broke",
+        # A comment on a retweet is about the quoted post, which names the brand.
+        "This is so bad. RT @someone Acme launches new mugs",
+    ],
+)
+def test_negativity_about_the_brand_stays_a_complaint(triager: Triager, make_mention, text: str) -> None:
+    _check(triager, make_mention, text, "complaint", addressed=False)
+
+
+def test_severity_words_about_the_brand_still_count(triager: Triager, make_mention) -> None:
+    for text in (
+        "Just watched a documentary about Acme scams",
+        "Just watched a documentary about scams, insane. Anyway Acme is a scam too",
+    ):
+        verdict = _check(triager, make_mention, text, "complaint", addressed=False)
+        assert verdict.severity == "severe"
