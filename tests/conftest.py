@@ -70,3 +70,34 @@ def engine(db_url) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+# Three posts whose triage verdicts differ in severity: severe, mild, and praise (none).
+SEVERITY_POSTS = {
+    "fraud": "@acme you charged me twice, this is fraud. My lawyer will call.",
+    "slow": "@acme the app is a bit slow today, not great",
+    "thanks": "@acme thank you, lovely service today!",
+}
+
+
+@pytest.fixture
+def severity_posts(db_url) -> Iterator[tuple[Engine, dict[str, int]]]:
+    """SEVERITY_POSTS through the real pipeline (real triage) into a migrated store at ``db_url``:
+    the engine and the stored ids by name."""
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.config import parse_config
+    from monitor.mention import Mention
+    from monitor.pipeline import Pipeline
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    config = parse_config({"brand": {"names": ["Acme"], "handles": {"x": ["acme"]}}})
+    t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    mentions = [
+        Mention("x", name, text, t0 + timedelta(minutes=i), f"user{i}", addressed_to_brand=True)
+        for i, (name, text) in enumerate(SEVERITY_POSTS.items())
+    ]
+    result = Pipeline(engine, config, alerts_enabled=False).ingest(mentions, source="x")
+    yield engine, dict(zip(SEVERITY_POSTS, result.stored_ids, strict=True))
+    engine.dispose()

@@ -5,37 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from monitor.cli import main
-from monitor.config import parse_config
-from monitor.mention import Mention
-from monitor.pipeline import Pipeline
-from monitor.store.db import make_engine, migrate
-
-T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-POSTS = {
-    "fraud": "@acme you charged me twice, this is fraud. My lawyer will call.",
-    "slow": "@acme the app is a bit slow today, not great",
-    "thanks": "@acme thank you, lovely service today!",
-}
 
 
 @pytest.fixture
-def stored(db_url):
-    """Three posts through the real pipeline (real triage): severe, mild and no severity at all."""
-    engine = make_engine(db_url)
-    migrate(engine)
-    config = parse_config({"brand": {"names": ["Acme"], "handles": {"x": ["acme"]}}})
-    mentions = [
-        Mention("x", name, text, T0 + timedelta(minutes=i), f"user{i}", addressed_to_brand=True)
-        for i, (name, text) in enumerate(POSTS.items())
-    ]
-    result = Pipeline(engine, config, alerts_enabled=False).ingest(mentions, source="x")
-    engine.dispose()
-    return db_url, dict(zip(POSTS, result.stored_ids, strict=True))
+def stored(db_url, severity_posts):
+    """Severe, mild and no severity at all, through the real pipeline."""
+    return db_url, severity_posts[1]
 
 
 def _json(capsys) -> list[dict]:

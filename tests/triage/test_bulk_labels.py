@@ -3,48 +3,32 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from monitor.cli import main
 from monitor.store import models as m
 from monitor.triage.learned import load_model
-
-
-def _write_csv(path, header, rows) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
+from tests.triage.conftest import write_csv
 
 
 @pytest.fixture
-def stored(tmp_path, sqlite_url, capsys):
-    data = tmp_path / "history.csv"
-    _write_csv(
-        data,
-        ["external_id", "platform", "text", "author", "created_at"],
+def stored(imported):
+    return imported(
         [
-            ("a1", "x", "@acme my parcel never came", "amy", "2026-10-01T10:00:00Z"),
-            ("a2", "x", "love the new kettle", "bo", "2026-10-01T10:01:00Z"),
-            ("a3", "x", "win a free phone, click here", "cy", "2026-10-01T10:02:00Z"),
-        ],
+            ("a1", "@acme my parcel never came"),
+            ("a2", "love the new kettle"),
+            ("a3", "win a free phone, click here"),
+        ]
     )
-    assert main(["import", str(data), "--db", sqlite_url, "--quiet"]) == 0
-    capsys.readouterr()
-    engine = create_engine(sqlite_url)
-    with engine.connect() as conn:
-        ids = dict(conn.execute(select(m.Mention.external_id, m.Mention.id)).all())
-    return engine, ids
 
 
 def test_label_file_by_id_and_by_platform_key_with_severity(tmp_path, sqlite_url, stored, capsys) -> None:
     engine, ids = stored
     labels = tmp_path / "labels.csv"
-    _write_csv(
+    write_csv(
         labels,
         ["id", "platform", "external_id", "label", "severity"],
         [
@@ -127,7 +111,7 @@ _TRAIN = [
 def test_triage_train_from_csv_with_named_columns(tmp_path, capsys) -> None:
     data = tmp_path / "labelled.csv"
     rows = [(t, lab) for t, lab in _TRAIN * 6] + [("", "yes"), ("fine", "maybe")]
-    _write_csv(data, ["Tweet", "Is Complaint"], rows)
+    write_csv(data, ["Tweet", "Is Complaint"], rows)
     out = tmp_path / "model.json.gz"
     code = main(
         [
@@ -165,6 +149,6 @@ def test_triage_train_from_jsonl_and_missing_columns(tmp_path, capsys) -> None:
     )
     assert main(["triage-train", "--from", str(data), "--out", str(tmp_path / "m.gz"), "--quiet"]) == 0
     bad = tmp_path / "bad.csv"
-    _write_csv(bad, ["body", "label"], [("x", "complaint")])
+    write_csv(bad, ["body", "label"], [("x", "complaint")])
     assert main(["triage-train", "--from", str(bad), "--out", str(tmp_path / "m2.gz"), "--quiet"]) == 2
     assert "no column 'text'" in " ".join(capsys.readouterr().err.split())

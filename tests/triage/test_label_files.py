@@ -3,7 +3,6 @@ mention twice, a rerun, an interrupted run, a model path that cannot be written.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -16,13 +15,7 @@ from sqlalchemy import create_engine, func, select
 
 from monitor.cli import main
 from monitor.store import models as m
-
-
-def _write_csv(path, header, rows) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
+from tests.triage.conftest import write_csv
 
 
 def _flat(text: str) -> str:
@@ -30,23 +23,14 @@ def _flat(text: str) -> str:
 
 
 @pytest.fixture
-def stored(tmp_path, sqlite_url, capsys):
-    data = tmp_path / "history.csv"
-    _write_csv(
-        data,
-        ["external_id", "platform", "text", "author", "created_at"],
+def stored(imported):
+    return imported(
         [
-            ("k1", "x", "@acme my parcel never came", "amy", "2026-10-01T10:00:00Z"),
-            ("k2", "x", "love the new kettle", "bo", "2026-10-01T10:01:00Z"),
-            ("k3", "x", "what time do you open on sunday", "cy", "2026-10-01T10:02:00Z"),
-        ],
+            ("k1", "@acme my parcel never came"),
+            ("k2", "love the new kettle"),
+            ("k3", "what time do you open on sunday"),
+        ]
     )
-    assert main(["import", str(data), "--db", sqlite_url, "--quiet"]) == 0
-    capsys.readouterr()
-    engine = create_engine(sqlite_url)
-    with engine.connect() as conn:
-        ids = dict(conn.execute(select(m.Mention.external_id, m.Mention.id)).all())
-    return engine, ids
 
 
 def _corrections(engine) -> list[tuple[int, str, str | None]]:
@@ -71,7 +55,7 @@ def test_label_file_without_the_needed_columns_is_refused_whole(
 ) -> None:
     engine, ids = stored
     labels = tmp_path / "labels.csv"
-    _write_csv(labels, header, [(ids["k1"], "spam"), (ids["k2"], "spam")])
+    write_csv(labels, header, [(ids["k1"], "spam"), (ids["k2"], "spam")])
     assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 2
     err = _flat(capsys.readouterr().err)
     assert said in err, err
@@ -114,7 +98,7 @@ def test_rerunning_a_label_file_with_severities_records_nothing_twice(
     engine, ids = stored
     labels = tmp_path / "labels.csv"
     # k1 is a complaint already (triage agrees): the row confirms it with the team's severity.
-    _write_csv(
+    write_csv(
         labels, ["id", "label", "severity"], [(ids["k1"], "complaint", "severe"), (ids["k2"], "spam", "")]
     )
     assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 0
@@ -135,7 +119,7 @@ def test_rerunning_a_label_file_with_severities_records_nothing_twice(
 def test_the_same_mention_twice_in_one_file(tmp_path, sqlite_url, stored, capsys) -> None:
     engine, ids = stored
     labels = tmp_path / "labels.csv"
-    _write_csv(
+    write_csv(
         labels,
         ["id", "platform", "external_id", "label"],
         [
@@ -176,7 +160,7 @@ def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
 ) -> None:
     n = 4000
     history = tmp_path / "history.csv"
-    _write_csv(
+    write_csv(
         history,
         ["external_id", "platform", "text", "author", "created_at"],
         [(f"h{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(n)],
@@ -184,7 +168,7 @@ def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
     assert main(["import", str(history), "--db", sqlite_url, "--quiet"]) == 0
     capsys.readouterr()
     labels = tmp_path / "labels.csv"
-    _write_csv(
+    write_csv(
         labels,
         ["platform", "external_id", "label", "severity"],
         [("x", f"h{i}", "complaint" if i % 2 else "praise", "severe" if i % 2 else "") for i in range(n)],
@@ -213,7 +197,7 @@ def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
 def test_import_interrupted_says_what_was_stored_and_a_rerun_finishes_it(tmp_path, sqlite_url) -> None:
     n = 4000
     history = tmp_path / "history.csv"
-    _write_csv(
+    write_csv(
         history,
         ["external_id", "platform", "text", "author", "created_at"],
         [(f"h{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(n)],
@@ -253,7 +237,7 @@ _ROWS = [
 def test_triage_train_refuses_one_class_and_too_few_rows(tmp_path, capsys) -> None:
     out = tmp_path / "m.json.gz"
     one = tmp_path / "one.csv"
-    _write_csv(one, ["text", "label"], [(f"{t} {i}", "complaint") for i, (t, _) in enumerate(_ROWS * 8)])
+    write_csv(one, ["text", "label"], [(f"{t} {i}", "complaint") for i, (t, _) in enumerate(_ROWS * 8)])
     assert main(["triage-train", "--from", str(one), "--out", str(out), "--quiet"]) == 1
     err = _flat(capsys.readouterr().err)
     assert "all 32 usable rows are complaints" in err and "--label-column" in err
@@ -265,7 +249,7 @@ def test_triage_train_refuses_one_class_and_too_few_rows(tmp_path, capsys) -> No
     )
     assert "no usable row" in (err := _flat(capsys.readouterr().err)) and "--label-column 'text'" in err
     few = tmp_path / "few.csv"
-    _write_csv(few, ["text", "label"], _ROWS[:3])
+    write_csv(few, ["text", "label"], _ROWS[:3])
     assert main(["triage-train", "--from", str(few), "--out", str(out), "--quiet"]) == 1
     assert "only 2 complaint(s) and 1 other row(s)" in _flat(capsys.readouterr().err)
     assert not out.exists()
@@ -273,7 +257,7 @@ def test_triage_train_refuses_one_class_and_too_few_rows(tmp_path, capsys) -> No
 
 def test_triage_train_out_that_cannot_be_written(tmp_path, capsys) -> None:
     data = tmp_path / "train.csv"
-    _write_csv(data, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
+    write_csv(data, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
     folder = tmp_path / "models"
     folder.mkdir()
     assert main(["triage-train", "--from", str(data), "--out", str(folder), "--quiet"]) == 2
@@ -290,7 +274,7 @@ def test_triage_train_without_scikit_learn_says_which_extra_before_reading(tmp_p
     (blocked / "sklearn").mkdir(parents=True)
     (blocked / "sklearn" / "__init__.py").write_text("raise ImportError('sklearn is not installed')\n")
     data = tmp_path / "train.csv"
-    _write_csv(data, ["text", "label"], [*_ROWS * 10, ("", "complaint")])
+    write_csv(data, ["text", "label"], [*_ROWS * 10, ("", "complaint")])
     run = subprocess.run(
         [
             sys.executable,
@@ -352,7 +336,7 @@ def _run_on_terminal(args: list[str]) -> tuple[int, str, str]:
 
 def test_progress_bars_on_a_terminal(tmp_path, sqlite_url) -> None:
     history = tmp_path / "history.csv"
-    _write_csv(
+    write_csv(
         history,
         ["external_id", "platform", "text", "author", "created_at"],
         [(f"t{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(50)],
@@ -362,13 +346,13 @@ def test_progress_bars_on_a_terminal(tmp_path, sqlite_url) -> None:
     assert "50 new mention(s)" in out
     labels = tmp_path / "labels.csv"
     rows = [("x", f"t{i}", "complaint") for i in range(50)] + [("x", "t1", "grumpy")]
-    _write_csv(labels, ["platform", "external_id", "label"], rows)
+    write_csv(labels, ["platform", "external_id", "label"], rows)
     code, out, terminal = _run_on_terminal(["label", "--file", str(labels), "--db", sqlite_url])
     assert (code, "Traceback" in terminal) == (1, False), terminal
     assert "labelling" in terminal and "51/51" in terminal  # a bad row is a row done too
     assert "50 changed" in out
     train = tmp_path / "train.csv"
-    _write_csv(train, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
+    write_csv(train, ["text", "label"], [(f"{t} {i}", lab) for i, (t, lab) in enumerate(_ROWS * 10)])
     code, out, terminal = _run_on_terminal(
         ["triage-train", "--from", str(train), "--out", str(tmp_path / "m.gz")]
     )
@@ -378,7 +362,7 @@ def test_progress_bars_on_a_terminal(tmp_path, sqlite_url) -> None:
 
 def test_a_row_naming_the_wrong_platform_says_where_the_post_is(tmp_path, sqlite_url, stored, capsys) -> None:
     labels = tmp_path / "labels.csv"
-    _write_csv(
+    write_csv(
         labels, ["platform", "external_id", "label"], [("twitter", "k1", "spam"), ("x", "nope", "spam")]
     )
     assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 1
@@ -391,7 +375,7 @@ def test_ids_written_as_whole_floats_are_read(tmp_path, sqlite_url, stored, caps
     # pandas writes an id column with a gap in it as floats ("12.0"); JSON may carry 12.0 too.
     engine, ids = stored
     labels = tmp_path / "labels.csv"
-    _write_csv(labels, ["id", "label"], [(f"{ids['k1']}.0", "spam"), ("", "spam"), ("3.5", "spam")])
+    write_csv(labels, ["id", "label"], [(f"{ids['k1']}.0", "spam"), ("", "spam"), ("3.5", "spam")])
     assert main(["label", "--file", str(labels), "--db", sqlite_url, "--quiet"]) == 1
     captured = capsys.readouterr()
     assert "1 changed" in captured.out

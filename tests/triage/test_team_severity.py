@@ -5,44 +5,24 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from monitor import workflow
 from monitor.cli import main
-from monitor.config import parse_config
-from monitor.mention import Mention
-from monitor.pipeline import Pipeline
 from monitor.store import models as m
-from monitor.store.db import make_engine, migrate
-
-T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-POSTS = {
-    "fraud": "@acme you charged me twice, this is fraud. My lawyer will call.",
-    "slow": "@acme the app is a bit slow today, not great",
-    "thanks": "@acme thank you, lovely service today!",
-}
+from tests.conftest import SEVERITY_POSTS
 
 
 @pytest.fixture
-def stored(db_url):
-    """Three posts through the real pipeline (real triage): severe, mild and praise (no severity)."""
-    engine = make_engine(db_url)
-    migrate(engine)
-    config = parse_config({"brand": {"names": ["Acme"], "handles": {"x": ["acme"]}}})
-    mentions = [
-        Mention("x", name, text, T0 + timedelta(minutes=i), f"user{i}", addressed_to_brand=True)
-        for i, (name, text) in enumerate(POSTS.items())
-    ]
-    result = Pipeline(engine, config, alerts_enabled=False).ingest(mentions, source="x")
-    ids = dict(zip(POSTS, result.stored_ids, strict=True))
+def stored(severity_posts):
+    """Severe, mild and praise (no severity), as triage gave them."""
+    engine, ids = severity_posts
     assert _mention(engine, ids["fraud"])[:2] == ("complaint", "severe")  # triage's own verdicts
     assert _mention(engine, ids["slow"])[:2] == ("complaint", "mild")
     assert _mention(engine, ids["thanks"])[:2] == ("praise", None)
-    yield engine, ids
-    engine.dispose()
+    return engine, ids
 
 
 def _mention(engine, mention_id: int) -> tuple:
@@ -198,7 +178,7 @@ def test_a_label_file_sets_and_clears_severities_and_a_rerun_records_nothing(
     assert _mention(engine, ids["fraud"]) == ("complaint", "moderate", 1)
     assert _mention(engine, ids["slow"]) == ("spam", None, 1)
     assert _mention(engine, ids["thanks"]) == ("praise", None, 0)
-    first = {key: _corrections(engine, ids[key]) for key in POSTS}
+    first = {key: _corrections(engine, ids[key]) for key in SEVERITY_POSTS}
     assert first == {
         "fraud": [("complaint", "complaint", "moderate", "severe")],
         "slow": [("complaint", "spam", None, "mild")],
@@ -206,8 +186,8 @@ def test_a_label_file_sets_and_clears_severities_and_a_rerun_records_nothing(
     }
     assert main(["label", "--file", str(labels), "--db", db_url, "--quiet"]) == 1
     assert "0 changed, 2 unchanged, 1 row(s) not applied" in capsys.readouterr().out
-    assert {key: _corrections(engine, ids[key]) for key in POSTS} == first
-    assert [_mention(engine, ids[key])[2] for key in POSTS] == [1, 1, 0]
+    assert {key: _corrections(engine, ids[key]) for key in SEVERITY_POSTS} == first
+    assert [_mention(engine, ids[key])[2] for key in SEVERITY_POSTS] == [1, 1, 0]
     assert _severities(db_url, capsys, "--severity", "moderate") == {ids["fraud"]: "moderate"}
     assert _severities(db_url, capsys, "--severity", "mild") == {}
 
