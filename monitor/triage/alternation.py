@@ -143,7 +143,7 @@ def _trie(alternatives: list[list[_Item]]) -> list[list[_Item]]:
     """The alternatives grouped by first character (order kept within a character), or unchanged."""
     split = _split_all(alternatives)
     if split is None:
-        return _trie_runs(alternatives)
+        return alternatives
     buckets: dict[str, list[tuple[_Item, list[_Item]]]] = {}
     for first, rest in split:
         buckets.setdefault(first.char, []).append((first, rest))
@@ -160,26 +160,6 @@ def _trie(alternatives: list[list[_Item]]) -> list[list[_Item]]:
         inner = _trie([rest for _, rest in entries])
         out.append([first, _Item("group", prefix="?:", alternatives=inner)])
     return out
-
-
-def _trie_runs(alternatives: list[list[_Item]]) -> list[list[_Item]]:
-    """Where some alternatives cannot be split (``[0-9]+…``), each run of the others as a trie.
-
-    An alternative that cannot be split stays where it is, so priority is kept: only the
-    alternatives between two such are regrouped, among themselves.
-    """
-    out: list[list[_Item]] = []
-    run: list[list[_Item]] = []
-    for alt in alternatives:
-        if _split_all([alt]) is None:
-            out += _trie(run) if run else []
-            run = []
-            out.append(alt)
-        else:
-            run.append(alt)
-    if len(run) == len(alternatives):
-        return alternatives  # every one splits, only not all together (too many): leave them
-    return out + (_trie(run) if run else [])
 
 
 def _split_all(alternatives: list[list[_Item]]) -> list[tuple[_Item, list[_Item]]] | None:
