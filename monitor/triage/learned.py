@@ -117,7 +117,7 @@ class _Block:
         known: Iterable[str]
         if self.grams is not None:
             # The model's terms among the text's n-grams (usually a few dozen), repeats kept.
-            present = [g for g in self.grams(text) if g in idf_coef]
+            present = list(filter(idf_coef.__contains__, self.grams(text)))
             if not present:
                 return 0.0
             if len(set(present)) == len(present):  # the usual case: tf is 1 for every term
