@@ -259,9 +259,7 @@ def model_path_problem(value: str, config_path: str | None = None) -> str | None
     optional: a daemon keeps working); ``check-config`` warns up front, with what to do, and
     still exits 0 so that the systemd unit's start check does not stop the service over it.
     """
-    import logging
-
-    from monitor.triage.learned import load_model
+    from monitor.triage.learned import ModelUnavailable, read_model
 
     if not value.strip():
         return None
@@ -279,29 +277,13 @@ def model_path_problem(value: str, config_path: str | None = None) -> str | None
     except OSError as exc:
         why = exc.strerror or str(exc)
         return f"triage.model_path: cannot read {shown} ({why}): let the daemon's user read it, {rules}"
-    said: list[str] = []
-
-    class _Said(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            said.append(record.getMessage())
-
-    learned_log = logging.getLogger("monitor.triage.learned")
-    handler, propagate = _Said(logging.WARNING), learned_log.propagate
-    learned_log.addHandler(handler)
-    learned_log.propagate = False  # said here, as a config problem, not a second time as a log line
     try:
-        model = load_model(target)
-    finally:
-        learned_log.removeHandler(handler)
-        learned_log.propagate = propagate
-    if model is not None:
-        return None
-    # load_model's own line, without its advice: "X is not a readable model (why)".
-    reason = (said[0] if said else f"{target} is not a readable model").split("unavailable: ", 1)[-1]
-    reason = reason.split("; ", 1)[0]
-    if "scikit-learn" in reason:  # the file is fine; this install cannot score it
-        return f"triage.model_path: {reason}, {rules}"
-    return f"triage.model_path: {reason}: {train} to replace it, {rules}"
+        read_model(target)
+    except ModelUnavailable as exc:
+        if exc.missing_dependency:  # the file is fine; this install cannot score it
+            return f"triage.model_path: {exc.reason}, {rules}"
+        return f"triage.model_path: {exc.reason}: {train} to replace it, {rules}"
+    return None
 
 
 _FALSE = {"false", "no", "off", "0"}

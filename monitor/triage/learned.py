@@ -415,10 +415,19 @@ def train(examples: Iterable[tuple[str, str]], c: float = 4.0) -> LearnedModel:
     return LearnedModel(blocks, float(clf.intercept_[0]), meta)
 
 
-def load_model(path: str | Path | None) -> LearnedModel | None:
-    """The model at ``path``, or None after ONE log line saying why (no scikit-learn, missing, corrupt)."""
-    if not path:
-        return None
+class ModelUnavailable(Exception):
+    """Why a model file cannot be used: ``reason`` names the file and the cause, ``advice`` what
+    to do; ``missing_dependency`` when the file is fine but this install cannot score it."""
+
+    def __init__(self, reason: str, advice: str = "", *, missing_dependency: bool = False) -> None:
+        super().__init__(f"{reason}; {advice}" if advice else reason)
+        self.reason = reason
+        self.advice = advice
+        self.missing_dependency = missing_dependency
+
+
+def read_model(path: str | Path) -> LearnedModel:
+    """The model at ``path``; :class:`ModelUnavailable` says why not (no scikit-learn, missing, corrupt)."""
     target = Path(path).expanduser()
     # Scoring needs no scikit-learn (only training does): the n-gram analyzers are our own.
     try:
@@ -438,22 +447,25 @@ def load_model(path: str | Path | None) -> LearnedModel | None:
         model.complaint_score("warm-up")  # a bad file fails here, once
         return model
     except ImportError:
-        log.warning(
-            "triage: learned signal unavailable: %s uses an n-gram analyzer that needs scikit-learn, "
-            "which is not installed (learn extra: pip install '.[learn]'); triage runs on rules only",
-            target,
-        )
+        raise ModelUnavailable(
+            f"{target} uses an n-gram analyzer that needs scikit-learn, which is not installed "
+            "(learn extra: pip install '.[learn]')",
+            missing_dependency=True,
+        ) from None
     except FileNotFoundError:
-        log.warning(
-            "triage: learned signal unavailable: no model at %s (run mention-monitor triage-train); "
-            "triage runs on rules only",
-            target,
-        )
+        raise ModelUnavailable(f"no model at {target} (run mention-monitor triage-train)") from None
     except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        log.warning(
-            "triage: learned signal unavailable: %s is not a readable model (%s); "
-            "retrain with mention-monitor triage-train; triage runs on rules only",
-            target,
-            exc,
-        )
+        raise ModelUnavailable(
+            f"{target} is not a readable model ({exc})", "retrain with mention-monitor triage-train"
+        ) from None
+
+
+def load_model(path: str | Path | None) -> LearnedModel | None:
+    """The model at ``path``, or None after ONE log line saying why (no scikit-learn, missing, corrupt)."""
+    if not path:
+        return None
+    try:
+        return read_model(path)
+    except ModelUnavailable as exc:
+        log.warning("triage: learned signal unavailable: %s; triage runs on rules only", exc)
     return None
