@@ -469,19 +469,12 @@ def _ranked(
       now, and the person relabelling is already looking at it); a P1 stays P1.
     """
     u = triage.urgency
-    base = {
-        "complaint": u.base_complaint,
-        "question": u.base_question,
-        "praise": u.base_praise,
-        "neutral": u.base_neutral,
-        "spam": u.base_spam,
-    }.get(label, u.base_unscored)
+    base = u.base(label)
     if label == "complaint" and severity == "severe":
         base += round(u.severe_points * u.severity_scale)
-    base = max(0, min(100, base))
-    if base >= triage.p1_urgency:  # at most P2 from a relabel, as triage caps a post not aimed at us
-        base = max(triage.p2_urgency, triage.p1_urgency - 1)
-    level = "P2" if base >= triage.p2_urgency else "P3"
+    # At most P2 from a relabel, as triage caps a post not aimed at the brand.
+    base = min(max(0, base), triage.highest_p2)
+    level = "P2" if base >= triage.p2_urgency else "P3"  # never P1, even when p1 == p2
     if label in _NO_ACTION:
         return base, level
     if urgency is not None and urgency >= base:

@@ -98,6 +98,17 @@ class UrgencyWeights(ConfigModel):
     # A complaint that asks for something (refund, call back, a fix, a manager) expects an answer.
     # Off by default: on X-FINCORP it lowers P1/P2 precision for severe complaints (0.351 -> 0.338).
     demand: int = Field(default=0, ge=0, le=100)
+
+    def base(self, label: str) -> int:
+        """The urgency a mention starts from for its label (triage, and a team's relabel)."""
+        return {
+            "complaint": self.base_complaint,
+            "question": self.base_question,
+            "praise": self.base_praise,
+            "spam": self.base_spam,
+            "unscored": self.base_unscored,
+        }.get(label, self.base_neutral)
+
     # Reach: ``reach_max`` points at ``very_high_reach_followers``, half of it at ``high_reach_followers``.
     reach_max: int = Field(default=20, ge=0, le=100)
     # Each earlier complaint by the same author in the last 24 h, capped at ``repeat_max``.
@@ -157,6 +168,15 @@ class TriageSettings(ConfigModel):
     # Optional learned classifier (``mention-monitor triage-train`` writes it). The file is
     # JSON written by this program, so it is not executable; still, point it only at your own file.
     model_path: str | None = None
+
+    def priority(self, urgency: int) -> str:
+        """P1 (act now), P2 (within the SLA) or P3 (digest) for an urgency."""
+        return "P1" if urgency >= self.p1_urgency else "P2" if urgency >= self.p2_urgency else "P3"
+
+    @property
+    def highest_p2(self) -> int:
+        """The urgency a P1 reading is lowered to when it may not page (P2 at most)."""
+        return max(self.p2_urgency, self.p1_urgency - 1)
 
     @model_validator(mode="after")
     def _ordered(self) -> TriageSettings:

@@ -90,7 +90,7 @@ class Triager:
             # within the SLA instead: the same reasons, P2.
             return replace(
                 verdict,
-                urgency=max(s.p2_urgency, s.p1_urgency - 1),
+                urgency=s.highest_p2,
                 priority="P2",
                 reasons=(*verdict.reasons, _UNAIMED_P2),
             )
@@ -172,12 +172,7 @@ class Triager:
 
         aim = direction(mention, text)
         label, label_reasons = self._label(text, reading, cues, evidence, score, aim)
-        base = {
-            "complaint": s.urgency.base_complaint,
-            "question": s.urgency.base_question,
-            "praise": s.urgency.base_praise,
-            "spam": s.urgency.base_spam,
-        }.get(label, s.urgency.base_neutral)
+        base = s.urgency.base(label)
         if label == "complaint":
             extra = s.urgency.complaint_strength * (score - s.complaint_threshold)
             base += round(max(0.0, min(float(s.urgency.complaint_strength_max), extra)))
@@ -403,7 +398,7 @@ class Triager:
     ) -> Verdict:
         s = self.settings
         urgency = max(0, min(100, base + sum(round(e.weight) for e in urgency_points)))
-        priority = "P1" if urgency >= s.p1_urgency else "P2" if urgency >= s.p2_urgency else "P3"
+        priority = s.priority(urgency)
         all_reasons: list[str] = []
         for r in [*reasons, *(e.reason for e in urgency_points)]:
             if r and r not in all_reasons:
