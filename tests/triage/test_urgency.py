@@ -107,7 +107,11 @@ def test_a_post_not_aimed_at_the_brand_is_p2_not_p1(triager: Triager, make_menti
 
 
 def test_news_about_a_lawsuit_is_not_a_p1_page(triager: Triager, make_mention) -> None:
-    verdict = triager.assess(
-        make_mention("Judge lets class action lawsuit against Acme proceed https://t.co/x", addressed=False)
+    news = make_mention(
+        "Judge lets class action lawsuit against Acme proceed https://t.co/x", addressed=False
     )
+    verdict = triager.assess(news)
     assert verdict.priority != "P1"
+    # It reads severe: only the cap keeps it from paging.
+    paged = Triager(TriageSettings(p1_unaddressed=True), brand_terms=["Acme", "AcmeHelp"]).assess(news)
+    assert (paged.severity, paged.priority) == ("severe", "P1")
