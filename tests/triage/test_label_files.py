@@ -155,16 +155,22 @@ def _interrupt_when(proc: subprocess.Popen[str], ready, timeout: float = 120.0) 
     proc.send_signal(signal.SIGINT)
 
 
-def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
-    tmp_path, sqlite_url, capsys
-) -> None:
-    n = 4000
+def _history(tmp_path, n: int):
+    """A CSV of ``n`` posts on x (external ids h0…), for the interrupted-run tests."""
     history = tmp_path / "history.csv"
     write_csv(
         history,
         ["external_id", "platform", "text", "author", "created_at"],
         [(f"h{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(n)],
     )
+    return history
+
+
+def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
+    tmp_path, sqlite_url, capsys
+) -> None:
+    n = 4000
+    history = _history(tmp_path, n)
     assert main(["import", str(history), "--db", sqlite_url, "--quiet"]) == 0
     capsys.readouterr()
     labels = tmp_path / "labels.csv"
@@ -196,12 +202,7 @@ def test_label_file_interrupted_says_what_was_saved_and_a_rerun_finishes_it(
 
 def test_import_interrupted_says_what_was_stored_and_a_rerun_finishes_it(tmp_path, sqlite_url) -> None:
     n = 4000
-    history = tmp_path / "history.csv"
-    write_csv(
-        history,
-        ["external_id", "platform", "text", "author", "created_at"],
-        [(f"h{i}", "x", f"@acme parcel {i} never came", f"u{i}", "2026-10-01T10:00:00Z") for i in range(n)],
-    )
+    history = _history(tmp_path, n)
     engine = create_engine(sqlite_url)
     args = [sys.executable, "-m", "monitor", "import", str(history), "--db", sqlite_url]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
